@@ -1,0 +1,137 @@
+"""The backend's command line: ``python -m backend <command>``.
+
+  serve          start the HTTP server (API + pages)
+  migrate        bring the database schema up to date (Alembic)
+  seed-demo      load the demo college (org chart + matters + demo passwords)
+  import-org     load a college's own org chart from YAML
+  import-matters load a college's own service centres and matters from YAML
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from .auth.passwords import hash_password
+from .catalog.loader import DEMO_DIR, import_catalog, import_org, read_yaml
+from .config import ConfigError, Settings, load_env_file
+from .db import migrate
+from .db.database import Database
+from .db.models import User
+from .web.app import create_app
+
+DEMO_PASSWORD = "Demo@2026"  # demo-only; documented in the README
+
+
+def progress(message: str) -> None:
+    print(f"  · {message}", flush=True)
+
+
+def _database_url() -> str:
+    from .config import DEFAULT_DATABASE_URL
+
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+async def _with_database(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    database = Database(_database_url())
+    try:
+        async with database.write() as session:
+            return await work(session)
+    finally:
+        await database.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    web.run_app(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                access_log=None if args.quiet else logging.getLogger("aiohttp.access"))
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    print("Migrating the database schema …", flush=True)
+    migrate.upgrade(_database_url())
+    print("Schema is up to date.")
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    async def work(session):
+        if args.if_empty and await session.scalar(select(func.count(User.id))):
+            print("Database already has users; demo data not loaded (drop --if-empty to refresh it).")
+            return
+        print("Loading the demo college …", flush=True)
+        await import_org(session, read_yaml(DEMO_DIR / "org.yml"), hash_password, args.password, progress)
+        await import_catalog(session, read_yaml(DEMO_DIR / "matters.yml"), progress)
+        print(f"Demo data loaded. Demo accounts use the password {args.password!r} (demo only).")
+
+    asyncio.run(_with_database(work))
+
+
+def cmd_import_org(args: argparse.Namespace) -> None:
+    data = read_yaml(Path(args.file))
+    password = os.environ.get("INITIAL_PASSWORD")
+    if not password:
+        print("Note: INITIAL_PASSWORD is not set, so new users get no password and cannot log in "
+              "with one until an administrator sets it.", flush=True)
+    asyncio.run(_with_database(lambda s: import_org(s, data, hash_password, password, progress)))
+    print("Org chart imported.")
+
+
+def cmd_import_matters(args: argparse.Namespace) -> None:
+    data = read_yaml(Path(args.file))
+    asyncio.run(_with_database(lambda s: import_catalog(s, data, progress)))
+    print("Matters imported.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    load_env_file()
+    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="start the HTTP server")
+    serve.add_argument("--host", help="listen address (env BACKEND_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (env BACKEND_PORT, default 8080)")
+    serve.add_argument("--quiet", action="store_true", help="no access log")
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("migrate", help="upgrade the schema to the latest revision").set_defaults(run=cmd_migrate)
+
+    seed = commands.add_parser("seed-demo", help="load the demo college")
+    seed.add_argument("--password", default=os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD))
+    seed.add_argument("--if-empty", action="store_true", help="only when the database has no users yet")
+    seed.set_defaults(run=cmd_seed_demo)
+
+    org = commands.add_parser("import-org", help="import departments and users from a YAML file")
+    org.add_argument("file")
+    org.set_defaults(run=cmd_import_org)
+
+    matters = commands.add_parser("import-matters", help="import service centres and matters from a YAML file")
+    matters.add_argument("file")
+    matters.set_defaults(run=cmd_import_matters)
+
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""The system of record: typed SQLAlchemy 2 tables.
+
+Only this package speaks SQLAlchemy. Relationships are ``lazy="raise_on_sql"`` so
+nothing is loaded behind our back inside async code.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# ---------------------------------------------------------------- org chart
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32), default="admin")
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"))
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="staff")  # staff | student
+    password_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    wecom_userid: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    mobile: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    department: Mapped[Department] = relationship(lazy="raise_on_sql")
+    roles: Mapped[list["UserRole"]] = relationship(
+        lazy="raise_on_sql", cascade="all, delete-orphan"
+    )
+
+
+class UserRole(Base):
+    """A position held by a user in their department (部门负责人, 辅导员 …)."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+# ---------------------------------------------------------------- catalog
+
+
+class ServiceCenter(Base):
+    __tablename__ = "service_centers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Matter(Base):
+    """A 事项: its form schema and its process definition, both kept as JSON data."""
+
+    __tablename__ = "matters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("service_centers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    form_schema: Mapped[list[Any]] = mapped_column(default=list)
+    process: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- runtime
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        Index("ix_applications_applicant_created", "applicant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    form: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The process is copied at submission so later edits of the matter do not
+    # change the path of applications already under way.
+    process: Mapped[list[Any]] = mapped_column(default=list)
+    chosen_approvers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    current_node: Mapped[Optional[int]] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    matter: Mapped[Matter] = relationship(lazy="raise_on_sql")
+    applicant: Mapped[User] = relationship(lazy="raise_on_sql")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_assignee_status_created", "assignee_id", "status", "created_at"),
+        Index("ix_tasks_application", "application_id", "round", "node_index"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    node_index: Mapped[int] = mapped_column(Integer)
+    node_key: Mapped[str] = mapped_column(String(64))
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # approval | signer
+    # For a signer task: the approver's task that asked for the opinion.
+    parent_task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tasks.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[Optional[str]] = mapped_column(String(16))
+    opinion: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    application: Mapped[Application] = relationship(lazy="raise_on_sql")
+    assignee: Mapped[User] = relationship(lazy="raise_on_sql")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class FlowRecord(Base):
+    """流转记录: append-only; one row per transition, written with it."""
+
+    __tablename__ = "flow_records"
+    __table_args__ = (Index("ix_flow_records_application", "application_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tasks.id"))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    node_key: Mapped[Optional[str]] = mapped_column(String(64))
+    node_name: Mapped[str] = mapped_column(String(128))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    opinion: Mapped[Optional[str]] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    actor: Mapped[User] = relationship(lazy="raise_on_sql")
+
+
+class OutboxMessage(Base):
+    """A notification to deliver after the transaction that caused it commits."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(48))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    application_id: Mapped[Optional[int]] = mapped_column(ForeignKey("applications.id"))
+    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tasks.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class DailyCounter(Base):
+    """Per-day sequence behind application numbers (SW20261127-0001)."""
+
+    __tablename__ = "daily_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotencyRecord(Base):
+    """The stored result of a POST made with an ``Idempotency-Key`` header."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(128))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,93 @@
+"""Queries over the org chart: who holds which role where, who heads a department."""
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Department, User, UserRole
+
+
+class OrgDirectory:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+        self._departments: Optional[dict[int, Department]] = None
+
+    async def departments(self) -> dict[int, Department]:
+        if self._departments is None:
+            rows = await self.session.scalars(select(Department).order_by(Department.sort, Department.id))
+            self._departments = {d.id: d for d in rows}
+        return self._departments
+
+    async def department_by_code(self, code: str) -> Optional[Department]:
+        return next((d for d in (await self.departments()).values() if d.code == code), None)
+
+    async def users_by_username(self, usernames: Iterable[str]) -> dict[str, User]:
+        names = list(dict.fromkeys(usernames))
+        if not names:
+            return {}
+        rows = await self.session.scalars(
+            select(User).where(User.username.in_(names), User.active.is_(True))
+        )
+        return {u.username: u for u in rows}
+
+    async def users_by_id(self, ids: Iterable[int]) -> dict[int, User]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        rows = await self.session.scalars(select(User).where(User.id.in_(wanted)))
+        return {u.id: u for u in rows}
+
+    async def users_with_role(self, role: str, department_id: int) -> list[User]:
+        rows = await self.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == role, User.department_id == department_id, User.active.is_(True))
+            .order_by(User.id)
+        )
+        return list(rows)
+
+    async def department_head(self, department_id: int, exclude_user_id: int) -> list[User]:
+        """The 部门负责人 of the department, or of the nearest parent that has one."""
+        departments = await self.departments()
+        current: Optional[int] = department_id
+        while current is not None:
+            heads = [u for u in await self.users_with_role(HEAD_ROLE, current) if u.id != exclude_user_id]
+            if heads:
+                return heads
+            current = departments[current].parent_id
+        return []
+
+    async def search_users(
+        self, q: str = "", department_id: Optional[int] = None, limit: int = 20
+    ) -> Sequence[User]:
+        stmt = select(User).where(User.active.is_(True))
+        if q:
+            like = f"%{q}%"
+            stmt = stmt.where(or_(User.name.like(like), User.username == q))
+        if department_id is not None:
+            stmt = stmt.where(User.department_id.in_(await self.subtree_ids(department_id)))
+        return list(await self.session.scalars(stmt.order_by(User.department_id, User.id).limit(limit)))
+
+    async def subtree_ids(self, department_id: int) -> list[int]:
+        departments = await self.departments()
+        ids, frontier = [department_id], [department_id]
+        while frontier:
+            frontier = [d.id for d in departments.values() if d.parent_id in frontier]
+            ids.extend(frontier)
+        return ids
+
+    async def roles_of(self, user_ids: Iterable[int]) -> dict[int, list[str]]:
+        wanted = list(set(user_ids))
+        result: dict[int, list[str]] = {uid: [] for uid in wanted}
+        if wanted:
+            rows = await self.session.execute(
+                select(UserRole.user_id, UserRole.role).where(UserRole.user_id.in_(wanted))
+            )
+            for user_id, role in rows:
+                result[user_id].append(role)
+        return result
+
+
+HEAD_ROLE = "部门负责人"

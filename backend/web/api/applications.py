@@ -1,0 +1,68 @@
+"""Applications: submit, list mine, detail, resubmit, terminate."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...db.views import Views
+from ...workflow import transitions as t
+from ...workflow.errors import InvalidInput
+from ..auth import actor
+from ..commands import run_command
+from ..jsonio import int_query, json_response, read_json
+from ..keys import DATABASE, SETTINGS, WORKFLOW
+
+
+def _views(request: web.Request, session) -> Views:
+    return Views(session, request.app[SETTINGS].timezone)
+
+
+async def submit_application(request: web.Request) -> web.Response:
+    body = await read_json(request)
+
+    async def command(session, user):
+        application = await request.app[WORKFLOW].submit(
+            session, user, body.get("matter"), body.get("form"), body.get("approvers")
+        )
+        return 201, await _views(request, session).application(user, application.id)
+
+    return await run_command(request, body, command)
+
+
+async def list_applications(request: web.Request) -> web.Response:
+    status = request.query.get("status") or None
+    if status is not None and status not in t.APPLICATION_STATES:
+        raise InvalidInput("bad_query", "status 应为 " + " / ".join(t.APPLICATION_STATES))
+    if request.query.get("mine", "1") not in ("1", "true"):
+        raise InvalidInput("bad_query", "只能查看本人的申请(mine=1)")
+    limit = int_query(request, "limit", 20, 1, 100)
+    offset = int_query(request, "offset", 0, 0, 1_000_000)
+    async with request.app[DATABASE].read() as session:
+        return json_response(await _views(request, session).applications(actor(request), status, limit, offset))
+
+
+async def get_application(request: web.Request) -> web.Response:
+    application_id = int(request.match_info["id"])
+    async with request.app[DATABASE].read() as session:
+        return json_response(await _views(request, session).application(actor(request), application_id))
+
+
+async def resubmit_application(request: web.Request) -> web.Response:
+    application_id = int(request.match_info["id"])
+    body = await read_json(request)
+
+    async def command(session, user):
+        await request.app[WORKFLOW].resubmit(session, user, application_id, body.get("form"), body.get("approvers"))
+        return 200, await _views(request, session).application(user, application_id)
+
+    return await run_command(request, body, command)
+
+
+async def terminate_applications(request: web.Request) -> web.Response:
+    body = await read_json(request)
+
+    async def command(session, user):
+        finished = await request.app[WORKFLOW].terminate(session, user, body.get("ids"), body.get("reason"))
+        views = _views(request, session)
+        return 200, {"items": [await views.application(user, a.id) for a in finished]}
+
+    return await run_command(request, body, command)

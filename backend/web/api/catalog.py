@@ -1,0 +1,52 @@
+"""Service centres and matters: GET /centers, /matters?q=, /matters/{code}, POST /matters/{code}/validate."""
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from ...db.models import Matter
+from ...db.views import Views
+from ...workflow.errors import InvalidInput, NotFound
+from ...workflow.forms import validate_form
+from ..auth import actor
+from ..jsonio import json_response, read_json
+from ..keys import DATABASE, SETTINGS, WORKFLOW
+
+
+def _views(request: web.Request, session) -> Views:
+    return Views(session, request.app[SETTINGS].timezone)
+
+
+async def list_centers(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        return json_response({"items": await _views(request, session).centers()})
+
+
+async def search_matters(request: web.Request) -> web.Response:
+    q = request.query.get("q", "").strip()
+    if len(q) > 100:
+        raise InvalidInput("bad_query", "搜索词过长")
+    async with request.app[DATABASE].read() as session:
+        return json_response({"items": await _views(request, session).search_matters(q)})
+
+
+async def get_matter(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        return json_response(await _views(request, session).matter(request.match_info["code"], actor(request)))
+
+
+async def validate_matter_form(request: web.Request) -> web.Response:
+    """Check answers without submitting; ``partial`` checks only the fields given."""
+    body = await read_json(request)
+    partial = body.get("partial", False)
+    if not isinstance(partial, bool):
+        raise InvalidInput("bad_partial", "partial 应为 true 或 false")
+    code = request.match_info["code"]
+    async with request.app[DATABASE].read() as session:
+        matter = await session.scalar(select(Matter).where(Matter.code == code, Matter.active.is_(True)))
+        if matter is None:
+            raise NotFound("matter_not_found", f"没有找到事项 {code}")
+    workflow = request.app[WORKFLOW]
+    today = workflow.now().astimezone(workflow.tz).date()
+    cleaned = validate_form(matter.form_schema, body.get("form"), today, partial=partial)
+    return json_response({"ok": True, "form": cleaned})

@@ -1,0 +1,27 @@
+"""The org chart: GET /org/departments (tree), GET /org/users?q=&department=."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...db.views import Views
+from ...workflow.errors import InvalidInput
+from ..jsonio import int_query, json_response
+from ..keys import DATABASE, SETTINGS
+
+COLLEGE = "浙江艺术职业学院"
+
+
+async def department_tree(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        return json_response(await Views(session, request.app[SETTINGS].timezone).departments_tree(COLLEGE))
+
+
+async def search_users(request: web.Request) -> web.Response:
+    q = request.query.get("q", "").strip()
+    if len(q) > 64:
+        raise InvalidInput("bad_query", "搜索词过长")
+    limit = int_query(request, "limit", 20, 1, 100)
+    department = request.query.get("department") or None
+    async with request.app[DATABASE].read() as session:
+        items = await Views(session, request.app[SETTINGS].timezone).search_users(q, department, limit)
+    return json_response({"items": items})

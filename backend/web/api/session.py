@@ -1,0 +1,39 @@
+"""POST /auth/login, GET /me."""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from sqlalchemy import select
+
+from ...auth.passwords import verify_password
+from ...auth.tokens import issue_token
+from ...db.models import User
+from ...db.views import Views
+from ...workflow.errors import InvalidInput, NotAuthenticated
+from ..auth import actor
+from ..jsonio import json_response, read_json
+from ..keys import DATABASE, SETTINGS
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise InvalidInput("credentials_required", "请输入用户名和密码")
+    settings = request.app[SETTINGS]
+    async with request.app[DATABASE].read() as session:
+        user = await session.scalar(select(User).where(User.username == username.strip(), User.active.is_(True)))
+        # Argon2 is deliberately slow: keep it off the event loop.
+        ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+        if not ok or user is None:
+            raise NotAuthenticated("login_failed", "用户名或密码错误")
+        me = await Views(session, settings.timezone).me(user)
+    token = issue_token(settings.secret_key, user.id, user.username, settings.token_ttl_seconds)
+    return json_response({"token": token, "token_type": "Bearer",
+                          "expires_in": settings.token_ttl_seconds, "user": me})
+
+
+async def me(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        return json_response(await Views(session, request.app[SETTINGS].timezone).me(actor(request)))

@@ -1,0 +1,63 @@
+"""Tasks: list, detail, and the decisions 同意 / 退回 / 加签 / an added signer's opinion."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...db.views import Views
+from ...workflow.engine import Decision
+from ...workflow.errors import InvalidInput
+from ..auth import actor
+from ..commands import run_command
+from ..jsonio import int_query, json_response, read_json
+from ..keys import DATABASE, SETTINGS, WORKFLOW
+
+
+def _views(request: web.Request, session) -> Views:
+    return Views(session, request.app[SETTINGS].timezone)
+
+
+async def list_tasks(request: web.Request) -> web.Response:
+    status = request.query.get("status", "pending")
+    if status not in ("pending", "done"):
+        raise InvalidInput("bad_query", "status 应为 pending 或 done")
+    limit = int_query(request, "limit", 20, 1, 100)
+    offset = int_query(request, "offset", 0, 0, 1_000_000)
+    async with request.app[DATABASE].read() as session:
+        return json_response(await _views(request, session).tasks(actor(request), status, limit, offset))
+
+
+async def get_task(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        return json_response(await _views(request, session).task(actor(request), int(request.match_info["id"])))
+
+
+def _decide(move: str):
+    """A handler for one decision; all of them share parse → command → the task's new state."""
+
+    async def handler(request: web.Request) -> web.Response:
+        task_id = int(request.match_info["id"])
+        body = await read_json(request)
+
+        async def command(session, user):
+            workflow = request.app[WORKFLOW]
+            opinion = body.get("opinion")
+            if move == "approve":
+                decision: Decision = await workflow.approve(session, user, task_id, opinion)
+            elif move == "return":
+                decision = await workflow.return_(session, user, task_id, opinion)
+            elif move == "add_signers":
+                decision = await workflow.add_signers(session, user, task_id, body.get("users"), opinion)
+            else:
+                decision = await workflow.sign(session, user, task_id, opinion, body.get("agree", True))
+            return 200, await _views(request, session).task(user, decision.task.id)
+
+        return await run_command(request, body, command)
+
+    handler.__name__ = f"{move}_task"
+    return handler
+
+
+approve_task = _decide("approve")
+return_task = _decide("return")
+add_signers = _decide("add_signers")
+sign_task = _decide("sign")

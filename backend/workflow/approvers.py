@@ -1,0 +1,99 @@
+"""Approver rules of a process node: who may decide it.
+
+A node's ``approvers`` is one of
+  {rule: users, users: [username, …]}
+  {rule: role, role: 印章管理员, department: dzb | applicant}
+  {rule: department_head}
+  {rule: applicant_choice, candidates: <one of the rules above>}   # 选择审核人
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..db.models import User
+from ..db.org import OrgDirectory
+from .errors import InvalidInput
+
+RULES = ("users", "role", "department_head", "applicant_choice")
+MODES = ("any", "all")  # 或签 | 会签
+
+
+def check_node(node: Any, where: str) -> None:
+    """Reject a malformed node when the matter is imported."""
+    if not isinstance(node, dict) or not node.get("key") or not node.get("name"):
+        raise ValueError(f"{where}: a node needs key and name")
+    if node.get("mode", "any") not in MODES:
+        raise ValueError(f"{where}: mode must be one of {MODES}")
+    _check_rule(node.get("approvers"), f"{where}.approvers", nested=False)
+
+
+def _check_rule(rule: Any, where: str, *, nested: bool) -> None:
+    kind = rule.get("rule") if isinstance(rule, dict) else None
+    if kind not in RULES or (nested and kind == "applicant_choice"):
+        raise ValueError(f"{where}: unknown approver rule {kind!r}")
+    if kind == "users" and not rule.get("users"):
+        raise ValueError(f"{where}: users rule needs a list of usernames")
+    if kind == "role" and not (rule.get("role") and rule.get("department")):
+        raise ValueError(f"{where}: role rule needs role and department")
+    if kind == "applicant_choice":
+        _check_rule(rule.get("candidates"), f"{where}.candidates", nested=True)
+
+
+def is_applicant_choice(node: dict[str, Any]) -> bool:
+    return node["approvers"]["rule"] == "applicant_choice"
+
+
+async def candidates_for(rule: dict[str, Any], applicant: User, org: OrgDirectory) -> list[User]:
+    """Everyone the rule names, without the applicant (nobody approves their own)."""
+    kind = rule["rule"]
+    if kind == "applicant_choice":
+        return await candidates_for(rule["candidates"], applicant, org)
+    if kind == "users":
+        found = await org.users_by_username(rule["users"])
+        people = [found[name] for name in rule["users"] if name in found]
+    elif kind == "role":
+        if rule["department"] == "applicant":
+            department_id: Optional[int] = applicant.department_id
+        else:
+            department = await org.department_by_code(rule["department"])
+            department_id = department.id if department else None
+        people = await org.users_with_role(rule["role"], department_id) if department_id else []
+    else:  # department_head
+        people = await org.department_head(applicant.department_id, exclude_user_id=applicant.id)
+    return [person for person in people if person.id != applicant.id]
+
+
+async def approvers_for_node(
+    node: dict[str, Any], applicant: User, chosen: dict[str, str], org: OrgDirectory
+) -> list[User]:
+    candidates = await candidates_for(node["approvers"], applicant, org)
+    if is_applicant_choice(node):
+        username = chosen.get(node["key"])
+        picked = [person for person in candidates if person.username == username]
+        if not picked:
+            raise InvalidInput("approver_invalid", f"「{node['name']}」请选择有效的审核人")
+        return picked
+    if not candidates:
+        raise InvalidInput(
+            "no_approver", f"「{node['name']}」没有可用的审核人,请联系管理员(技术咨询电话 87150044)"
+        )
+    return candidates
+
+
+async def check_choices(
+    process: list[dict[str, Any]], applicant: User, chosen: Any, org: OrgDirectory
+) -> dict[str, str]:
+    """Validate the applicant's 选择审核人 answers for every node that asks for one."""
+    if chosen is None:
+        chosen = {}
+    if not isinstance(chosen, dict) or not all(isinstance(v, str) for v in chosen.values()):
+        raise InvalidInput("approvers_invalid", "approvers 应为 {节点: 用户名} 的对象")
+    choice_nodes = {node["key"]: node for node in process if is_applicant_choice(node)}
+    unknown = set(chosen) - set(choice_nodes)
+    if unknown:
+        raise InvalidInput("approvers_invalid", f"节点 {sorted(unknown)[0]} 不需要选择审核人")
+    for key, node in choice_nodes.items():
+        if key not in chosen:
+            raise InvalidInput("approver_required", f"「{node['name']}」需要选择审核人")
+        await approvers_for_node(node, applicant, chosen, org)
+    return dict(chosen)

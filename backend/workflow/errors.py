@@ -1,0 +1,44 @@
+"""Errors the workflow raises; the web layer maps ``status`` to the HTTP code.
+
+Messages are in Chinese because they reach users (the web pages and the bot show them);
+``code`` is stable and machine-readable.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class WorkflowError(Exception):
+    status = 400
+
+    def __init__(self, code: str, message: str, details: Optional[dict[str, Any]] = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+class InvalidInput(WorkflowError):
+    status = 400
+
+
+class NotAuthenticated(WorkflowError):
+    status = 401
+
+
+class Forbidden(WorkflowError):
+    status = 403
+
+
+class NotFound(WorkflowError):
+    status = 404
+
+
+class Conflict(WorkflowError):
+    """The thing is no longer in a state that allows the move (already decided …)."""
+
+    status = 409
+
+
+class Unprocessable(WorkflowError):
+    status = 422

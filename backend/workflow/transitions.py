@@ -1,0 +1,82 @@
+"""The whole workflow on one screen: which move is allowed from which state.
+
+Every state change in ``service.py`` goes through ``application_after`` /
+``task_after``; a move missing from these tables raises ``Conflict`` instead of
+being silently ignored.
+"""
+from __future__ import annotations
+
+from .errors import Conflict
+
+# Application states
+RUNNING, RETURNED, APPROVED, TERMINATED = "running", "returned", "approved", "terminated"
+APPLICATION_STATES = (RUNNING, RETURNED, APPROVED, TERMINATED)
+FINISHED_APPLICATION_STATES = (APPROVED, TERMINATED)
+
+# Task states
+PENDING, WAITING, DONE, CANCELLED = "pending", "waiting", "done", "cancelled"
+OPEN_TASK_STATES = (PENDING, WAITING)
+
+# Task kinds
+APPROVAL, SIGNER = "approval", "signer"
+
+APPLICATION_TRANSITIONS: dict[tuple[str, str], str] = {
+    (RUNNING, "advance"): RUNNING,  # a node completed, the next one starts
+    (RUNNING, "finish"): APPROVED,  # the last node completed
+    (RUNNING, "return"): RETURNED,
+    (RUNNING, "terminate"): TERMINATED,
+    (RETURNED, "resubmit"): RUNNING,
+    (RETURNED, "terminate"): TERMINATED,
+}
+
+# (kind, state, move) -> new state
+TASK_TRANSITIONS: dict[tuple[str, str, str], str] = {
+    (APPROVAL, PENDING, "approve"): DONE,
+    (APPROVAL, PENDING, "return"): DONE,
+    (APPROVAL, PENDING, "add_signers"): WAITING,
+    (APPROVAL, WAITING, "signers_done"): PENDING,
+    (APPROVAL, PENDING, "cancel"): CANCELLED,
+    (APPROVAL, WAITING, "cancel"): CANCELLED,
+    (SIGNER, PENDING, "sign"): DONE,
+    (SIGNER, PENDING, "cancel"): CANCELLED,
+}
+
+_TASK_STATE_MESSAGES = {
+    DONE: "该任务已经办理过了,不能重复办理",
+    CANCELLED: "该任务已被取消(流程已结束或已被他人处理)",
+    WAITING: "该任务正在等待加签人员给出意见",
+}
+
+
+def application_after(state: str, move: str) -> str:
+    try:
+        return APPLICATION_TRANSITIONS[(state, move)]
+    except KeyError:
+        raise Conflict(
+            "application_state",
+            f"申请当前状态为「{STATUS_LABELS.get(state, state)}」,不能执行该操作",
+            {"status": state, "move": move},
+        ) from None
+
+
+def task_after(kind: str, state: str, move: str) -> str:
+    try:
+        return TASK_TRANSITIONS[(kind, state, move)]
+    except KeyError:
+        if state == PENDING:
+            message = "加签人员只能给出意见,不能执行该操作" if kind == SIGNER else "该任务不能执行该操作"
+        else:
+            message = _TASK_STATE_MESSAGES.get(state, "该任务当前不能办理")
+        raise Conflict("task_state", message, {"status": state, "move": move}) from None
+
+
+STATUS_LABELS = {
+    RUNNING: "审批中",
+    RETURNED: "已退回",
+    APPROVED: "已通过",
+    TERMINATED: "已终止",
+    PENDING: "待办",
+    WAITING: "等待加签意见",
+    DONE: "已办",
+    CANCELLED: "已取消",
+}

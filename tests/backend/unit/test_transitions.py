@@ -1,0 +1,45 @@
+import pytest
+
+from backend.workflow import transitions as t
+from backend.workflow.errors import Conflict
+
+
+def test_finished_applications_allow_no_move():
+    for state in t.FINISHED_APPLICATION_STATES:
+        assert not [move for (source, move) in t.APPLICATION_TRANSITIONS if source == state]
+
+
+@pytest.mark.parametrize("state,move,after", [
+    (t.RUNNING, "return", t.RETURNED), (t.RETURNED, "resubmit", t.RUNNING),
+    (t.RUNNING, "terminate", t.TERMINATED), (t.RETURNED, "terminate", t.TERMINATED),
+    (t.RUNNING, "finish", t.APPROVED),
+])
+def test_allowed_application_moves(state, move, after):
+    assert t.application_after(state, move) == after
+
+
+@pytest.mark.parametrize("state,move", [
+    (t.APPROVED, "terminate"), (t.TERMINATED, "resubmit"), (t.RUNNING, "resubmit"), (t.RETURNED, "return"),
+])
+def test_illegal_application_moves_raise(state, move):
+    with pytest.raises(Conflict):
+        t.application_after(state, move)
+
+
+def test_a_decided_task_cannot_be_decided_again():
+    for move in ("approve", "return", "add_signers"):
+        with pytest.raises(Conflict, match="已经办理过"):
+            t.task_after(t.APPROVAL, t.DONE, move)
+
+
+def test_a_waiting_approver_must_hear_the_signers_first():
+    with pytest.raises(Conflict, match="等待加签"):
+        t.task_after(t.APPROVAL, t.WAITING, "approve")
+    assert t.task_after(t.APPROVAL, t.WAITING, "signers_done") == t.PENDING
+
+
+def test_signers_only_give_opinions():
+    assert t.task_after(t.SIGNER, t.PENDING, "sign") == t.DONE
+    for move in ("approve", "return", "add_signers"):
+        with pytest.raises(Conflict, match="加签人员只能给出意见"):
+            t.task_after(t.SIGNER, t.PENDING, move)
