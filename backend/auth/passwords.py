@@ -10,8 +10,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def hash_password(password: str, hasher: PasswordHasher = _hasher) -> str:
+    return hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:

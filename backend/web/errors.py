@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Optional
 
 from aiohttp import web
 
@@ -22,7 +22,7 @@ _HTTP_ERRORS = {
 }
 
 
-def error_response(status: int, code: str, message: str, **details: Any) -> web.Response:
+def error_response(status: int, code: str, message: str, details: Optional[dict[str, Any]] = None) -> web.Response:
     body = {"error": {"code": code, "message": message, **({"details": details} if details else {})}}
     return json_response(body, status=status)
 
@@ -32,7 +32,7 @@ async def error_middleware(request: web.Request, handler):
     try:
         return await handler(request)
     except WorkflowError as error:
-        return error_response(error.status, error.code, error.message, **error.details)
+        return error_response(error.status, error.code, error.message, error.details)
     except web.HTTPException as error:
         if error.status < 400:
             raise

@@ -1,12 +1,20 @@
 """Valid answers for demo matters, so tests state only what they vary."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def college_today() -> date:
+    """Dates in forms and numbers are the college's local dates, not UTC."""
+    return datetime.now(COLLEGE_TZ).date()
 
 
 def day(offset: int = 1) -> str:
-    return (date.today() + timedelta(days=offset)).isoformat()
+    return (college_today() + timedelta(days=offset)).isoformat()
 
 
 def seal_usage(**override: Any) -> dict[str, Any]:
