@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -52,11 +54,33 @@ async def _with_database(work: Callable[[Any], Awaitable[Any]]) -> Any:
         await database.dispose()
 
 
+def _serve_one(settings: Settings, host: str, port: int, quiet: bool, reuse_port: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    web.run_app(create_app(settings), host=host, port=port, reuse_port=reuse_port or None,
+                access_log=None if quiet else logging.getLogger("aiohttp.access"))
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    web.run_app(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                access_log=None if args.quiet else logging.getLogger("aiohttp.access"))
+    host, port = args.host or settings.host, args.port or settings.port
+    if args.workers <= 1:
+        _serve_one(settings, host, port, args.quiet, reuse_port=False)
+        return
+    # Several processes share the port (SO_REUSEPORT); the kernel spreads connections.
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_serve_one, args=(settings, host, port, args.quiet, True), daemon=True)
+               for _ in range(args.workers)]
+    for worker in workers:
+        worker.start()
+
+    def stop(*_: object) -> None:
+        for worker in workers:
+            worker.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for worker in workers:
+        worker.join()
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -104,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="listen address (env BACKEND_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (env BACKEND_PORT, default 8080)")
     serve.add_argument("--quiet", action="store_true", help="no access log")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("BACKEND_WORKERS", "1")),
+                       help="processes sharing the port (env BACKEND_WORKERS, default 1)")
     serve.set_defaults(run=cmd_serve)
 
     commands.add_parser("migrate", help="upgrade the schema to the latest revision").set_defaults(run=cmd_migrate)

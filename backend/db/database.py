@@ -8,7 +8,8 @@ database lock instead of failing half-way with "database is locked".
 """
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import asyncio
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import AsyncIterator
 
 from sqlalchemy import event
@@ -64,6 +65,9 @@ class Database:
                 self.url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=True
             )
             self._write_engine = self.engine
+        # SQLite has one writer at a time; queueing writers here is fairer and faster
+        # than letting them poll the file lock (busy_timeout stays as the cross-process guard).
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
 
@@ -74,9 +78,12 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        async with self._write_sessions() as session:
-            async with session.begin():
-                yield session
+        async with AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            session = await stack.enter_async_context(self._write_sessions())
+            await stack.enter_async_context(session.begin())
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -21,7 +21,9 @@ class OrgDirectory:
         return self._departments
 
     async def department_by_code(self, code: str) -> Optional[Department]:
-        return next((d for d in (await self.departments()).values() if d.code == code), None)
+        if self._departments is not None:
+            return next((d for d in self._departments.values() if d.code == code), None)
+        return await self.session.scalar(select(Department).where(Department.code == code))
 
     async def users_by_username(self, usernames: Iterable[str]) -> dict[str, User]:
         names = list(dict.fromkeys(usernames))
@@ -50,13 +52,12 @@ class OrgDirectory:
 
     async def department_head(self, department_id: int, exclude_user_id: int) -> list[User]:
         """The 部门负责人 of the department, or of the nearest parent that has one."""
-        departments = await self.departments()
         current: Optional[int] = department_id
         while current is not None:
             heads = [u for u in await self.users_with_role(HEAD_ROLE, current) if u.id != exclude_user_id]
             if heads:
                 return heads
-            current = departments[current].parent_id
+            current = (await self.departments())[current].parent_id  # walk up only when needed
         return []
 
     async def search_users(

@@ -256,26 +256,30 @@ class Views:
 
     # ------------------------------------------------------------ tasks
 
+    def _task_rows(self, viewer: User):
+        applicant = _APPLICANT
+        return (
+            select(Task, Application, Matter.code, Matter.name, applicant, Department)
+            .join(Application, Application.id == Task.application_id)
+            .join(Matter, Matter.id == Application.matter_id)
+            .join(applicant, applicant.id == Application.applicant_id)
+            .join(Department, Department.id == applicant.department_id)
+            .where(Task.assignee_id == viewer.id)
+        )
+
     async def tasks(self, viewer: User, status: str, limit: int, offset: int) -> dict[str, Any]:
         states = list(t.OPEN_TASK_STATES) if status == "pending" else [t.DONE]
-        applicant = aliased(User)
         rows = (
             await self.session.execute(
-                select(Task, Application, Matter.code, Matter.name, applicant)
-                .join(Application, Application.id == Task.application_id)
-                .join(Matter, Matter.id == Application.matter_id)
-                .join(applicant, applicant.id == Application.applicant_id)
-                .where(Task.assignee_id == viewer.id, Task.status.in_(states))
+                self._task_rows(viewer)
+                .where(Task.status.in_(states))
                 .order_by(Task.created_at.desc(), Task.id.desc())
                 .limit(limit + 1)
                 .offset(offset)
             )
         ).all()
-        departments = await OrgDirectory(self.session).departments()
-        items = [
-            self._task_head(task, a, code, name, self.person(who, departments[who.department_id]))
-            for task, a, code, name, who in rows[:limit]
-        ]
+        items = [self._task_head(task, a, code, name, self.person(who, department))
+                 for task, a, code, name, who, department in rows[:limit]]
         return {"items": items, "has_more": len(rows) > limit, "offset": offset, "limit": limit}
 
     def _task_head(self, task: Task, a: Application, code: str, name: str, applicant: dict[str, Any]) -> dict[str, Any]:
@@ -289,23 +293,29 @@ class Views:
             "decided_at": self.time(task.decided_at), "application_status": a.status,
         }
 
-    async def task(self, viewer: User, task_id: int) -> dict[str, Any]:
-        task = await self.session.scalar(select(Task).where(Task.id == task_id, Task.assignee_id == viewer.id))
-        if task is None:
+    async def task_summary(self, viewer: User, task_id: int) -> dict[str, Any]:
+        """A task with its signers and what the viewer may do next (the answer to a decision)."""
+        row = (await self.session.execute(self._task_rows(viewer).where(Task.id == task_id))).first()
+        if row is None:
             raise NotFound("task_not_found", f"没有找到您的任务 {task_id}")
-        detail = await self.application(viewer, task.application_id)
-        head = self._task_head(
-            task, await self.session.get_one(Application, task.application_id),
-            detail["matter"]["code"], detail["matter"]["name"], detail["applicant"],
-        )
-        signers = list(await self.session.scalars(select(Task).where(Task.parent_task_id == task.id)))
-        people = await OrgDirectory(self.session).users_by_id(s.assignee_id for s in signers)
+        task, application, code, name, who, department = row
+        head = self._task_head(task, application, code, name, self.person(who, department))
+        signers = (await self.session.execute(
+            select(Task, User).join(User, User.id == Task.assignee_id)
+            .where(Task.parent_task_id == task.id).order_by(Task.id)
+        )).all()
         head["signers"] = [
-            {**self.person(people[s.assignee_id]), "task_id": s.id, "status": s.status,
-             "decision": s.decision, "opinion": s.opinion} for s in signers
+            {**self.person(person), "task_id": s.id, "status": s.status, "decision": s.decision,
+             "opinion": s.opinion} for s, person in signers
         ]
-        head["actions"] = self._allowed_moves(task, detail["status"])
-        return {**head, "application": detail}
+        head["actions"] = self._allowed_moves(task, application.status)
+        node = application.process[application.current_node] if application.current_node is not None else None
+        head["application_current_node"] = {"key": node["key"], "name": node["name"]} if node else None
+        return head
+
+    async def task(self, viewer: User, task_id: int) -> dict[str, Any]:
+        summary = await self.task_summary(viewer, task_id)
+        return {**summary, "application": await self.application(viewer, summary["application_id"])}
 
     @staticmethod
     def _allowed_moves(task: Task, application_status: str) -> list[str]:
@@ -315,4 +325,5 @@ class Views:
                        if kind == task.kind and state == task.status and move in PUBLIC_MOVES})
 
 
+_APPLICANT = aliased(User, name="applicant")  # built once: aliasing per request is costly
 PUBLIC_MOVES = {"approve", "return", "add_signers", "sign"}

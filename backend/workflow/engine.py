@@ -219,7 +219,9 @@ class Workflow:
             session, application, actor, "sign", node=node, task=task, opinion=text,
             detail={"agree": agree},
         )
-        parent = await session.get_one(Task, task.parent_task_id, populate_existing=True)
+        parent = await session.scalar(
+            select(Task).where(Task.id == task.parent_task_id).execution_options(populate_existing=True)
+        )
         siblings = await session.scalars(
             select(Task).where(Task.parent_task_id == parent.id, Task.status.in_(t.OPEN_TASK_STATES))
         )
@@ -297,14 +299,19 @@ class Workflow:
         return application
 
     async def _lock_own_task(self, session: AsyncSession, actor: User, task_id: int) -> tuple[Task, Application]:
-        application_id = await session.scalar(
-            select(Task.application_id).where(Task.id == task_id, Task.assignee_id == actor.id)
+        application = await session.scalar(
+            select(Application)
+            .join(Task, Task.application_id == Application.id)
+            .where(Task.id == task_id, Task.assignee_id == actor.id)
+            .with_for_update(of=Application)
+            .execution_options(populate_existing=True)
         )
-        if application_id is None:  # not found and not yours look the same: no leak
+        if application is None:  # not found and not yours look the same: no leak
             raise NotFound("task_not_found", f"没有找到您的任务 {task_id}")
-        application = await self._lock_application(session, application_id)
-        # Re-read after taking the lock: another decision may just have committed.
-        task = await session.get_one(Task, task_id, populate_existing=True)
+        # Read the task after taking the lock: another decision may just have committed.
+        task = await session.scalar(
+            select(Task).where(Task.id == task_id).execution_options(populate_existing=True)
+        )
         return task, application
 
     def _move_task(self, task: Task, move: str, *, decision: Optional[str], opinion: Optional[str]) -> None:
@@ -366,7 +373,7 @@ class Workflow:
             )
         application.current_node = index
         node = application.process[index]
-        applicant = await session.get_one(User, application.applicant_id)
+        applicant = await session.scalar(select(User).where(User.id == application.applicant_id))
         people = await approvers_for_node(node, applicant, application.chosen_approvers, org)
         tasks = [
             self._new_task(session, application, index, node, person, kind=t.APPROVAL, now=now)

@@ -49,7 +49,7 @@ def _decide(move: str):
                 decision = await workflow.add_signers(session, user, task_id, body.get("users"), opinion)
             else:
                 decision = await workflow.sign(session, user, task_id, opinion, body.get("agree", True))
-            return 200, await _views(request, session).task(user, decision.task.id)
+            return 200, await _views(request, session).task_summary(user, decision.task.id)
 
         return await run_command(request, body, command)
 
