@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import multiprocessing
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from aiohttp import web
 from sqlalchemy import func, select
 
 from .auth.passwords import hash_password
@@ -27,7 +23,7 @@ from .config import ConfigError, Settings, load_env_file
 from .db import migrate
 from .db.database import Database
 from .db.models import User
-from .web.app import create_app
+from .web.server import serve
 
 DEMO_PASSWORD = "Demo@2026"  # demo-only; documented in the README
 
@@ -54,33 +50,9 @@ async def _with_database(work: Callable[[Any], Awaitable[Any]]) -> Any:
         await database.dispose()
 
 
-def _serve_one(settings: Settings, host: str, port: int, quiet: bool, reuse_port: bool) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
-    web.run_app(create_app(settings), host=host, port=port, reuse_port=reuse_port or None,
-                access_log=None if quiet else logging.getLogger("aiohttp.access"))
-
-
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
-    host, port = args.host or settings.host, args.port or settings.port
-    if args.workers <= 1:
-        _serve_one(settings, host, port, args.quiet, reuse_port=False)
-        return
-    # Several processes share the port (SO_REUSEPORT); the kernel spreads connections.
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_serve_one, args=(settings, host, port, args.quiet, True), daemon=True)
-               for _ in range(args.workers)]
-    for worker in workers:
-        worker.start()
-
-    def stop(*_: object) -> None:
-        for worker in workers:
-            worker.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for worker in workers:
-        worker.join()
+    serve(settings, args.host or settings.host, args.port or settings.port, args.workers, args.quiet)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
