@@ -6,6 +6,7 @@ is reported as not found, so ids of other people's data leak nothing.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, tzinfo
 from typing import Any, Optional
 
@@ -100,18 +101,28 @@ class Views:
         ]
 
     async def search_matters(self, q: str) -> list[dict[str, Any]]:
+        """Rank matters for a query that may be a whole Chinese sentence without spaces
+        (「我想借音乐厅排练」): a matter's name, keywords and choice options found inside
+        the query count, and so do query words found inside the matter's text."""
         matters = list(
             await self.session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.id))
         )
-        words = [w for w in q.replace(",", " ").replace(",", " ").split() if w]
-
-        def score(m: Matter) -> int:
+        words = [w for w in re.split(r"[\s,,。、;;!!??]+", q) if w]
+        ranked = []
+        for m in matters:
             text = " ".join([m.name, m.description, *m.keywords])
-            return sum((3 if w in m.name else 0) + (2 if w in m.keywords else 0) + (1 if w in text else 0)
-                       for w in words)
-
-        ranked = sorted(((score(m), m) for m in matters), key=lambda pair: -pair[0])
-        return [self.matter_summary(m) for s, m in ranked if s > 0 or not words]
+            options = [o for f in m.form_schema if f["type"] in ("choice", "multichoice") for o in f["options"]]
+            score = (
+                (5 if m.name in q else 0)
+                + sum(3 for k in m.keywords if k and k in q)
+                + sum(1 for o in options if len(o) >= 2 and o in q)
+                + sum((3 if w in m.name else 0) + (2 if w in m.keywords else 0) + (1 if w in text else 0)
+                      for w in words)
+            )
+            if score > 0 or not words:
+                ranked.append((score, m))
+        ranked.sort(key=lambda pair: -pair[0])
+        return [{**self.matter_summary(m), "score": score} for score, m in ranked]
 
     async def matter(self, code: str, viewer: User) -> dict[str, Any]:
         matter = await self.session.scalar(select(Matter).where(Matter.code == code, Matter.active.is_(True)))
@@ -269,18 +280,23 @@ class Views:
 
     async def tasks(self, viewer: User, status: str, limit: int, offset: int) -> dict[str, Any]:
         states = list(t.OPEN_TASK_STATES) if status == "pending" else [t.DONE]
-        rows = (
-            await self.session.execute(
-                self._task_rows(viewer)
-                .where(Task.status.in_(states))
-                .order_by(Task.created_at.desc(), Task.id.desc())
-                .limit(limit + 1)
-                .offset(offset)
-            )
-        ).all()
-        items = [self._task_head(task, a, code, name, self.person(who, department))
-                 for task, a, code, name, who, department in rows[:limit]]
-        return {"items": items, "has_more": len(rows) > limit, "offset": offset, "limit": limit}
+        # First the page of ids straight from the (assignee, status, created) index, then
+        # the joins for those rows only: planners otherwise start from the small tables.
+        ids = list(await self.session.scalars(
+            select(Task.id)
+            .where(Task.assignee_id == viewer.id, Task.status.in_(states))
+            .order_by(Task.created_at.desc(), Task.id.desc())
+            .limit(limit + 1)
+            .offset(offset)
+        ))
+        page = ids[:limit]
+        rows = (await self.session.execute(self._task_rows(viewer).where(Task.id.in_(page)))).all() if page else []
+        by_id = {row[0].id: row for row in rows}
+        items = []
+        for task_id in page:
+            task, a, code, name, who, department = by_id[task_id]
+            items.append(self._task_head(task, a, code, name, self.person(who, department)))
+        return {"items": items, "has_more": len(ids) > limit, "offset": offset, "limit": limit}
 
     def _task_head(self, task: Task, a: Application, code: str, name: str, applicant: dict[str, Any]) -> dict[str, Any]:
         return {

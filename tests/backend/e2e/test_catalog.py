@@ -60,3 +60,15 @@ async def test_people_are_found_by_name_and_department(api):
     assert "声乐教研室" in {p["department"] for p in music}  # the subtree is included
     status, _ = await api.call("GET", "/org/users?department=nope", "t2001")
     assert status == 404
+
+
+async def test_whole_chinese_sentences_find_their_matter(api):
+    for sentence, expected in [("我想借音乐厅排练", "venue_booking"), ("下周要出差去北京", "business_trip"),
+                               ("老师我要请假", None), ("帮我开个在读证明", "enrollment_certificate")]:
+        found = (await api.get(f"/matters?q={quote(sentence)}", "t2001"))["items"]
+        assert found, sentence
+        if expected:
+            assert found[0]["code"] == expected, (sentence, found[:3])
+            assert len(found) == 1 or found[0]["score"] > found[1]["score"], (sentence, found[:3])
+        else:  # 请假 is ambiguous between staff and student leave: both lead, tied
+            assert {m["code"] for m in found[:2]} == {"staff_leave", "student_leave"}
