@@ -306,7 +306,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "BACKEND_SECRET_KEY": secrets.token_urlsafe(48)}
         with subprocess.Popen([sys.executable, "-m", "backend", "serve", "--port", str(port), "--quiet",
-                               "--workers", str(args.server_workers)],
+                               "--workers", str(1 if backend == "sqlite" else args.server_workers)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
             try:
                 base = f"http://127.0.0.1:{port}/api/v1"
@@ -329,7 +329,8 @@ def main() -> None:
     parser.add_argument("--approvals", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--results", type=Path, default=RESULTS / "backend.md", help="where the table goes")
-    parser.add_argument("--server-workers", type=int, default=2, help="backend processes (serve --workers)")
+    parser.add_argument("--server-workers", type=int, default=2,
+                        help="backend processes on PostgreSQL (SQLite always runs one: one writer at a time)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         results = [run_backend(b, args, Path(tmp)) for b in args.backends.split(",")]
@@ -337,7 +338,7 @@ def main() -> None:
         f"Backend benchmark, {datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}, {os.cpu_count()} cores, "
         f"{args.applications:,} applications; reads: 1 client, {args.requests} requests each; "
         f"approvals: {args.clients} concurrent clients, {args.approvals} approvals; "
-        f"server: {args.server_workers} worker process(es), load generator on the same machine.",
+        f"server: 1 process on SQLite, {args.server_workers} on PostgreSQL; load generator on the same machine.",
         "",
         "| database | seed | my pending tasks p50/p95 | my applications p50/p95 | application detail p50/p95 "
         "| approvals/s | approval p50/p95 |",

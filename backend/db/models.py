@@ -138,6 +138,7 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_assignee_status_created", "assignee_id", "status", "created_at"),
         Index("ix_tasks_application", "application_id", "round", "node_index"),
+        Index("ix_tasks_parent", "parent_task_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -280,15 +280,20 @@ class Views:
 
     async def tasks(self, viewer: User, status: str, limit: int, offset: int) -> dict[str, Any]:
         states = list(t.OPEN_TASK_STATES) if status == "pending" else [t.DONE]
-        # First the page of ids straight from the (assignee, status, created) index, then
-        # the joins for those rows only: planners otherwise start from the small tables.
-        ids = list(await self.session.scalars(
-            select(Task.id)
-            .where(Task.assignee_id == viewer.id, Task.status.in_(states))
-            .order_by(Task.created_at.desc(), Task.id.desc())
-            .limit(limit + 1)
-            .offset(offset)
-        ))
+        # First the page of ids straight from the (assignee, status, created) index — one
+        # ordered scan per status, merged here, since IN (…) defeats the index order —
+        # then the joins for those rows only: planners otherwise start from the small tables.
+        wanted = offset + limit + 1
+        candidates: list[tuple[Any, int]] = []
+        for state in states:
+            candidates += (await self.session.execute(
+                select(Task.created_at, Task.id)
+                .where(Task.assignee_id == viewer.id, Task.status == state)
+                .order_by(Task.created_at.desc(), Task.id.desc())
+                .limit(wanted)
+            )).all()
+        candidates.sort(reverse=True)
+        ids = [task_id for _, task_id in candidates[offset:wanted]]
         page = ids[:limit]
         rows = (await self.session.execute(self._task_rows(viewer).where(Task.id.in_(page)))).all() if page else []
         by_id = {row[0].id: row for row in rows}
