@@ -5,6 +5,7 @@
   seed-demo      load the demo college (org chart + matters + demo passwords)
   import-org     load a college's own org chart from YAML
   import-matters load a college's own service centres and matters from YAML
+  export-lookups write the assistant's lookup tables (people, departments, matters)
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 
 from .auth.passwords import hash_password
 from .catalog.loader import DEMO_DIR, import_catalog, import_org, read_yaml
+from .catalog.lookups import export_lookups
 from .config import ConfigError, Settings, load_env_file
 from .db import migrate
 from .db.database import Database
@@ -90,6 +92,12 @@ def cmd_import_matters(args: argparse.Namespace) -> None:
     print("Matters imported.")
 
 
+def cmd_export_lookups(args: argparse.Namespace) -> None:
+    counts = asyncio.run(_with_database(lambda s: export_lookups(s, Path(args.directory))))
+    print("Lookup tables written to " + args.directory + ": "
+          + ", ".join(f"{k} {v}" for k, v in counts.items()) + ". Retrain the assistant (make train).")
+
+
 def main(argv: list[str] | None = None) -> int:
     load_env_file()
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__,
@@ -118,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     matters = commands.add_parser("import-matters", help="import service centres and matters from a YAML file")
     matters.add_argument("file")
     matters.set_defaults(run=cmd_import_matters)
+
+    lookups = commands.add_parser("export-lookups", help="write the assistant's lookup tables (names) to a folder")
+    lookups.add_argument("directory", nargs="?", default="data/lookups")
+    lookups.set_defaults(run=cmd_export_lookups)
 
     args = parser.parse_args(argv)
     try:

@@ -47,6 +47,13 @@ def test_migrate_seed_import_and_serve(tmp_path):
     failed = run(["import-matters", str(broken)], env, check=False)
     assert failed.returncode == 1 and "unknown type" in failed.stderr
 
+    lookups = tmp_path / "lookups"
+    assert "person 58" in run(["export-lookups", str(lookups)], env).stdout
+    person = yaml.safe_load((lookups / "person.yml").read_text(encoding="utf-8"))
+    assert person["nlu"][0]["lookup"] == "person" and "- 王丽华" in person["nlu"][0]["examples"]
+    matter = (lookups / "matter.yml").read_text(encoding="utf-8")
+    assert "- 新事项" in matter and "- 公章使用申请" in matter and "- 盖章" in matter
+
     port = free_port()
     with subprocess.Popen([sys.executable, "-m", "backend", "serve", "--port", str(port), "--quiet"], cwd=ROOT,
                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
