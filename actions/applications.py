@@ -1,0 +1,106 @@
+"""My applications: list, progress, terminate (with confirmation), resubmit after a return."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from rasa_sdk.events import SlotSet
+
+from . import text as parse
+from .base import BaseAction, UserFacingError
+from .matter_form import APPROVERS
+from .render import application_line, application_progress
+
+
+async def find_application(api, who: str, tracker, status: Optional[str] = None) -> dict[str, Any]:
+    """By number in the message, else by the matter mentioned, else the latest one."""
+    message = tracker.latest_message.get("text", "") or ""
+    number = parse.application_number(message)
+    entity_id = next(tracker.get_latest_entity_values("application_id"), None)
+    mine = await api.applications(who, status=status, limit=50)
+    if entity_id:
+        mine = [a for a in mine if a["id"] == int(entity_id)]
+    elif number:
+        mine = [a for a in mine if a["number"] == number]
+        if not mine:
+            raise UserFacingError(f"没有找到您的申请 {number}。")
+    else:
+        words = list(tracker.get_latest_entity_values("matter"))
+        if words:
+            found = await api.search_matters(who, " ".join(words))
+            codes = {m["code"] for m in found[:3]}
+            mine = [a for a in mine if a["matter"]["code"] in codes] or mine
+    if not mine:
+        raise UserFacingError("没有找到符合条件的申请。说「我的申请」可以查看全部。")
+    return mine[0]
+
+
+class ActionMyApplications(BaseAction):
+    action_name = "action_my_applications"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        mine = await self.api.applications(who, limit=10)
+        if not mine:
+            dispatcher.utter_message(text="您还没有提交过申请。想办什么事项?比如「我要请假」。")
+            return []
+        lines = ["您最近的申请:"] + [application_line(i + 1, a) for i, a in enumerate(mine)]
+        lines.append("说「SW… 的进度」查看详情,或「终止我的××申请」。")
+        dispatcher.utter_message(text="\n".join(lines))
+        return []
+
+
+class ActionApplicationProgress(BaseAction):
+    action_name = "action_application_progress"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        application = await find_application(self.api, who, tracker)
+        detail = await self.api.application(who, application["id"])
+        dispatcher.utter_message(text=application_progress(detail))
+        return []
+
+
+class ActionTerminateApplication(BaseAction):
+    """Asks first; the termination itself happens in action_confirm_terminate."""
+
+    action_name = "action_terminate_application"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        application = await find_application(self.api, who, tracker)
+        if application["status"] not in ("running", "returned"):
+            raise UserFacingError(f"{application['number']} 当前为「{application['status_label']}」,不能终止。")
+        dispatcher.utter_message(
+            text=f"确定要终止《{application['matter']['name']}》{application['number']} 吗?终止后不能恢复。",
+            buttons=[{"title": "确定终止", "payload": "/affirm"}, {"title": "不终止", "payload": "/deny"}])
+        return [SlotSet("confirm_terminate", [application["id"]]), SlotSet("pending_confirmation", "terminate")]
+
+
+class ActionConfirmTerminate(BaseAction):
+    action_name = "action_confirm_terminate"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        ids = [int(i) for i in tracker.get_slot("confirm_terminate") or []]
+        done = await self.api.terminate(who, ids, "申请人通过校务助手终止")
+        numbers = "、".join(a["number"] for a in done)
+        dispatcher.utter_message(text=f"已终止 {numbers},相关待办已撤回。")
+        return [SlotSet("confirm_terminate", None), SlotSet("pending_confirmation", None)]
+
+    def on_failure(self, tracker):
+        return [SlotSet("confirm_terminate", None), SlotSet("pending_confirmation", None)]
+
+
+class ActionResubmitApplication(BaseAction):
+    """After a return: the form again, each answer prefilled («保持不变» keeps it)."""
+
+    action_name = "action_resubmit_application"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        application = await find_application(self.api, who, tracker, status="returned")
+        detail = await self.api.application(who, application["id"])
+        returned = next((r for r in reversed(detail["records"]) if r["action"] == "return"), None)
+        reason = f"退回意见:{returned['opinion']}。" if returned and returned.get("opinion") else ""
+        dispatcher.utter_message(text=f"好的,重新填写《{detail['matter']['name']}》{detail['number']}。{reason}"
+                                      "每项会显示原填写内容,回复「保持不变」即可沿用。")
+        prefill = dict(detail["form"])
+        if detail.get("approvers"):
+            prefill[APPROVERS] = detail["approvers"]
+        return [SlotSet("matter_code", detail["matter"]["code"]), SlotSet("form_data", {}),
+                SlotSet("prefill", prefill), SlotSet("resubmit_id", detail["id"])]

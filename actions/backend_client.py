@@ -1,0 +1,133 @@
+"""The backend's HTTP API, as the action server sees it.
+
+Every call authenticates with the service token and names the user it acts for
+(``X-On-Behalf-Of: wecom:<userid>`` / ``web:<username>``); the backend applies that
+user's permissions. Calls are async and time-boxed so a slow backend never holds a
+conversation's lock for long.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any, Optional
+from urllib.parse import quote
+
+import aiohttp
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8080/api/v1"
+TIMEOUT = aiohttp.ClientTimeout(total=float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "8")), connect=2)
+
+
+class BackendUnavailable(Exception):
+    """The backend did not answer (down, slow, or broken)."""
+
+
+class BackendError(Exception):
+    """The backend answered with an error it explains (validation, 404, 409 …)."""
+
+    def __init__(self, status: int, code: str, message: str, details: Optional[dict[str, Any]] = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or {}
+
+
+class BackendClient:
+    def __init__(self, base_url: Optional[str] = None, service_token: Optional[str] = None):
+        self.base_url = (base_url or os.environ.get("BACKEND_URL", DEFAULT_BASE_URL)).rstrip("/")
+        self.service_token = service_token or os.environ.get("BACKEND_SERVICE_TOKEN", "")
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def request(self, identity: str, method: str, path: str, body: Optional[dict[str, Any]] = None,
+                      idempotent: bool = False) -> Any:
+        headers = {"Authorization": f"Bearer {self.service_token}", "X-On-Behalf-Of": identity}
+        if idempotent:
+            # Actions are not retried by Rasa, but our HTTP layer may be: make a retry harmless.
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        try:
+            async with self._http().request(method, f"{self.base_url}{path}", json=body, headers=headers) as response:
+                payload = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise BackendUnavailable(str(error) or error.__class__.__name__) from error
+        if response.status >= 500:
+            raise BackendUnavailable(f"backend answered {response.status}")
+        if response.status >= 400:
+            error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+            raise BackendError(response.status, error.get("code", "error"), error.get("message", "请求失败"),
+                               error.get("details"))
+        return payload
+
+    # ---------------------------------------------------------------- reads
+    async def me(self, who: str) -> dict[str, Any]:
+        return await self.request(who, "GET", "/me")
+
+    async def centers(self, who: str) -> list[dict[str, Any]]:
+        return (await self.request(who, "GET", "/centers"))["items"]
+
+    async def search_matters(self, who: str, q: str) -> list[dict[str, Any]]:
+        return (await self.request(who, "GET", f"/matters?q={quote(q)}"))["items"]
+
+    async def matter(self, who: str, code: str) -> dict[str, Any]:
+        return await self.request(who, "GET", f"/matters/{quote(code)}")
+
+    async def validate(self, who: str, code: str, form: dict[str, Any]) -> dict[str, Any]:
+        body = {"form": form, "partial": True}
+        return (await self.request(who, "POST", f"/matters/{quote(code)}/validate", body))["form"]
+
+    async def applications(self, who: str, status: Optional[str] = None, limit: int = 10) -> list[dict[str, Any]]:
+        query = f"?mine=1&limit={limit}" + (f"&status={status}" if status else "")
+        return (await self.request(who, "GET", f"/applications{query}"))["items"]
+
+    async def application(self, who: str, application_id: int) -> dict[str, Any]:
+        return await self.request(who, "GET", f"/applications/{application_id}")
+
+    async def tasks(self, who: str, status: str = "pending", limit: int = 20) -> list[dict[str, Any]]:
+        return (await self.request(who, "GET", f"/tasks?status={status}&limit={limit}"))["items"]
+
+    async def task(self, who: str, task_id: int) -> dict[str, Any]:
+        return await self.request(who, "GET", f"/tasks/{task_id}")
+
+    async def search_users(self, who: str, q: str, department: Optional[str] = None) -> list[dict[str, Any]]:
+        query = f"?q={quote(q)}&limit=20" + (f"&department={quote(department)}" if department else "")
+        return (await self.request(who, "GET", f"/org/users{query}"))["items"]
+
+    async def departments(self, who: str) -> dict[str, Any]:
+        return await self.request(who, "GET", "/org/departments")
+
+    # ---------------------------------------------------------------- commands
+    async def submit(self, who: str, matter: str, form: dict[str, Any], approvers: dict[str, str]) -> dict[str, Any]:
+        body = {"matter": matter, "form": form, "approvers": approvers}
+        return await self.request(who, "POST", "/applications", body, idempotent=True)
+
+    async def resubmit(self, who: str, application_id: int, form: dict[str, Any],
+                       approvers: Optional[dict[str, str]] = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"form": form}
+        if approvers:
+            body["approvers"] = approvers
+        return await self.request(who, "POST", f"/applications/{application_id}/resubmit", body, idempotent=True)
+
+    async def terminate(self, who: str, ids: list[int], reason: str = "") -> list[dict[str, Any]]:
+        body = {"ids": ids, "reason": reason}
+        return (await self.request(who, "POST", "/applications/terminate", body, idempotent=True))["items"]
+
+    async def decide(self, who: str, task_id: int, move: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``move`` is approve, return, add-signers or sign."""
+        return await self.request(who, "POST", f"/tasks/{task_id}/{move}", body, idempotent=True)
+
+
+_client: Optional[BackendClient] = None
+
+
+def backend() -> BackendClient:
+    """One client (and one connection pool) per action-server process."""
+    global _client
+    if _client is None:
+        _client = BackendClient()
+    return _client

@@ -1,0 +1,71 @@
+"""What every custom action shares: identity, and failures that stay polite.
+
+A backend that is down or slow, an unbound account, or any bug in an action ends in a
+short Chinese message with the help-desk contact — never a stack trace — and the
+conversation carries on.
+"""
+from __future__ import annotations
+
+import logging
+from abc import ABCMeta, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from .backend_client import BackendClient, BackendError, BackendUnavailable, backend
+from .identity import identity_of
+
+log = logging.getLogger(__name__)
+HELPDESK = "87150044"
+UNAVAILABLE = f"抱歉,校务系统暂时无法访问,请稍后再试。如着急办理,请致电技术咨询 {HELPDESK}。"
+NOT_BOUND = ("您的账号还没有绑定校务服务系统,暂时无法查询或办理。请先在企业微信完成身份认证"
+             f"(学校统一身份认证账号密码 + 手机号确认),或通过网页登录使用。如有疑问请致电 {HELPDESK}。")
+BROKEN = f"抱歉,处理时出了点问题,请稍后再试或致电技术咨询 {HELPDESK}。"
+
+
+class UserFacingError(Exception):
+    """Stop the action and tell the user this message."""
+
+
+class BaseAction(Action, metaclass=ABCMeta):
+    """Abstract, so the action server does not register it as an action of its own."""
+
+    action_name = ""
+
+    def name(self) -> str:
+        return self.action_name
+
+    @property
+    def api(self) -> BackendClient:
+        return backend()
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        who = identity_of(tracker)
+        if who is None:
+            dispatcher.utter_message(text=NOT_BOUND)
+            return []
+        try:
+            return await self.act(dispatcher, tracker, domain, who)
+        except UserFacingError as error:
+            dispatcher.utter_message(text=str(error))
+        except BackendUnavailable as error:
+            log.warning("backend unavailable in %s: %s", self.name(), error)
+            dispatcher.utter_message(text=UNAVAILABLE)
+        except BackendError as error:
+            if error.code == "identity_not_bound":
+                dispatcher.utter_message(text=NOT_BOUND)
+            else:
+                dispatcher.utter_message(text=error.message)
+        except Exception:  # noqa: BLE001 - the user gets a message, the log the traceback
+            log.exception("action %s failed", self.name())
+            dispatcher.utter_message(text=BROKEN)
+        return self.on_failure(tracker)
+
+    @abstractmethod
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+                  who: str) -> list[dict]:
+        """The action's work for the identified user ``who``."""
+
+    def on_failure(self, tracker: Tracker) -> list[dict]:
+        return []

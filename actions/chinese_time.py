@@ -1,0 +1,301 @@
+"""Turn Chinese date/time expressions into normalized form-field values.
+
+The parsing itself is done by ``jionlp.parse_time``; this module only adds a
+thin layer of normalisation that a form needs:
+
+* ``now`` must be timezone-aware. It is converted to Asia/Shanghai and all
+  results are naive local date/times in that zone.
+* Plain machine formats (``2026-12-01``, ``2026-12-01 09:00``,
+  ``2026-12-01T09:00``, ``12/1``, ``12.1``) are read directly, without
+  loading jionlp (date-picker buttons send these).
+* Future preference: an expression with no anchor (no 今/明/下/年/... word,
+  no four-digit year) that lands before today is moved forward by its own
+  cycle: a weekday by a week ("周三" said on a Thursday is next Wednesday),
+  a month-day by a year ("11月30日" said in December is next year's), a bare
+  day of month by a month. Bare clock times are not moved.
+* Date-time fields: an explicit clock time wins. A date without one gives
+  None, unless a part-of-day word fixes the time: 上午/早上 -> 09:00,
+  中午 -> 12:00, 下午 -> 14:00, 晚上/今晚 -> 19:00.
+* Spans: only range expressions (…到…, …至…) count. The end is inclusive as
+  jionlp reports it: a date-only end is that day's 23:59:59.
+* Anything that is not a usable expression gives None; user text never
+  raises. Text longer than 100 characters is not parsed (see _MAX_LENGTH).
+
+jionlp takes ~0.35 s to import (~0.85 s the very first time, when it unzips
+its dictionaries) and ~0.23 s more for its first call, which compiles its
+patterns. So it is imported lazily, once, and kept; a server can call
+``warm_up()`` at start-up to pay that before the first user message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import re
+import threading
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+# China has had no daylight saving time since 1991, so a fixed +08:00 offset
+# is exact for any date a form can hold, and it needs no tzdata (slim images
+# often lack it).
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+_LIB_FORMAT = "%Y-%m-%d %H:%M:%S"
+# jionlp's matching time grows quadratically with input length (2,000 digits
+# take ~2 s); no date answer is this long, so longer text is not parsed.
+_MAX_LENGTH = 100
+_ONE_DAY = timedelta(days=1)
+
+# Hours used when the text names only a part of the day. Order matters:
+# the first word found wins.
+_PART_OF_DAY_HOURS = (
+    ("中午", 12),
+    ("下午", 14),
+    ("上午", 9),
+    ("早上", 9),
+    ("早晨", 9),
+    ("晚上", 19),
+    ("晚", 19),  # 今晚 / 明晚 / 傍晚
+)
+
+# jionlp reads "下午好" as "this afternoon"; a greeting is not a time.
+_GREETING = re.compile(r"(早上|上午|中午|下午|晚上|早)好")
+# jionlp rejects "今早"/"明早" and reads "明早9点" as *today* 9:00, while it
+# handles the spelled-out forms correctly.
+_SHORT_MORNING = (("明早", "明天早上"), ("今早", "今天早上"))
+
+# Words that tie an expression to a specific week/month/year; such
+# expressions are taken literally, never moved into the future. Part-of-day
+# words are removed first because 上午/下午 contain 上/下.
+_PART_OF_DAY_WORDS = re.compile(r"上午|下午|中午|晚上|早上|早晨|傍晚|凌晨")
+_ANCHOR = re.compile(r"[今明昨本这上下去前后来]|年|\d{4}")
+
+_WEEKDAY = re.compile(r"(周|星期|礼拜)[一二三四五六日天末1-7]")
+_MONTH = re.compile(r"月|\d{1,2}\s*[/.\-]\s*\d{1,2}")
+_DAY_OF_MONTH = re.compile(r"[号日]")
+_CLOCK = re.compile(r"[点时:]")
+_SPAN_SEPARATOR = re.compile(r"到|至|~|～|—")
+
+_PLAIN_DATETIME = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+_PLAIN_MONTH_DAY = re.compile(r"(\d{1,2})[/.](\d{1,2})(?: (\d{1,2}):(\d{2}))?")
+
+# jionlp.parse_time is one shared object that keeps per-call state on itself.
+_LIB_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    is_span: bool
+    start: datetime
+    end: datetime
+    accurate: bool  # False for jionlp's "blur" results (下午, 下周, ...)
+
+
+def parse_date(text: str, now: datetime) -> date | None:
+    """The calendar day the text names, or None."""
+    parsed = _parse(text, now)
+    # A week or a month ("下周", "下个月") is not a day.
+    if parsed is None or parsed.is_span or parsed.end - parsed.start >= _ONE_DAY:
+        return None
+    return parsed.start.date()
+
+
+def parse_datetime(text: str, now: datetime) -> datetime | None:
+    """The moment the text names, or None when it gives no time of day."""
+    parsed = _parse(text, now)
+    if parsed is None or parsed.is_span or parsed.end - parsed.start >= _ONE_DAY:
+        return None
+    if parsed.accurate and not _is_whole_day(parsed):
+        return parsed.start  # an explicit clock time wins
+    hour = _part_of_day_hour(_clean(text))  # cleaned: greetings are not 下午
+    if hour is None:
+        return None  # a bare date must not silently become midnight
+    return datetime.combine(parsed.start.date(), time(hour))
+
+
+def parse_span(text: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """(start, inclusive end) of a range expression, or None."""
+    parsed = _parse(text, now)
+    if parsed is None or not parsed.is_span:
+        return None
+    return parsed.start, parsed.end
+
+
+def normalize_for_field(field_type: str, text: str, now: datetime) -> str | None:
+    """``YYYY-MM-DD`` for "date", ``YYYY-MM-DD HH:MM`` for "datetime"."""
+    if field_type == "date":
+        value = parse_date(text, now)
+        return None if value is None else value.strftime("%Y-%m-%d")
+    if field_type == "datetime":
+        moment = parse_datetime(text, now)
+        return None if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+    # A wrong field type is a bug in the caller, not bad user input.
+    raise ValueError(f"unsupported field type: {field_type!r}")
+
+
+def warm_up() -> None:
+    """Load jionlp and run its one-off set-up now rather than on first use."""
+    _parse_with_library("明天", datetime(2026, 1, 1))
+
+
+def _parse(text: str, now: datetime) -> _Parsed | None:
+    base = _local_now(now)
+    if not isinstance(text, str):
+        return None
+    cleaned = _clean(text)
+    if not cleaned or len(cleaned) > _MAX_LENGTH:
+        return None
+    parsed = _parse_plain(cleaned, base) or _parse_with_library(cleaned, base)
+    if parsed is None:
+        return None
+    parsed = _fix_inverted_span(parsed, cleaned)
+    if parsed is None:
+        return None
+    return _prefer_future(parsed, cleaned, base)
+
+
+def _local_now(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        # A naive now would be read in the server's zone: refuse to guess.
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+def _clean(text: str) -> str:
+    # NFKC folds full-width digits and colons typed with a Chinese IME.
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    cleaned = _GREETING.sub("", cleaned)
+    for short, spelled_out in _SHORT_MORNING:
+        cleaned = cleaned.replace(short, spelled_out)
+    return cleaned.strip()
+
+
+def _parse_plain(text: str, base: datetime) -> _Parsed | None:
+    match = _PLAIN_DATETIME.fullmatch(text)
+    if match:
+        year, month, day, hour, minute, second = match.groups()
+    else:
+        match = _PLAIN_MONTH_DAY.fullmatch(text)
+        if not match:
+            return None
+        month, day, hour, minute = match.groups()
+        year, second = base.year, None  # the future rule may move it on
+    try:
+        start = datetime(int(year), int(month), int(day))
+        if hour is None:
+            return _Parsed(False, start, start + _ONE_DAY - timedelta(seconds=1), True)
+        start = start.replace(hour=int(hour), minute=int(minute), second=int(second or 0))
+    except ValueError:
+        return None  # e.g. 2026-02-30; jionlp would not do better
+    return _Parsed(False, start, start, True)
+
+
+def _parse_with_library(text: str, base: datetime) -> _Parsed | None:
+    with _LIB_LOCK:
+        try:
+            result = _library_parse_time()(text, time_base=base)
+        # jionlp says "no time here" with ValueError but also raises
+        # TypeError and others on odd input; user text must never crash a form.
+        except Exception:
+            return None
+    return _from_library_result(result)
+
+
+@functools.cache
+def _library_parse_time() -> Callable[..., dict]:
+    # jionlp and jiojio print banners to stdout on import.
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp
+    return jionlp.parse_time
+
+
+def _from_library_result(result: object) -> _Parsed | None:
+    # time_delta ("3天") and time_period ("每周一") are not dates.
+    if not isinstance(result, dict) or result.get("type") not in ("time_point", "time_span"):
+        return None
+    bounds = result.get("time")
+    if not isinstance(bounds, list) or len(bounds) != 2:
+        return None
+    try:
+        start, end = (datetime.strptime(value, _LIB_FORMAT) for value in bounds)
+    except (TypeError, ValueError):
+        return None  # e.g. an open-ended span ("12月1日以后") reports "inf"
+    return _Parsed(
+        result["type"] == "time_span", start, end, result.get("definition") == "accurate"
+    )
+
+
+def _fix_inverted_span(parsed: _Parsed, text: str) -> _Parsed | None:
+    # jionlp resolves the second half of a span on its own, so 下周一到周三
+    # ends on *this* Wednesday and 12月30日到1月2日 on this January 2nd.
+    if not parsed.is_span or parsed.end >= parsed.start:
+        return parsed
+    second_half = _SPAN_SEPARATOR.split(text)[-1]
+    end = _shift(parsed.end, _cycle(second_half) or _cycle(text))
+    if end is None or end < parsed.start:
+        return None
+    return _Parsed(True, parsed.start, end, parsed.accurate)
+
+
+def _prefer_future(parsed: _Parsed, text: str, base: datetime) -> _Parsed | None:
+    if parsed.start.date() >= base.date() or _is_anchored(text):
+        return parsed
+    cycle = _cycle(text)
+    if cycle not in ("week", "month", "year"):
+        return parsed  # bare clock times stay today; rolling them is a guess
+    start, end = _shift(parsed.start, cycle), _shift(parsed.end, cycle)
+    if start is None or end is None:
+        return None
+    return _Parsed(parsed.is_span, start, end, parsed.accurate)
+
+
+def _is_anchored(text: str) -> bool:
+    return bool(_ANCHOR.search(_PART_OF_DAY_WORDS.sub("", text)))
+
+
+def _cycle(text: str) -> str | None:
+    """The period after which the expression names the same time again."""
+    if _WEEKDAY.search(text):
+        return "week"
+    if _MONTH.search(text):
+        return "year"
+    if _DAY_OF_MONTH.search(text):
+        return "month"
+    if _CLOCK.search(text) or _PART_OF_DAY_WORDS.search(text):
+        return "day"
+    return None
+
+
+def _shift(moment: datetime, cycle: str | None) -> datetime | None:
+    try:
+        if cycle == "day":
+            return moment + _ONE_DAY
+        if cycle == "week":
+            return moment + timedelta(weeks=1)
+        if cycle == "month":
+            year, month = divmod(moment.month, 12)
+            return moment.replace(year=moment.year + year, month=month + 1)
+        if cycle == "year":
+            return moment.replace(year=moment.year + 1)
+    except ValueError:
+        return None  # no such day in the target month/year (31st, Feb 29)
+    return None
+
+
+def _is_whole_day(parsed: _Parsed) -> bool:
+    # jionlp gives a bare date as 00:00:00 .. 23:59:59 of that day.
+    length = parsed.end - parsed.start
+    return parsed.start.time() == time(0) and length == _ONE_DAY - timedelta(seconds=1)
+
+
+def _part_of_day_hour(text: str) -> int | None:
+    for word, hour in _PART_OF_DAY_HOURS:
+        if word in text:
+            return hour
+    return None

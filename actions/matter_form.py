@@ -1,0 +1,331 @@
+"""The schema-driven form: one Rasa form whose questions come from the backend.
+
+A matter's fields are fetched at run time (``GET /matters/{code}``), so adding a matter
+in the backend needs no retraining. The form has a single slot, ``field_answer``; the
+answers collected so far live in ``form_data`` ({field key: value}, plus the
+选择审核人 choices under ``APPROVERS``). Each answer is converted (choices, Chinese
+numbers and dates, people by name) and checked with the backend's own rules before the
+next question is asked.
+"""
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from . import text as parse
+from .backend_client import BackendClient, BackendError, backend
+from .base import BaseAction, UserFacingError
+from .chinese_time import normalize_for_field
+from .identity import identity_of
+
+APPROVERS = "__approvers__"
+COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
+SKIP_WORDS = {"跳过", "无", "没有", "不填", "暂无", "略", "不用", "空"}
+KEEP_WORDS = {"保持不变", "不变", "不用改", "同上", "还是原来的"}
+SCHEMA_TTL_SECONDS = 30
+FORM_SLOTS = ("matter_code", "form_data", "prefill", "resubmit_id", "field_answer", "pending_confirmation")
+
+_schemas: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+
+
+async def matter_schema(api: BackendClient, who: str, code: str) -> dict[str, Any]:
+    """The matter's form and nodes; cached briefly because every turn of a form needs it."""
+    key = (who, code)
+    cached = _schemas.get(key)
+    if cached and time.monotonic() - cached[0] < SCHEMA_TTL_SECONDS:
+        return cached[1]
+    schema = await api.matter(who, code)
+    _schemas[key] = (time.monotonic(), schema)
+    return schema
+
+
+def steps(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """Questions in order: every form field, then every 选择审核人 node."""
+    fields = [{"kind": "field", "key": f["key"], "field": f} for f in schema["form"]]
+    choices = [{"kind": "approver", "key": n["key"], "node": n} for n in schema["nodes"] if n["choose_approver"]]
+    return fields + choices
+
+
+def answered(step: dict[str, Any], data: dict[str, Any]) -> bool:
+    if step["kind"] == "approver":
+        return step["key"] in (data.get(APPROVERS) or {})
+    return step["key"] in data
+
+
+def next_step(schema: dict[str, Any], data: dict[str, Any]) -> Optional[dict[str, Any]]:
+    return next((s for s in steps(schema) if not answered(s, data)), None)
+
+
+def shown(value: Any) -> str:
+    if value is None:
+        return "(未填)"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+def now_local() -> datetime:
+    return datetime.now(COLLEGE_TZ)
+
+
+class Answer:
+    """Turns what the user typed into the value a field expects (or says why not)."""
+
+    def __init__(self, api: BackendClient, who: str, schema: dict[str, Any], data: dict[str, Any],
+                 prefill: Optional[dict[str, Any]]):
+        self.api, self.who, self.schema, self.data, self.prefill = api, who, schema, data, prefill or {}
+
+    async def convert(self, step: dict[str, Any], raw: str) -> tuple[dict[str, Any], Optional[str]]:
+        """New form_data and an error message (None when the answer was taken)."""
+        typed = (raw or "").strip()
+        data = dict(self.data)
+        if step["kind"] == "approver":
+            return await self._approver(step, typed, data)
+        field = step["field"]
+        if typed in KEEP_WORDS and step["key"] in self.prefill:
+            data[step["key"]] = self.prefill[step["key"]]
+            return data, None
+        if typed in SKIP_WORDS:
+            if field.get("required"):
+                return data, f"「{field['label']}」是必填项,不能跳过"
+            data[step["key"]] = None
+            return data, None
+        value, error = await self._value(field, typed)
+        if error:
+            return data, error
+        filled = {k: v for k, v in data.items() if k != APPROVERS and v is not None}
+        try:
+            cleaned = await self.api.validate(self.who, self.schema["code"], {**filled, step["key"]: value})
+        except BackendError as problem:
+            fields = problem.details.get("fields") or {}
+            return data, fields.get(step["key"]) or next(iter(fields.values()), problem.message)
+        data[step["key"]] = cleaned.get(step["key"], value)
+        return data, None
+
+    async def _value(self, field: dict[str, Any], typed: str) -> tuple[Any, Optional[str]]:
+        kind = field["type"]
+        if kind == "choice":
+            return self._choice(field, typed)
+        if kind == "multichoice":
+            picked, bad = [], []
+            for part in re.split(r"[、,,;;/和及\s]+", typed):
+                if part:
+                    value, error = self._choice(field, part)
+                    (bad if error else picked).append(part if error else value)
+            if bad or not picked:
+                return None, "请从选项中选择(可多选,用顿号分隔):" + "、".join(field["options"])
+            return picked, None
+        if kind == "number":
+            value = parse.number(typed)
+            return (value, None) if value is not None else (None, f"「{field['label']}」请填写数字")
+        if kind in ("date", "datetime"):
+            value = normalize_for_field(kind, typed, now_local())
+            if value is None:
+                example = "明天、11月30日" if kind == "date" else "明天下午三点、12月1日 9:00"
+                return None, f"没看懂「{field['label']}」的时间,请换个说法,如:{example}"
+            return value, None
+        if kind == "person":
+            return await self._person(field, typed)
+        return typed, None
+
+    @staticmethod
+    def _choice(field: dict[str, Any], typed: str) -> tuple[Any, Optional[str]]:
+        options = field["options"]
+        if typed in options:
+            return typed, None
+        contained = [o for o in options if o in typed or typed in o]
+        if len(contained) == 1:
+            return contained[0], None
+        index = parse.number(typed)
+        if isinstance(index, int) and 1 <= index <= len(options) and len(typed) <= 3:
+            return options[index - 1], None
+        return None, "请从以下选项中选择:" + "、".join(options)
+
+    async def _person(self, field: dict[str, Any], typed: str) -> tuple[Any, Optional[str]]:
+        name = re.sub(r"(老师|同学|主任|处长)$", "", typed)
+        people = await self.api.search_users(self.who, name)
+        exact = [p for p in people if p["username"] == typed or p["name"] == name]
+        chosen = exact if exact else people
+        if len(chosen) == 1:
+            return chosen[0]["username"], None
+        if not chosen:
+            return None, f"没有找到「{typed}」,请输入完整姓名"
+        options = ";".join(f"{p['name']}({p['department']},账号 {p['username']})" for p in chosen[:6])
+        return None, f"找到多位「{name}」,请回复账号:{options}"
+
+    async def _approver(self, step: dict[str, Any], typed: str, data: dict[str, Any]):
+        candidates = step["node"].get("candidates") or []
+        chosen = [c for c in candidates if typed in (c["username"], c["name"]) or c["name"] in typed]
+        if len(chosen) != 1:
+            names = "、".join(c["name"] for c in candidates)
+            return data, f"请从候选审核人中选择一位:{names}"
+        data[APPROVERS] = {**(data.get(APPROVERS) or {}), step["key"]: chosen[0]["username"]}
+        return data, None
+
+
+class ValidateMatterForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_matter_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: dict[str, Any]) -> list[str]:
+        who, code = identity_of(tracker), tracker.get_slot("matter_code")
+        if not who or not code:
+            return []
+        schema = await matter_schema(backend(), who, code)
+        return ["field_answer"] if next_step(schema, tracker.get_slot("form_data") or {}) else []
+
+    async def validate_field_answer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict[str, Any]) -> dict[str, Any]:
+        who, code = identity_of(tracker), tracker.get_slot("matter_code")
+        data = tracker.get_slot("form_data") or {}
+        schema = await matter_schema(backend(), who, code)
+        step = next_step(schema, data)
+        if step is None:
+            return {"field_answer": None}
+        answer = Answer(backend(), who, schema, data, tracker.get_slot("prefill"))
+        data, error = await answer.convert(step, str(value))
+        if error:
+            dispatcher.utter_message(text=f"{error},请重新输入。")
+        return {"form_data": data, "field_answer": None}
+
+
+class ActionAskFieldAnswer(BaseAction):
+    """Asks the next question: label, hint, options as buttons, the current value on resubmit."""
+
+    action_name = "action_ask_field_answer"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        schema = await matter_schema(self.api, who, tracker.get_slot("matter_code"))
+        data = tracker.get_slot("form_data") or {}
+        step = next_step(schema, data)
+        if step is None:
+            return []
+        done, total = sum(answered(s, data) for s in steps(schema)), len(steps(schema))
+        progress = f"({done + 1}/{total})"
+        if step["kind"] == "approver":
+            node = step["node"]
+            buttons = [{"title": f"{c['name']}({c['department']})", "payload": c["name"]} for c in node["candidates"]]
+            dispatcher.utter_message(text=f"{progress}请选择「{node['name']}」的审核人:", buttons=buttons)
+            return []
+        field = step["field"]
+        need = "必填" if field.get("required") else "选填,可回复「跳过」"
+        lines = [f"{progress}请填写「{field['label']}」({need})"]
+        if field.get("hint"):
+            lines.append(field["hint"])
+        examples = {"date": "可以说:明天、下周一、11月30日", "datetime": "可以说:明天下午三点、12月1日 9:00",
+                    "person": "请输入姓名", "attachment": "请输入附件的文件名,如 材料.pdf",
+                    "multichoice": "可多选,用顿号分隔"}
+        if field["type"] in examples:
+            lines.append(examples[field["type"]])
+        prefill = tracker.get_slot("prefill") or {}
+        buttons = [{"title": o, "payload": o} for o in field.get("options") or []]
+        if field["key"] in prefill:
+            lines.append(f"原填写:{shown(prefill[field['key']])}")
+            buttons.append({"title": "保持不变", "payload": "保持不变"})
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons or None)
+        return []
+
+
+def summary(schema: dict[str, Any], data: dict[str, Any]) -> str:
+    lines = [f"请确认《{schema['name']}》:"]
+    for field in schema["form"]:
+        if data.get(field["key"]) is not None:
+            lines.append(f"· {field['label']}:{shown(data[field['key']])}")
+    chosen = data.get(APPROVERS) or {}
+    for node in schema["nodes"]:
+        if node["key"] in chosen:
+            name = next((c["name"] for c in node["candidates"] if c["username"] == chosen[node["key"]]), chosen[node["key"]])
+            lines.append(f"· {node['name']}:{name}")
+    lines.append("确认提交吗?")
+    return "\n".join(lines)
+
+
+class ActionConfirmMatter(BaseAction):
+    action_name = "action_confirm_matter"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        schema = await matter_schema(self.api, who, tracker.get_slot("matter_code"))
+        dispatcher.utter_message(text=summary(schema, tracker.get_slot("form_data") or {}), buttons=[
+            {"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}])
+        return [SlotSet("pending_confirmation", "submit")]
+
+
+def reset_form() -> list[dict[str, Any]]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+class ActionSubmitApplication(BaseAction):
+    action_name = "action_submit_application"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        code = tracker.get_slot("matter_code")
+        data = dict(tracker.get_slot("form_data") or {})
+        approvers = data.pop(APPROVERS, None) or {}
+        form = {k: v for k, v in data.items() if v is not None}
+        resubmit_id = tracker.get_slot("resubmit_id")
+        if resubmit_id:
+            application = await self.api.resubmit(who, int(resubmit_id), form, approvers or None)
+            verb = "已重新提交"
+        else:
+            application = await self.api.submit(who, code, form, approvers)
+            verb = "已提交"
+        node = application.get("current_node") or {}
+        holders = "、".join(p["name"] for p in application.get("current_assignees") or [])
+        where = f",当前在「{node.get('name')}」" + (f",由{holders}办理" if holders else "") if node else ""
+        dispatcher.utter_message(text=f"{verb}《{application['matter']['name']}》,申请编号 {application['number']}{where}。"
+                                      "可随时说「我的申请」查看进度。")
+        return reset_form()
+
+    def on_failure(self, tracker):
+        # A refused submission keeps the answers so the user can correct them.
+        return [SlotSet("pending_confirmation", None)]
+
+
+class ActionCancelForm(BaseAction):
+    action_name = "action_cancel_form"
+
+    async def run(self, dispatcher, tracker, domain):  # needs neither identity nor backend
+        return await self.act(dispatcher, tracker, domain, "")
+
+    async def act(self, dispatcher, tracker, domain, who):
+        dispatcher.utter_message(response="utter_cancelled")
+        return [ActiveLoop(None), *reset_form(), SlotSet("confirm_terminate", None)]
+
+
+class ActionCorrectField(BaseAction):
+    """「把时间改成后天」: changes an answer already given, then the form goes on."""
+
+    action_name = "action_correct_field"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        code = tracker.get_slot("matter_code")
+        if not code:
+            raise UserFacingError("现在没有正在填写的申请。想办什么事项?比如「我要请假」。")
+        parsed = parse.correction(tracker.latest_message.get("text", ""))
+        if not parsed:
+            raise UserFacingError("请告诉我要改哪一项、改成什么,例如「把开始时间改成后天上午九点」。")
+        what, value = parsed
+        schema = await matter_schema(self.api, who, code)
+        data = tracker.get_slot("form_data") or {}
+        matches = [s for s in steps(schema) if s["kind"] == "field"
+                   and (what in s["field"]["label"] or s["field"]["label"] in what)]
+        filled = [s for s in matches if s["key"] in data] or matches
+        if not filled:
+            labels = "、".join(f["label"] for f in schema["form"])
+            raise UserFacingError(f"没有找到「{what}」这一项。可修改的有:{labels}")
+        step = filled[0]
+        answer = Answer(self.api, who, schema, {k: v for k, v in data.items() if k != step["key"]},
+                        tracker.get_slot("prefill"))
+        updated, error = await answer.convert(step, value)
+        if error:
+            raise UserFacingError(f"{error}。「{step['field']['label']}」没有修改。")
+        dispatcher.utter_message(text=f"好的,已将「{step['field']['label']}」改为 {shown(updated[step['key']])}。")
+        return [SlotSet("form_data", {**data, **updated})]

@@ -1,0 +1,41 @@
+"""How tasks, applications and progress read in a chat message."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def short_time(iso: str | None) -> str:
+    return iso[5:16].replace("T", " ") if iso else ""
+
+
+def task_line(position: int, task: dict[str, Any]) -> str:
+    kind = "(加签)" if task.get("kind") == "signer" else ""
+    applicant = task["applicant"]
+    return (f"{position}. 【{task['matter']['name']}】{kind}{applicant['name']}"
+            f"({applicant.get('department', '')})· {short_time(task['created_at'])} 提交 · {task['number']}")
+
+
+def application_line(position: int, application: dict[str, Any]) -> str:
+    node = application.get("current_node")
+    where = f" · 当前:{node['name']}" if node else ""
+    holders = "、".join(p["name"] for p in application.get("current_assignees") or [])
+    who = f"({holders})" if holders else ""
+    return (f"{position}. 【{application['matter']['name']}】{application['number']} · "
+            f"{application['status_label']}{where}{who} · {short_time(application['created_at'])}")
+
+
+def application_progress(application: dict[str, Any], records_only: bool = False) -> str:
+    lines = []
+    if not records_only:
+        lines.append(f"【{application['matter']['name']}】{application['number']}:{application['status_label']}")
+        marks = {"done": "✅", "current": "⏳", "waiting": "○", "returned": "↩", "terminated": "✖"}
+        for node in application["nodes"]:
+            holders = "、".join(t["name"] for t in node["tasks"] if t["status"] in ("pending", "waiting"))
+            extra = f"({holders}办理中)" if node["state"] == "current" and holders else ""
+            lines.append(f"{marks.get(node['state'], '·')} {node['name']}{extra}")
+    lines.append("流转记录:")
+    for record in application["records"][-8:]:
+        opinion = f":{record['opinion']}" if record.get("opinion") else ""
+        lines.append(f"  {short_time(record['time'])} {record['node']} · {record['actor']['name']} "
+                     f"{record['action_label']}{opinion}")
+    return "\n".join(lines)

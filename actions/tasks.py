@@ -1,0 +1,192 @@
+"""Pending tasks and decisions: list, details, 同意 / 不同意 / 退回 / 加签.
+
+Which task a decision is about, in order: an application number in the message
+(SW20261127-0003), an ordinal (第2个) into the last list shown, the task the user just
+looked at or was notified about, or the only pending task. Otherwise we ask.
+The opinion is whatever the user wrote after the command and its target, verbatim.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from rasa_sdk.events import SlotSet
+
+from . import text as parse
+from .backend_client import BackendError
+from .base import BaseAction, UserFacingError
+from .render import application_progress, task_line
+
+MOVE_LABELS = {"approve": "同意", "return": "退回"}
+
+
+async def pending(api, who: str) -> list[dict[str, Any]]:
+    return await api.tasks(who, "pending", limit=20)
+
+
+async def resolve_task(api, who: str, tracker, tasks: Optional[list[dict[str, Any]]] = None) -> dict[str, Any]:
+    message = tracker.latest_message.get("text", "") or ""
+    entity_id = next(tracker.get_latest_entity_values("task_id"), None)
+    tasks = tasks if tasks is not None else await pending(api, who)
+    if entity_id:
+        return await api.task(who, int(entity_id))
+    number = parse.application_number(message)
+    if number:
+        found = [t for t in tasks if t["number"] == number]
+        if not found:
+            raise UserFacingError(f"您的待办里没有 {number}。说「我的待办」可以查看全部待办。")
+        return found[0]
+    position = parse.ordinal(message)
+    listed = [int(i) for i in tracker.get_slot("task_ids") or []]
+    if position is not None:
+        ids = listed or [t["id"] for t in tasks]
+        index = len(ids) - 1 if position == -1 else position - 1
+        if not 0 <= index < len(ids):
+            raise UserFacingError(f"列表里没有第 {position} 个,共 {len(ids)} 个待办。")
+        return await api.task(who, ids[index])
+    current = tracker.get_slot("current_task_id")
+    if current:
+        return await api.task(who, int(current))
+    if len(tasks) == 1:
+        return tasks[0]
+    if not tasks:
+        raise UserFacingError("您目前没有待办任务。")
+    raise UserFacingError("您有多个待办,请说明是哪一个,例如「同意第1个」或带上申请编号。\n"
+                          + "\n".join(task_line(i + 1, t) for i, t in enumerate(tasks[:10])))
+
+
+class ActionListTasks(BaseAction):
+    action_name = "action_list_tasks"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        tasks = await pending(self.api, who)
+        if not tasks:
+            dispatcher.utter_message(text="您目前没有待办任务 👍")
+            return [SlotSet("task_ids", [])]
+        lines = [f"您有 {len(tasks)} 个待办:"] + [task_line(i + 1, t) for i, t in enumerate(tasks)]
+        lines.append("说「看看第1个」查看详情,或直接「同意第1个,意见…」「退回第2个,原因…」。")
+        buttons = [{"title": f"看第{i + 1}个", "payload": f'/task_detail{{"task_id": "{t["id"]}"}}'}
+                   for i, t in enumerate(tasks[:5])]
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return [SlotSet("task_ids", [t["id"] for t in tasks])]
+
+
+class ActionTaskDetail(BaseAction):
+    action_name = "action_task_detail"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        task = await resolve_task(self.api, who, tracker)
+        detail = task if "application" in task else await self.api.task(who, task["id"])
+        application = detail["application"]
+        lines = [f"【{detail['matter']['name']}】{detail['number']}",
+                 f"申请人:{detail['applicant']['name']}({detail['applicant'].get('department', '')})",
+                 f"当前环节:{detail['node']['name']}({detail['status_label']})"]
+        labels = {f["key"]: f["label"] for f in application["form_schema"]}
+        for key, value in application["form"].items():
+            shown = "、".join(map(str, value)) if isinstance(value, list) else value
+            lines.append(f"· {labels.get(key, key)}:{shown}")
+        lines.append(application_progress(application, records_only=True))
+        buttons = []
+        if "approve" in detail["actions"]:
+            buttons = [{"title": "同意", "payload": "同意"}, {"title": "退回", "payload": "退回"}]
+        elif "sign" in detail["actions"]:
+            buttons = [{"title": "同意", "payload": "同意"}, {"title": "不同意", "payload": "不同意"}]
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons or None)
+        return [SlotSet("current_task_id", detail["id"])]
+
+
+class ActionDecideTask(BaseAction):
+    """同意 / 不同意 / 退回 on one task; an added signer's 同意/不同意 becomes their opinion."""
+
+    action_name = "action_decide_task"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        message = tracker.latest_message.get("text", "") or ""
+        task = await resolve_task(self.api, who, tracker)
+        opinion = parse.opinion(message)
+        if task["kind"] == "signer":
+            move, body = "sign", {"opinion": opinion or ("同意" if intent != "disagree" else "不同意"),
+                                  "agree": intent != "disagree"}
+        elif intent == "return_task":
+            if not opinion:
+                raise UserFacingError(f"退回需要填写原因,例如「退回 {task['number']} 材料不全」。")
+            move, body = "return", {"opinion": opinion}
+        elif intent == "disagree":
+            raise UserFacingError("如不同意该申请,请使用「退回」并写明原因,例如「退回,材料不全」。")
+        else:
+            move, body = "approve", {"opinion": opinion}
+        try:
+            result = await self.api.decide(who, task["id"], move, body)
+        except BackendError as error:
+            if error.status == 409:
+                raise UserFacingError(f"{task['number']} {error.message}。说「我的待办」查看最新待办。") from None
+            raise
+        dispatcher.utter_message(text=decision_message(result, move, body))
+        return [SlotSet("current_task_id", None), SlotSet("task_ids", None)]
+
+
+def decision_message(result: dict[str, Any], move: str, body: dict[str, Any]) -> str:
+    said = f",意见:{body['opinion']}" if body.get("opinion") else ""
+    if move == "sign":
+        stance = "同意" if body["agree"] else "不同意"
+        return (f"已提交您对《{result['matter']['name']}》{result['number']}的加签意见({stance}){said}。"
+                "审批人会在所有加签意见到齐后继续办理。")
+    head = f"已{MOVE_LABELS[move]}《{result['matter']['name']}》{result['number']}{said}。"
+    state = {"approved": "该申请已全部审批通过。", "returned": "申请已退回给申请人。"}.get(result["application_status"])
+    if state:
+        return head + state
+    node = result.get("application_current_node")
+    return head + (f"已流转到「{node['name']}」。" if node else "")
+
+
+class ActionAddSigners(BaseAction):
+    """加签给教务处的王老师和李老师: people by name (and department); ambiguity → buttons."""
+
+    action_name = "action_add_signers"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        task = await resolve_task(self.api, who, tracker)
+        department = await self._department_code(who, next(tracker.get_latest_entity_values("department"), None))
+        chosen = [u for u in tracker.get_latest_entity_values("username")]
+        mentions = list(dict.fromkeys(tracker.get_latest_entity_values("person")))
+        if not chosen:
+            # NLU may catch only some of 「王老师和李老师」: add title mentions it missed.
+            for surname in parse.person_mentions(tracker.latest_message.get("text", ""), []):
+                if not any(m.startswith(surname) for m in mentions):
+                    mentions.append(surname)
+        if not mentions and not chosen:
+            raise UserFacingError("请告诉我加签给谁,例如「加签给教务处的王丽华」。")
+        resolved: list[dict[str, Any]] = [{"username": u} for u in chosen]
+        for mention in mentions:
+            name = mention.rstrip("老师主任处长同学")
+            people = await self.api.search_users(who, name, department)
+            exact = [p for p in people if p["name"] == mention or p["name"] == name]
+            people = exact or people
+            if len(people) == 1:
+                resolved.append(people[0])
+            elif not people:
+                raise UserFacingError(f"没有找到「{mention}」" + ("(在该部门)" if department else "") + ",请说完整姓名。")
+            else:
+                buttons = [{"title": f"{p['name']}({p['department']})",
+                            "payload": f'/add_signers{{"username": "{p["username"]}", "task_id": "{task["id"]}"}}'}
+                           for p in people[:6]]
+                dispatcher.utter_message(text=f"找到多位「{mention}」,请选择:", buttons=buttons)
+                return [SlotSet("current_task_id", task["id"])]
+        result = await self.api.decide(who, task["id"], "add-signers",
+                                       {"users": [p["username"] for p in resolved], "opinion": ""})
+        names = "、".join(s["name"] for s in result["signers"] if s["status"] == "pending")
+        dispatcher.utter_message(text=f"已将《{result['matter']['name']}》{result['number']}加签给 {names},"
+                                      "等他们给出意见后会回到您这里审批。")
+        return [SlotSet("current_task_id", None)]
+
+    async def _department_code(self, who: str, name: Optional[str]) -> Optional[str]:
+        if not name:
+            return None
+        tree = await self.api.departments(who)
+        stack = list(tree["children"])
+        while stack:
+            node = stack.pop()
+            if name in node["name"] or node["name"].startswith(name):
+                return node["code"]
+            stack.extend(node["children"])
+        return None

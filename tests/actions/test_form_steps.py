@@ -1,0 +1,43 @@
+from rasa_sdk import Tracker
+
+from actions.identity import identity_of
+from actions.matter_form import APPROVERS, next_step, steps, summary
+
+SCHEMA = {
+    "code": "seal_usage", "name": "公章使用申请",
+    "form": [{"key": "seal_type", "label": "印章类型", "type": "choice", "options": ["学校公章"], "required": True},
+             {"key": "copies", "label": "用印份数", "type": "number", "required": True},
+             {"key": "note", "label": "备注", "type": "text"}],
+    "nodes": [{"key": "leader", "name": "分管校领导审批", "choose_approver": True,
+               "candidates": [{"username": "t0002", "name": "沈立群", "department": "校领导"}]},
+              {"key": "keeper", "name": "印章管理员用印", "choose_approver": False}],
+}
+
+
+def tracker(sender):
+    return Tracker(sender, {}, {}, [], False, None, {}, "action_listen")
+
+
+def test_fields_come_first_then_the_approver_choices():
+    assert [(s["kind"], s["key"]) for s in steps(SCHEMA)] == [
+        ("field", "seal_type"), ("field", "copies"), ("field", "note"), ("approver", "leader")]
+
+
+def test_the_next_question_skips_answered_and_skipped_fields():
+    assert next_step(SCHEMA, {})["key"] == "seal_type"
+    assert next_step(SCHEMA, {"seal_type": "学校公章", "copies": 2, "note": None})["key"] == "leader"
+    done = {"seal_type": "学校公章", "copies": 2, "note": None, APPROVERS: {"leader": "t0002"}}
+    assert next_step(SCHEMA, done) is None
+
+
+def test_the_summary_shows_answers_and_the_chosen_approver_by_name():
+    text = summary(SCHEMA, {"seal_type": "学校公章", "copies": 2, "note": None, APPROVERS: {"leader": "t0002"}})
+    assert "· 印章类型:学校公章" in text and "· 用印份数:2" in text and "备注" not in text
+    assert "· 分管校领导审批:沈立群" in text and text.endswith("确认提交吗?")
+
+
+def test_only_channel_identities_are_trusted():
+    assert identity_of(tracker("wecom:zhangwei")) == "wecom:zhangwei"
+    assert identity_of(tracker("web:t2001")) == "web:t2001"
+    for sender in ["t2001", "rest:t2001", "web:", "default", "x" * 200]:
+        assert identity_of(tracker(sender)) is None

@@ -1,0 +1,208 @@
+"""Whole conversations through Rasa + action server + backend, checked on both ends:
+what the assistant said, and what the backend holds afterwards."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .conftest import buttons_of, text_of
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def tomorrow() -> str:
+    return (datetime.now(TZ) + timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def fresh(username: str) -> str:
+    """A web chat identity for the user, in a conversation of its own."""
+    return f"web:{username}"
+
+
+def reset(stack, sender: str) -> None:
+    stack.say(sender, "/restart")
+
+
+def my_applications(stack, username: str) -> list[dict]:
+    status, body = stack.api(username, "GET", "/applications?mine=1&limit=50")
+    assert status == 200
+    return body["items"]
+
+
+def test_greeting_shows_the_menu_with_buttons(stack):
+    sender = fresh("t2001")
+    reset(stack, sender)
+    replies = stack.say(sender, "你好")
+    assert "校务助手" in text_of(replies)
+    assert {"办理事项", "我的待办", "我的申请"} <= set(buttons_of(replies))
+
+
+def test_submitting_a_seal_request_by_chat_creates_exactly_that_application(stack):
+    sender = fresh("t2001")
+    reset(stack, sender)
+    before = {a["id"] for a in my_applications(stack, "t2001")}
+    replies = stack.say(sender, "我要盖章")
+    assert "公章使用申请" in text_of(replies) and "印章类型" in text_of(replies)
+    assert "学校公章" in buttons_of(replies)
+    assert "文件名称" in text_of(stack.say(sender, "学校公章"))
+    assert "份数" in text_of(stack.say(sender, "2026年合作协议"))
+    text = text_of(stack.say(sender, "两份"))
+    assert "用印日期" in text
+    assert "用印事由" in text_of(stack.say(sender, "明天"))
+    assert "用印文件" in text_of(stack.say(sender, "与杭州剧院签订演出合作协议"))
+    replies = stack.say(sender, "合作协议.pdf")
+    assert "审核人" in text_of(replies) and "沈立群(校领导)" in buttons_of(replies)
+    summary = text_of(stack.say(sender, "沈立群"))
+    assert "请确认《公章使用申请》" in summary and "用印份数:2" in summary and "沈立群" in summary
+    done = text_of(stack.say(sender, "/affirm"))
+    assert "已提交《公章使用申请》" in done and "SW" in done
+    created = [a for a in my_applications(stack, "t2001") if a["id"] not in before]
+    assert len(created) == 1
+    status, detail = stack.api("t2001", "GET", f"/applications/{created[0]['id']}")
+    assert detail["form"] == {"seal_type": "学校公章", "document_name": "2026年合作协议", "copies": 2,
+                              "use_date": tomorrow(), "purpose": "与杭州剧院签订演出合作协议",
+                              "document": "合作协议.pdf"}
+    assert detail["approvers"] == {"leader": "t0002"} and detail["number"] in done
+
+
+def test_a_bad_answer_is_explained_and_asked_again(stack):
+    sender = fresh("t2001")
+    reset(stack, sender)
+    stack.say(sender, "我要盖章")
+    stack.say(sender, "学校公章")
+    stack.say(sender, "文件A")
+    text = text_of(stack.say(sender, "一百份"))
+    assert "不能大于 50" in text and "重新输入" in text and "份数" in text
+    assert "用印日期" in text_of(stack.say(sender, "3"))
+    text = text_of(stack.say(sender, "昨天"))
+    assert "不能早于今天" in text
+    stack.say(sender, "算了")
+
+
+def test_cancel_midway_writes_nothing(stack):
+    sender = fresh("t2103")
+    reset(stack, sender)
+    before = len(my_applications(stack, "t2103"))
+    stack.say(sender, "我想借音乐厅排练")
+    stack.say(sender, "音乐厅")
+    assert "已取消" in text_of(stack.say(sender, "算了,不弄了"))
+    assert len(my_applications(stack, "t2103")) == before
+
+
+def test_a_how_to_question_in_the_middle_of_a_form_then_it_goes_on(stack):
+    sender = fresh("t2001")
+    reset(stack, sender)
+    stack.say(sender, "我要盖章")
+    stack.say(sender, "学校公章")
+    replies = text_of(stack.say(sender, "加签是什么意思"))
+    assert "加签" in replies and "文件名称" in replies  # answered, then the same question again
+    stack.say(sender, "算了")
+
+
+def test_pending_tasks_are_listed_and_approved_with_the_opinion_verbatim(stack):
+    applicant, leader = fresh("t2001"), fresh("t0003")
+    submitted = _submit_seal(stack, "t2001", leader="t0003")
+    reset(stack, leader)
+    listing = text_of(stack.say(leader, "我有什么待办"))
+    assert submitted["number"] in listing and "张伟" in listing
+    position = next(i for i, line in enumerate(listing.splitlines()) if submitted["number"] in line)
+    done = text_of(stack.say(leader, f"同意第{position}个,情况属实"))
+    assert "已同意" in done and "情况属实" in done
+    status, detail = stack.api("t2001", "GET", f"/applications/{submitted['id']}")
+    assert detail["current_node"]["key"] == "seal_keeper"
+    assert detail["records"][-1]["opinion"] == "情况属实" and detail["records"][-1]["actor"]["username"] == "t0003"
+    del applicant
+
+
+def test_return_by_number_with_a_reason(stack):
+    leader = fresh("t0003")
+    submitted = _submit_seal(stack, "t2001", leader="t0003")
+    reset(stack, leader)
+    done = text_of(stack.say(leader, f"退回 {submitted['number']} 请补充附件"))
+    assert "已退回" in done
+    status, detail = stack.api("t2001", "GET", f"/applications/{submitted['id']}")
+    assert detail["status"] == "returned" and detail["records"][-1]["opinion"] == "请补充附件"
+
+
+def test_a_task_already_decided_gets_a_clear_explanation(stack):
+    leader = fresh("t0003")
+    submitted = _submit_seal(stack, "t2001", leader="t0003")
+    status, tasks = stack.api("t0003", "GET", "/tasks")
+    task = next(t for t in tasks["items"] if t["number"] == submitted["number"])
+    stack.api("t0003", "POST", f"/tasks/{task['id']}/approve", {"opinion": "网页上已同意"})
+    reset(stack, leader)
+    text = text_of(stack.say(leader, f"同意 {submitted['number']}"))
+    assert "没有" in text and submitted["number"] in text  # no longer among the pending tasks
+
+
+def test_add_signers_by_name_and_department(stack):
+    submitted = _submit_leave(stack, "t2001")
+    head = fresh("t2101")
+    reset(stack, head)
+    done = text_of(stack.say(head, f"加签给教务处的王老师和李老师 {submitted['number']}"))
+    assert "王丽华" in done and "李明" in done
+    status, tasks = stack.api("t1203", "GET", "/tasks")
+    assert submitted["number"] in {t["number"] for t in tasks["items"]}
+    signer = fresh("t1203")
+    reset(stack, signer)
+    said = text_of(stack.say(signer, f"同意 {submitted['number']} 情况属实"))
+    assert "意见" in said
+    status, detail = stack.api("t2001", "GET", f"/applications/{submitted['id']}")
+    signs = [r for r in detail["records"] if r["action"] == "sign"]
+    assert signs and signs[-1]["opinion"] == "情况属实" and signs[-1]["detail"]["agree"] is True
+
+
+def test_progress_and_terminate_with_confirmation(stack):
+    submitted = _submit_seal(stack, "t2103", leader="t0001")
+    sender = fresh("t2103")
+    reset(stack, sender)
+    progress = text_of(stack.say(sender, "我的用章申请批到哪了"))
+    assert submitted["number"] in progress and "分管校领导审批" in progress and "郑国华" in progress
+    ask = stack.say(sender, "终止我的用章申请")
+    assert "确定要终止" in text_of(ask) and submitted["number"] in text_of(ask)
+    assert "已终止" in text_of(stack.say(sender, "/affirm"))
+    status, detail = stack.api("t2103", "GET", f"/applications/{submitted['id']}")
+    assert detail["status"] == "terminated"
+
+
+def test_an_unbound_identity_gets_instructions_and_no_data(stack):
+    sender = f"wecom:stranger-{uuid.uuid4().hex[:6]}"
+    text = text_of(stack.say(sender, "我有什么待办"))
+    assert "绑定" in text and "87150044" in text
+    assert "SW" not in text
+
+
+def test_how_to_questions_are_answered_from_the_manual(stack):
+    sender = fresh("t2001")
+    reset(stack, sender)
+    assert "work.zj-art.com" in text_of(stack.say(sender, "校务服务网怎么打开"))
+    assert "退出" in text_of(stack.say(sender, "点掌上办事又让我认证,怎么回事"))
+    assert "87150044" in text_of(stack.say(sender, "技术支持电话多少"))
+
+
+def test_out_of_scope_is_honest_and_gives_the_help_desk(stack):
+    sender = fresh("t2001")
+    reset(stack, sender)
+    text = text_of(stack.say(sender, "今天杭州天气怎么样"))
+    assert "87150044" in text
+
+
+# ------------------------------------------------------------ helpers over the API
+def _submit_seal(stack, username: str, leader: str) -> dict:
+    status, body = stack.api(username, "POST", "/applications", {
+        "matter": "seal_usage", "approvers": {"leader": leader},
+        "form": {"seal_type": "学校公章", "document_name": "演出合同", "copies": 1, "use_date": tomorrow(),
+                 "purpose": "演出合作", "document": "合同.pdf"}})
+    assert status == 201, body
+    return body
+
+
+def _submit_leave(stack, username: str) -> dict:
+    day = datetime.now(TZ) + timedelta(days=2)
+    status, body = stack.api(username, "POST", "/applications", {
+        "matter": "staff_leave", "form": {"leave_type": "事假", "start_time": day.strftime("%Y-%m-%d 08:30"),
+                                          "end_time": day.strftime("%Y-%m-%d 17:30"), "days": 1,
+                                          "reason": "家中有事需要处理"}})
+    assert status == 201, body
+    return body

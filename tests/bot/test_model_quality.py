@@ -1,0 +1,43 @@
+"""The trained model's quality gates (Rasa's own evaluation tools).
+
+The issue's target is 0.95 for both numbers. Measured now: intent macro-F1 0.923, FAQ
+response selection 0.929 (held-out split, 949 examples). Until the target is reached
+the gate is a regression floor a little below today's numbers — training on CI starts
+from scratch and varies slightly — so the model can only get better.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+
+from .conftest import MODEL, RASA_BIN, ROOT
+
+TARGET = 0.95  # issue 3; not yet reached
+MIN_INTENT_MACRO_F1 = 0.90
+MIN_FAQ_ACCURACY = 0.90
+
+
+def rasa(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RASA_BIN / "rasa"), *args], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+
+
+def test_nlu_on_the_held_out_split_meets_the_bar(tmp_path):
+    run = rasa("test", "nlu", "--model", str(MODEL), "--nlu", "tests/nlu/held_out.yml", "--out", str(tmp_path),
+               "--no-plot")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    intents = json.loads((tmp_path / "intent_report.json").read_text(encoding="utf-8"))
+    f1 = intents["macro avg"]["f1-score"]
+    worst = sorted(((v["f1-score"], k) for k, v in intents.items() if isinstance(v, dict) and "f1-score" in v
+                    and k not in ("macro avg", "weighted avg", "micro avg")))[:5]
+    assert f1 >= MIN_INTENT_MACRO_F1, f"intent macro-F1 {f1:.3f} < {MIN_INTENT_MACRO_F1}; worst: {worst}"
+    faq = json.loads((tmp_path / "response_selection_report.json").read_text(encoding="utf-8"))
+    accuracy = faq.get("accuracy", faq.get("micro avg", {}).get("f1-score"))
+    assert accuracy is not None and accuracy >= MIN_FAQ_ACCURACY, f"FAQ response selection accuracy {accuracy}"
+
+
+def test_every_test_story_is_followed(tmp_path):
+    run = rasa("test", "core", "--model", str(MODEL), "--stories", "tests/stories", "--out", str(tmp_path),
+               "--fail-on-prediction-errors", "--no-plot")
+    failed = tmp_path / "failed_test_stories.yml"
+    details = failed.read_text(encoding="utf-8") if failed.exists() else ""
+    assert run.returncode == 0, (run.stdout[-2000:] + run.stderr[-2000:] + details[-3000:])
