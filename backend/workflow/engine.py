@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -437,11 +437,3 @@ class Workflow:
             )
         )
 
-
-async def count_open_tasks(session: AsyncSession, application_ids: Sequence[int]) -> int:
-    """Used by invariants checks: open tasks on the given applications."""
-    return await session.scalar(
-        select(func.count(Task.id)).where(
-            Task.application_id.in_(application_ids), Task.status.in_(t.OPEN_TASK_STATES)
-        )
-    ) or 0

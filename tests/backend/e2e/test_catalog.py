@@ -72,3 +72,15 @@ async def test_whole_chinese_sentences_find_their_matter(api):
             assert len(found) == 1 or found[0]["score"] > found[1]["score"], (sentence, found[:3])
         else:  # 请假 is ambiguous between staff and student leave: both lead, tied
             assert {m["code"] for m in found[:2]} == {"staff_leave", "student_leave"}
+
+
+async def test_validate_and_search_refuse_bad_parameters(api):
+    status, body = await api.call("POST", "/matters/seal_usage/validate", "t2001",
+                                  json={"form": {"copies": 1}, "partial": "yes"})
+    assert status == 400 and body["error"]["code"] == "bad_partial"
+    status, body = await api.call("POST", "/matters/nope/validate", "t2001", json={"form": {}})
+    assert status == 404 and body["error"]["code"] == "matter_not_found"
+    status, body = await api.call("GET", f"/org/users?q={'王' * 65}", "t2001")
+    assert status == 400 and body["error"]["code"] == "bad_query"
+    status, body = await api.call("GET", f"/matters?q={'章' * 101}", "t2001")
+    assert status == 400 and body["error"]["code"] == "bad_query"
