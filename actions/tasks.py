@@ -23,29 +23,29 @@ async def pending(api, who: str) -> list[dict[str, Any]]:
     return await api.tasks(who, "pending", limit=20)
 
 
-async def resolve_task(api, who: str, tracker, tasks: Optional[list[dict[str, Any]]] = None) -> dict[str, Any]:
+async def resolve_task(api, who: str, tracker) -> dict[str, Any]:
     message = tracker.latest_message.get("text", "") or ""
     entity_id = next(tracker.get_latest_entity_values("task_id"), None)
-    tasks = tasks if tasks is not None else await pending(api, who)
-    if entity_id:
+    if entity_id:  # a button names its task
         return await api.task(who, int(entity_id))
     number = parse.application_number(message)
+    position = parse.ordinal(message)
+    listed = [int(i) for i in tracker.get_slot("task_ids") or []]
+    current = tracker.get_slot("current_task_id")
+    if number is None and not (position is not None and listed) and current:
+        return await api.task(who, int(current))
+    tasks = await pending(api, who)  # needed only from here on
     if number:
         found = [t for t in tasks if t["number"] == number]
         if not found:
             raise UserFacingError(f"您的待办里没有 {number}。说「我的待办」可以查看全部待办。")
         return found[0]
-    position = parse.ordinal(message)
-    listed = [int(i) for i in tracker.get_slot("task_ids") or []]
     if position is not None:
         ids = listed or [t["id"] for t in tasks]
         index = len(ids) - 1 if position == -1 else position - 1
         if not 0 <= index < len(ids):
             raise UserFacingError(f"列表里没有第 {position} 个,共 {len(ids)} 个待办。")
         return await api.task(who, ids[index])
-    current = tracker.get_slot("current_task_id")
-    if current:
-        return await api.task(who, int(current))
     if len(tasks) == 1:
         return tasks[0]
     if not tasks:

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from .auth.passwords import hash_password
 from .catalog.loader import DEMO_DIR, import_catalog, import_org, read_yaml
 from .catalog.lookups import export_lookups
-from .config import ConfigError, Settings, load_env_file
+from .config import DEFAULT_DATABASE_URL, ConfigError, Settings, load_env_file
 from .db import migrate
 from .db.database import Database
 from .db.models import User
@@ -35,8 +35,6 @@ def progress(message: str) -> None:
 
 
 def _database_url() -> str:
-    from .config import DEFAULT_DATABASE_URL
-
     url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

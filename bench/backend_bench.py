@@ -42,6 +42,7 @@ from backend.db.database import Database
 from backend.db.models import Application, DailyCounter, FlowRecord, Matter, Task, User
 from backend.db.org import OrgDirectory
 from backend.workflow.approvers import approvers_for_node, candidates_for, is_applicant_choice
+from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -176,10 +177,6 @@ async def seed(url: str, applications: int, approvals: int, rng: random.Random) 
 
 
 # ---------------------------------------------------------------- measuring
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def login(client: aiohttp.ClientSession, base: str, username: str) -> dict[str, str]:

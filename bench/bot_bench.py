@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import yaml
 
+from bench.stats import percentile
 from devtools.stack import RASA_BIN, ROOT, Stack
 
 RESULTS = ROOT / "bench" / "results"
@@ -34,10 +35,6 @@ CONVERSATION = [
     ("加签是什么意思", "plain"), ("看看我的待办", "backend"),
 ]
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def rss_mb(pid: int) -> float:

@@ -101,7 +101,7 @@ def test_a_how_to_question_in_the_middle_of_a_form_then_it_goes_on(stack):
 
 
 def test_pending_tasks_are_listed_and_approved_with_the_opinion_verbatim(stack):
-    applicant, leader = fresh("t2001"), fresh("t0003")
+    leader = fresh("t0003")
     submitted = _submit_seal(stack, "t2001", leader="t0003")
     reset(stack, leader)
     listing = text_of(stack.say(leader, "我有什么待办"))
@@ -112,7 +112,6 @@ def test_pending_tasks_are_listed_and_approved_with_the_opinion_verbatim(stack):
     status, detail = stack.api("t2001", "GET", f"/applications/{submitted['id']}")
     assert detail["current_node"]["key"] == "seal_keeper"
     assert detail["records"][-1]["opinion"] == "情况属实" and detail["records"][-1]["actor"]["username"] == "t0003"
-    del applicant
 
 
 def test_return_by_number_with_a_reason(stack):
