@@ -1,9 +1,10 @@
 """The trained model's quality gates (Rasa's own evaluation tools).
 
-The issue's target is 0.95 for both numbers. Measured now: intent macro-F1 0.923, FAQ
-response selection 0.929 (held-out split, 949 examples). Until the target is reached
-the gate is a regression floor a little below today's numbers — training on CI starts
-from scratch and varies slightly — so the model can only get better.
+The issue's target is 0.95 for both numbers. Measured on the held-out split (949 examples,
+never trained on) after the data and pipeline work of issue 3: intent macro-F1 0.944,
+FAQ response selection 0.971 (before: 0.923 and 0.929). The FAQ gate is at the target;
+the intent gate is a regression floor a little below today's number — training on CI
+starts from scratch and varies slightly — until the target is reached.
 """
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import subprocess
 
 from .conftest import MODEL, RASA_BIN, ROOT
 
-TARGET = 0.95  # issue 3; not yet reached
-MIN_INTENT_MACRO_F1 = 0.90
-MIN_FAQ_ACCURACY = 0.90
+TARGET = 0.95  # issue 3; reached for the FAQ, not yet for intents
+MIN_INTENT_MACRO_F1 = 0.93
+MIN_FAQ_ACCURACY = TARGET
 
 
 def rasa(*args: str) -> subprocess.CompletedProcess:
