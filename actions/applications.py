@@ -54,7 +54,10 @@ class ActionApplicationProgress(BaseAction):
     async def act(self, dispatcher, tracker, domain, who):
         application = await find_application(self.api, who, tracker)
         detail = await self.api.application(who, application["id"])
-        dispatcher.utter_message(text=application_progress(detail))
+        text = application_progress(detail)
+        if who.startswith("web:"):  # the web chat opens this in the hall (its flow diagram)
+            text += f"\n查看流程图:/applications/{detail['id']}/progress"
+        dispatcher.utter_message(text=text)
         return []
 
 

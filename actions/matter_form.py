@@ -162,6 +162,9 @@ class Answer:
 
     async def _approver(self, step: dict[str, Any], typed: str, data: dict[str, Any]):
         candidates = step["node"].get("candidates") or []
+        earlier = (self.prefill.get(APPROVERS) or {}).get(step["key"])
+        if typed in KEEP_WORDS and earlier:
+            typed = earlier  # resubmit: keep the approver chosen the first time
         chosen = [c for c in candidates if typed in (c["username"], c["name"]) or c["name"] in typed]
         if len(chosen) != 1:
             names = "、".join(c["name"] for c in candidates)
@@ -213,7 +216,13 @@ class ActionAskFieldAnswer(BaseAction):
         if step["kind"] == "approver":
             node = step["node"]
             buttons = [{"title": f"{c['name']}({c['department']})", "payload": c["name"]} for c in node["candidates"]]
-            dispatcher.utter_message(text=f"{progress}请选择「{node['name']}」的审核人:", buttons=buttons)
+            text = f"{progress}请选择「{node['name']}」的审核人:"
+            earlier = ((tracker.get_slot("prefill") or {}).get(APPROVERS) or {}).get(step["key"])
+            named = [c["name"] for c in node["candidates"] if c["username"] == earlier]
+            if named:
+                text += f"\n原选择:{named[0]}"
+                buttons.append({"title": "保持不变", "payload": "保持不变"})
+            dispatcher.utter_message(text=text, buttons=buttons)
             return []
         field = step["field"]
         need = "必填" if field.get("required") else "选填,可回复「跳过」"

@@ -36,7 +36,10 @@ def ordinal(text: str) -> Optional[int]:
 
 
 def opinion(text: str) -> str:
-    """The free text after the command and its target: 「同意第2个,情况属实」 → 「情况属实」."""
+    """The free text after the command and its target: 「同意第2个,情况属实」 → 「情况属实」.
+    A button payload (/approve{"task_id": "12"}) carries none."""
+    if (text or "").lstrip().startswith("/"):
+        return ""
     rest = APPLICATION_NUMBER.sub(" ", text or "")
     rest = ORDINAL.sub(" ", rest)
     rest = LAST.sub(" ", rest)

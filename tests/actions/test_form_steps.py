@@ -1,7 +1,7 @@
 from rasa_sdk import Tracker
 
 from actions.identity import identity_of
-from actions.matter_form import APPROVERS, next_step, steps, summary
+from actions.matter_form import APPROVERS, Answer, next_step, steps, summary
 
 SCHEMA = {
     "code": "seal_usage", "name": "公章使用申请",
@@ -41,3 +41,13 @@ def test_only_channel_identities_are_trusted():
     assert identity_of(tracker("web:t2001")) == "web:t2001"
     for sender in ["t2001", "rest:t2001", "web:", "default", "x" * 200]:
         assert identity_of(tracker(sender)) is None
+
+
+async def test_on_resubmit_keep_takes_the_approver_chosen_the_first_time():
+    step = steps(SCHEMA)[-1]
+    answer = Answer(api=None, who="web:t2001", schema=SCHEMA, data={}, prefill={APPROVERS: {"leader": "t0002"}})
+    data, error = await answer.convert(step, "保持不变")
+    assert error is None and data[APPROVERS] == {"leader": "t0002"}
+    fresh = Answer(api=None, who="web:t2001", schema=SCHEMA, data={}, prefill=None)
+    data, error = await fresh.convert(step, "保持不变")
+    assert error and APPROVERS not in data

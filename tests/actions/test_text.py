@@ -23,6 +23,7 @@ def test_application_numbers_are_found_in_any_case():
     ("同意", ""),
     ("我同意这个申请,经费已落实。", "经费已落实"),
     ("不同意,经费预算偏高", "经费预算偏高"),
+    ('/approve{"task_id": "12"}', ""),  # a card or button click
 ])
 def test_opinions_are_the_text_after_the_command_and_target(said, expected):
     assert text.opinion(said) == expected

@@ -66,6 +66,46 @@ def test_submitting_a_seal_request_by_chat_creates_exactly_that_application(stac
     assert detail["approvers"] == {"leader": "t0002"} and detail["number"] in done
 
 
+
+def test_a_correction_at_the_summary_changes_that_field_and_nothing_else(stack):
+    sender = fresh("t2202")
+    reset(stack, sender)
+    before = {a["id"] for a in my_applications(stack, "t2202")}
+    for answer in ("我要盖章", "学校公章", "排练场租赁合同", "两份", "明天", "租用排练场", "租赁合同.pdf"):
+        stack.say(sender, answer)
+    assert "用印份数:2" in text_of(stack.say(sender, "沈立群"))
+    summary = text_of(stack.say(sender, "把份数改成3份"))
+    assert "请确认《公章使用申请》" in summary and "用印份数:3" in summary and "排练场租赁合同" in summary
+    assert "已提交" in text_of(stack.say(sender, "/affirm"))
+    created = [a for a in my_applications(stack, "t2202") if a["id"] not in before]
+    assert len(created) == 1
+    status, detail = stack.api("t2202", "GET", f"/applications/{created[0]['id']}")
+    assert detail["form"] == {"seal_type": "学校公章", "document_name": "排练场租赁合同", "copies": 3,
+                              "use_date": tomorrow(), "purpose": "租用排练场", "document": "租赁合同.pdf"}
+
+
+def test_a_returned_application_is_resubmitted_by_chat_with_its_answers_prefilled(stack):
+    submitted = _submit_seal(stack, "t2301", leader="t0003")
+    status, tasks = stack.api("t0003", "GET", "/tasks")
+    task = next(t for t in tasks["items"] if t["number"] == submitted["number"])
+    status, _ = stack.api("t0003", "POST", f"/tasks/{task['id']}/return", {"opinion": "请补充盖章附件"})
+    assert status == 200
+    sender = fresh("t2301")
+    reset(stack, sender)
+    opening = text_of(stack.say(sender, "重新提交"))
+    assert submitted["number"] in opening and "请补充盖章附件" in opening and "原填写" in opening
+    reply = opening
+    for _ in range(10):  # keep every answer except the attachment the approver asked for
+        if "请确认" in reply:
+            break
+        reply = text_of(stack.say(sender, "演出合同-补充.pdf" if "请填写「用印文件」" in reply else "保持不变"))
+    assert "请确认" in reply and "演出合同-补充.pdf" in reply
+    assert submitted["number"] in text_of(stack.say(sender, "/affirm"))
+    status, detail = stack.api("t2301", "GET", f"/applications/{submitted['id']}")
+    assert detail["status"] == "running" and detail["round"] == 2
+    assert detail["form"]["document"] == "演出合同-补充.pdf" and detail["form"]["purpose"] == "演出合作"
+    assert detail["approvers"] == {"leader": "t0003"}
+
 def test_a_bad_answer_is_explained_and_asked_again(stack):
     sender = fresh("t2001")
     reset(stack, sender)
@@ -158,6 +198,7 @@ def test_progress_and_terminate_with_confirmation(stack):
     reset(stack, sender)
     progress = text_of(stack.say(sender, "我的用章申请批到哪了"))
     assert submitted["number"] in progress and "分管校领导审批" in progress and "郑国华" in progress
+    assert f"/applications/{submitted['id']}/progress" in progress  # a web sender gets the hall's page
     ask = stack.say(sender, "终止我的用章申请")
     assert "确定要终止" in text_of(ask) and submitted["number"] in text_of(ask)
     assert "已终止" in text_of(stack.say(sender, "/affirm"))
