@@ -122,6 +122,9 @@ class ActionDecideTask(BaseAction):
                 raise UserFacingError(f"{task['number']} {error.message}。说「我的待办」查看最新待办。") from None
             raise
         dispatcher.utter_message(text=decision_message(result, move, body))
+        if who.startswith("wecom:"):  # the clicked card shows the outcome instead of its buttons
+            stance = ("同意" if body["agree"] else "不同意") if move == "sign" else MOVE_LABELS[move]
+            dispatcher.utter_message(json_message={"wecom_card_outcome": f"已{stance}"})
         return [SlotSet("current_task_id", None), SlotSet("task_ids", None)]
 
 

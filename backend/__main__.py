@@ -6,6 +6,8 @@
   import-org     load a college's own org chart from YAML
   import-matters load a college's own service centres and matters from YAML
   export-lookups write the assistant's lookup tables (people, departments, matters)
+  notify         deliver the outbox to people through Rasa (worker loop) and queue reminders (催办)
+  sync-wecom     import departments and members from the WeCom contacts API [--dry-run]
 """
 from __future__ import annotations
 
@@ -21,10 +23,12 @@ from sqlalchemy import func, select
 from .auth.passwords import hash_password
 from .catalog.loader import DEMO_DIR, import_catalog, import_org, read_yaml
 from .catalog.lookups import export_lookups
-from .config import DEFAULT_DATABASE_URL, ConfigError, Settings, load_env_file
+from .config import DEFAULT_DATABASE_URL, ConfigError, NotifierSettings, Settings, load_env_file
 from .db import migrate
 from .db.database import Database
 from .db.models import User
+from .notify.org_sync import print_report, sync_org_from_env
+from .notify.worker import run_worker
 from .web.server import serve
 
 DEMO_PASSWORD = "Demo@2026"  # demo-only; documented in the README
@@ -96,6 +100,15 @@ def cmd_export_lookups(args: argparse.Namespace) -> None:
           + ", ".join(f"{k} {v}" for k, v in counts.items()) + ". Retrain the assistant (make train).")
 
 
+def cmd_notify(args: argparse.Namespace) -> None:
+    asyncio.run(run_worker(_database_url(), NotifierSettings.from_env()))
+
+
+def cmd_sync_wecom(args: argparse.Namespace) -> None:
+    report = asyncio.run(sync_org_from_env(_database_url(), dry_run=args.dry_run))
+    print_report(report, args.dry_run)
+
+
 def main(argv: list[str] | None = None) -> int:
     load_env_file()
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__,
@@ -128,6 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     lookups = commands.add_parser("export-lookups", help="write the assistant's lookup tables (names) to a folder")
     lookups.add_argument("directory", nargs="?", default="data/lookups")
     lookups.set_defaults(run=cmd_export_lookups)
+
+    notify = commands.add_parser("notify", help="deliver notifications (outbox) through Rasa until stopped")
+    notify.set_defaults(run=cmd_notify)
+
+    sync = commands.add_parser("sync-wecom", help="import departments and members from WeCom contacts")
+    sync.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
+    sync.set_defaults(run=cmd_sync_wecom)
 
     args = parser.parse_args(argv)
     try:

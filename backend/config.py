@@ -32,6 +32,11 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 64 * 1024
     helpdesk_phone: str = "87150044"
+    # Web chat: tokens signed with a secret shared with Rasa's webchat channel (not the
+    # backend's own key); messages relayed to Rasa, which listens on loopback only.
+    webchat_token_secret: Optional[str] = None
+    webchat_token_ttl_seconds: int = 600
+    rasa_url: str = "http://127.0.0.1:5005"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -45,6 +50,9 @@ class Settings:
         service_token = env.get("BACKEND_SERVICE_TOKEN") or None
         if service_token is not None and len(service_token) < 32:
             raise ConfigError("BACKEND_SERVICE_TOKEN must be at least 32 characters (or unset to disable service calls).")
+        webchat_secret = env.get("WEBCHAT_TOKEN_SECRET") or None
+        if webchat_secret is not None and len(webchat_secret) < 32:
+            raise ConfigError("WEBCHAT_TOKEN_SECRET must be at least 32 characters (or unset to disable the web chat).")
         return cls(
             database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
             secret_key=secret,
@@ -54,9 +62,71 @@ class Settings:
             timezone=ZoneInfo(env.get("COLLEGE_TZ", "Asia/Shanghai")),
             token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", str(8 * 3600))),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", str(64 * 1024))),
+            webchat_token_secret=webchat_secret,
+            webchat_token_ttl_seconds=int(env.get("WEBCHAT_TOKEN_TTL_SECONDS", "600")),
+            rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}",
         )
 
 
 def load_env_file(path: Path = ROOT / ".env") -> None:
     """Read KEY=VALUE lines from ``.env``; variables already set in the environment win."""
     load_dotenv(path, override=False)
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    """The outbox worker (``python -m backend notify``): where Rasa is and how hard to try."""
+
+    rasa_url: str
+    rasa_token: str
+    poll_seconds: float = 2.0
+    batch_size: int = 20
+    request_timeout_seconds: float = 10.0
+    # A claimed row is hidden from other workers this long; no delivery starts after
+    # lease - timeout, so a row is never in flight in two workers at once.
+    lease_seconds: float = 120.0
+    max_attempts: int = 8
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 3600.0
+    overdue_hours: float = 24.0
+    reminder_scan_seconds: float = 300.0
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "NotifierSettings":
+        missing = [name for name in ("RASA_URL", "RASA_AUTH_TOKEN") if not env.get(name)]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} not set. The notifier delivers through Rasa's trigger_intent API: "
+                "set RASA_URL (e.g. http://127.0.0.1:5005) and RASA_AUTH_TOKEN (the --auth-token Rasa runs "
+                "with; `make env` writes one to .env)."
+            )
+        settings = cls(
+            rasa_url=env["RASA_URL"].rstrip("/"),
+            rasa_token=env["RASA_AUTH_TOKEN"],
+            poll_seconds=_number(env, "NOTIFY_POLL_SECONDS", 2.0),
+            batch_size=int(_number(env, "NOTIFY_BATCH_SIZE", 20)),
+            request_timeout_seconds=_number(env, "NOTIFY_TIMEOUT_SECONDS", 10.0),
+            lease_seconds=_number(env, "NOTIFY_LEASE_SECONDS", 120.0),
+            max_attempts=int(_number(env, "NOTIFY_MAX_ATTEMPTS", 8)),
+            backoff_base_seconds=_number(env, "NOTIFY_BACKOFF_SECONDS", 10.0),
+            backoff_max_seconds=_number(env, "NOTIFY_BACKOFF_MAX_SECONDS", 3600.0),
+            overdue_hours=_number(env, "NOTIFY_OVERDUE_HOURS", 24.0),
+            reminder_scan_seconds=_number(env, "NOTIFY_REMINDER_SCAN_SECONDS", 300.0),
+            timezone=ZoneInfo(env.get("COLLEGE_TZ", "Asia/Shanghai")),
+        )
+        if settings.lease_seconds <= settings.request_timeout_seconds:
+            raise ConfigError("NOTIFY_LEASE_SECONDS must be longer than NOTIFY_TIMEOUT_SECONDS.")
+        return settings
+

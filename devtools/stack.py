@@ -3,6 +3,14 @@
 Used by the conversation tests and the assistant benchmark. Each Stack gets a fresh
 SQLite database with the demo college, its own secrets, and talks to Rasa through the
 REST channel of the development credentials (never exposed beyond loopback).
+
+``Stack(tmp, wecom=True)`` adds the WeCom simulator (devtools/wecom_simulator) with a
+fresh development corp, points Rasa's ``wecom`` channel at it (WECOM_* settings,
+WECOM_API_BASE = the simulator), plays its callbacks to the WeCom callback gateway
+(bot/channels/wecom_gateway.py, port ``ports["gateway"]``) in front of Rasa, and enables
+Rasa's API with an auth token;
+``notifier=True`` also runs the backend's outbox worker (``python -m backend notify``).
+``model`` (or STACK_MODEL) runs another trained model than models/campus.tar.gz.
 """
 from __future__ import annotations
 
@@ -56,9 +64,12 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 18
 
 
 class Stack:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, wecom: bool = False, notifier: bool = False, model: Optional[Path] = None):
         self.tmp = tmp
-        self.ports = {name: free_port() for name in ("backend", "actions", "rasa")}
+        self.wecom, self.notifier = wecom or notifier, notifier
+        self.model = Path(model or os.environ.get("STACK_MODEL") or MODEL)
+        self.ports = {name: free_port() for name in ("backend", "actions", "rasa")
+                      + (("simulator", "gateway") if self.wecom else ())}
         self.env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
@@ -68,16 +79,66 @@ class Stack:
             "ACTION_SERVER_PORT": str(self.ports["actions"]),
             "DEMO_PASSWORD": DEMO_PASSWORD,
             "SANIC_HOST": "127.0.0.1",
+            # The web chat: backend and Rasa's webchat channel share the token secret;
+            # the backend relays chat messages to Rasa.
+            "WEBCHAT_TOKEN_SECRET": secrets.token_urlsafe(48),
+            "RASA_URL": f"http://127.0.0.1:{self.ports['rasa']}",
         }
+        for name in [n for n in self.env if n.startswith("WECOM_")]:
+            del self.env[name]  # the WeCom channel is on only in WeCom mode, whatever the shell has
+        if self.wecom:
+            self.env.update(self._wecom_env())
         self.processes: list[tuple[subprocess.Popen, Any]] = []
+        self.names: list[str] = []
+        self.commands: dict[str, tuple[list[str], Optional[str]]] = {}
         self.tokens: dict[str, str] = {}
 
-    def start(self, name: str, args: list[str], health: str) -> None:
+    def _wecom_env(self) -> dict[str, str]:
+        from devtools.wecom_simulator.config import dev_credentials  # imports in either venv
+
+        return {
+            **dev_credentials(),
+            "WECOM_API_BASE": f"http://127.0.0.1:{self.ports['simulator']}/cgi-bin/",
+            "RASA_AUTH_TOKEN": secrets.token_urlsafe(32),
+            # Short notifier rounds so tests and benchmarks do not wait for the defaults.
+            "NOTIFY_POLL_SECONDS": os.environ.get("NOTIFY_POLL_SECONDS", "0.5"),
+            "NOTIFY_BACKOFF_SECONDS": os.environ.get("NOTIFY_BACKOFF_SECONDS", "1"),
+        }
+
+    def start(self, name: str, args: list[str], health: Optional[str]) -> None:
         log_path = self.tmp / f"{name}.log"
-        log = open(log_path, "w")
+        log = open(log_path, "a")
         process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.processes.append((process, log))
-        wait_for(health, process, log_path)
+        if name in self.names:  # a restart replaces the old entry
+            self.processes[self.names.index(name)] = (process, log)
+        else:
+            self.names.append(name)
+            self.processes.append((process, log))
+        self.commands[name] = (args, health)
+        if health is not None:  # Rasa loading its model on a busy 2-core machine can take minutes
+            wait_for(health, process, log_path, float(os.environ.get("STACK_START_SECONDS", "300")))
+        else:  # no HTTP side (the notifier): alive after a moment is the best sign we get
+            time.sleep(1.5)
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{log_path.read_text()[-3000:]}")
+
+    def stop(self, name: str) -> None:
+        process, log = self.processes[self.names.index(name)]
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+    def resume(self, name: str) -> None:
+        """Start a stopped process again, as it was started first."""
+        self.start(name, *self.commands[name])
+
+    def restart(self, name: str) -> None:
+        self.stop(name)
+        self.resume(name)
 
     def up(self) -> "Stack":
         for command in (["migrate"], ["seed-demo"]):
@@ -90,23 +151,29 @@ class Stack:
         self.start("actions", [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
                                "--port", str(actions)], f"http://127.0.0.1:{actions}/health")
         rasa = self.ports["rasa"]
-        self.start("rasa", [str(RASA_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", "bot/endpoints.yml",
-                            "--credentials", "bot/credentials.dev.yml", "--interface", "127.0.0.1",
-                            "--port", str(rasa)], f"http://127.0.0.1:{rasa}/")
+        # "--auth-token=…" in one piece: a random token may start with "-", which argparse takes for an option.
+        api = ["--enable-api", f"--auth-token={self.env['RASA_AUTH_TOKEN']}"] if self.wecom else []
+        if self.wecom:  # WeCom → simulator → gateway (answers at once) → Rasa's wecom channel
+            simulator, gateway = self.ports["simulator"], self.ports["gateway"]
+            self.start("simulator", [str(BACKEND_PYTHON), "-m", "devtools.wecom_simulator", "--port", str(simulator),
+                                     "--callback-url", f"http://127.0.0.1:{gateway}/webhooks/wecom/webhook"],
+                       f"http://127.0.0.1:{simulator}/_sim/stats")
+            self.start("gateway", [str(RASA_BIN / "python"), "-m", "bot.channels.wecom_gateway", "--port", str(gateway),
+                                   "--forward-url", f"http://127.0.0.1:{rasa}/webhooks/wecom/webhook"],
+                       f"http://127.0.0.1:{gateway}/health")
+        self.start("rasa", [str(RASA_BIN / "rasa"), "run", "--model", str(self.model), "--endpoints",
+                            "bot/endpoints.yml", "--credentials", "bot/credentials.dev.yml", *api,
+                            "--interface", "127.0.0.1", "--port", str(rasa)], f"http://127.0.0.1:{rasa}/")
+        if self.notifier:
+            self.start("notifier", [str(BACKEND_PYTHON), "-m", "backend", "notify"], None)
         return self
 
     def pid(self, name: str) -> int:
-        order = ["backend", "actions", "rasa"]
-        return self.processes[order.index(name)][0].pid
+        return self.processes[self.names.index(name)][0].pid
 
     def down(self) -> None:
-        for process, log in reversed(self.processes):
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
+        for name in reversed(self.names):
+            self.stop(name)
 
     # ------------------------------------------------------------ talking
     def say(self, sender: str, text: str) -> list[dict[str, Any]]:
@@ -123,3 +190,8 @@ class Stack:
             self.tokens[username] = answer["token"]
         return http(method, f"{self.env['BACKEND_URL']}{path}", body,
                     {"Authorization": f"Bearer {self.tokens[username]}"})
+
+    # ------------------------------------------------------------ the WeCom simulator
+    def sim(self, method: str, path: str, body: Any = None, timeout: float = 60) -> tuple[int, Any]:
+        """The simulator's control API, e.g. sim("POST", "say", {"userid": "zhangwei", "text": "你好"})."""
+        return http(method, f"http://127.0.0.1:{self.ports['simulator']}/_sim/{path}", body, timeout=timeout)

@@ -41,6 +41,8 @@ class Department(Base):
     kind: Mapped[str] = mapped_column(String(32), default="admin")
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"))
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    # The WeCom contacts department id, set by ``sync-wecom``.
+    wecom_id: Mapped[Optional[int]] = mapped_column(Integer, unique=True)
 
 
 class User(Base):
@@ -202,6 +204,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    # Rows that must exist at most once (a reminder per task per day) carry a key.
+    dedupe_key: Mapped[Optional[str]] = mapped_column(String(96), unique=True)
 
 
 class DailyCounter(Base):
@@ -226,3 +230,16 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebSession(Base):
+    """A logged-in browser of the web hall. Only a hash of the cookie value is stored,
+    so a leaked table does not log anyone in."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,0 +1,126 @@
+"""Notifications from the backend (intent EXTERNAL_notification, sent by its outbox worker).
+
+A new task arrives as a card — matter, applicant, time, key fields, buttons naming the
+task — and becomes "the task just looked at", so a typed 「同意,情况属实」 right after
+acts on it. Applicants hear about approvals, returns, progress and added signers.
+The worker may deliver a row twice after a crash (see backend/notify/worker.py):
+outbox ids already shown are remembered in a slot and a repeat is ignored.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from rasa_sdk.events import SlotSet
+
+from .backend_client import BackendError, BackendUnavailable
+from .base import BaseAction
+from .render import short_time
+
+SEEN_SLOT = "notified_outbox_ids"
+SEEN_KEEP = 50
+KEY_FIELDS = 4
+MAX_VALUE_CHARS = 40
+TASK_EVENTS = ("task_assigned", "signer_requested", "task_overdue", "signer_opinions_ready")
+
+
+def _payload(intent: str, task_id: Any) -> str:
+    return f'/{intent}{{"task_id": "{task_id}"}}'
+
+
+def task_buttons(task: dict[str, Any]) -> list[dict[str, str]]:
+    if task["kind"] == "signer":
+        moves = [("同意", "approve"), ("不同意", "disagree"), ("详情", "task_detail")]
+    else:
+        moves = [("同意", "approve"), ("退回", "return_task"), ("加签", "add_signers"), ("详情", "task_detail")]
+    return [{"title": title, "payload": _payload(intent, task["id"])} for title, intent in moves]
+
+
+def key_fields(application: dict[str, Any]) -> list[str]:
+    """The first few answered fields of the form, in the form's order, kept short."""
+    lines = []
+    for field in application.get("form_schema") or []:
+        value = (application.get("form") or {}).get(field["key"])
+        if value in (None, "", []):
+            continue
+        shown = "、".join(map(str, value)) if isinstance(value, list) else str(value)
+        if len(shown) > MAX_VALUE_CHARS:
+            shown = shown[:MAX_VALUE_CHARS - 1] + "…"
+        lines.append(f"· {field['label']}:{shown}")
+        if len(lines) == KEY_FIELDS:
+            break
+    return lines
+
+
+def task_card(event: str, task: dict[str, Any], facts: dict[str, str]) -> str:
+    applicant = task["applicant"]
+    heading = {
+        "task_assigned": "📋 您有一个新的待办",
+        "signer_requested": f"✍️ {facts.get('actor_name', '审批人')}请您对以下申请给出加签意见",
+        "task_overdue": f"⏰ 催办:这个待办已等待 {facts.get('waited_hours', '')} 小时,请尽快处理",
+        "signer_opinions_ready": "💬 加签意见已全部收到,请继续审批",
+    }[event]
+    lines = [heading, f"【{task['matter']['name']}】{task['number']}",
+             f"申请人:{applicant['name']}({applicant.get('department', '')})",
+             f"提交时间:{short_time(task['application'].get('created_at'))}",
+             f"当前环节:{task['node']['name']}"]
+    lines += key_fields(task["application"])
+    if event == "signer_requested" and facts.get("opinion"):
+        lines.append(f"加签说明:{facts['opinion']}")
+    lines.append("可直接回复「同意,意见…」" + ("或「不同意,原因…」" if task["kind"] == "signer" else "或「退回 原因…」"))
+    return "\n".join(lines)
+
+
+def applicant_message(event: str, facts: dict[str, str], application: Optional[dict[str, Any]]) -> Optional[str]:
+    """What an applicant (or, for 终止, an approver whose task was cancelled) is told."""
+    matter = f"《{application['matter']['name']}》" if application else ""
+    what = f"{matter}{facts.get('number', '')}"
+    node = facts.get("node_name", "")
+    if event == "application_approved":
+        return f"✅ 您的{what}已全部审批通过。"
+    if event == "application_returned":
+        by = facts.get("actor_name", "审批人")
+        return (f"↩️ 您的{what}在「{node}」环节被{by}退回,意见:{facts.get('opinion', '无')}。"
+                "修改后说「重新提交」即可再次提交。")
+    if event == "application_progressed":
+        current = (application or {}).get("current_node") or {}
+        now_at = f",现在到了「{current['name']}」环节" if current.get("name") else ""
+        return f"⏩ 您的{what}已通过「{node}」{now_at}。"
+    if event == "application_signers_added":
+        return f"👥 您的{what}在「{node}」环节加签给 {facts.get('signers', '')},等待他们给出意见。"
+    if event == "application_terminated":
+        reason = f",理由:{facts['opinion']}" if facts.get("opinion") else ""
+        return f"✖️ {what}已被申请人终止{reason},您的相关待办已取消。"
+    return None
+
+
+class ActionDeliverNotification(BaseAction):
+    action_name = "action_deliver_notification"
+
+    async def act(self, dispatcher, tracker, domain, who):
+        facts = {e["entity"]: str(e["value"]) for e in tracker.latest_message.get("entities") or []
+                 if e.get("value") not in (None, "")}
+        seen = [str(i) for i in tracker.get_slot(SEEN_SLOT) or []]
+        outbox_id = facts.get("outbox_id")
+        if outbox_id and outbox_id in seen:
+            return []  # a repeated delivery: already shown
+        remember = [SlotSet(SEEN_SLOT, (seen + [outbox_id])[-SEEN_KEEP:])] if outbox_id else []
+        event = facts.get("notification_event", "")
+        if event in TASK_EVENTS and facts.get("task_id"):
+            task = await self.api.task(who, int(facts["task_id"]))
+            if task["status"] != "pending":
+                return remember  # decided or cancelled since: nothing to ask for
+            dispatcher.utter_message(text=task_card(event, task, facts), buttons=task_buttons(task))
+            return remember + [SlotSet("current_task_id", task["id"])]
+        text = applicant_message(event, facts, await self._application(who, facts.get("application_id")))
+        if text:
+            dispatcher.utter_message(text=text)
+        return remember
+
+    async def _application(self, who: str, application_id: Optional[str]) -> Optional[dict[str, Any]]:
+        """The application for its matter name and current node; the message works without it."""
+        if not application_id:
+            return None
+        try:
+            return await self.api.application(who, int(application_id))
+        except (BackendError, BackendUnavailable):
+            return None

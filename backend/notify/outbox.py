@@ -1,0 +1,113 @@
+"""The outbox as a queue: claim due rows, then mark each sent, retried or failed.
+
+Claiming is a short write transaction that pushes the rows' ``next_attempt_at`` one
+lease into the future (PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so concurrent workers
+take disjoint rows). Delivery happens outside any transaction; marking is another
+short one. A worker that dies after claiming leaves its rows ``pending``: they come
+due again when the lease ends. Nothing is marked ``sent`` before the receiver said 200.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Optional
+
+from sqlalchemy import select, update
+
+from ..db.database import Database
+from ..db.models import OutboxMessage, User
+
+PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+MAX_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed row, with what the receiver needs to know."""
+
+    id: int
+    event: str
+    wecom_userid: str
+    application_id: Optional[int]
+    task_id: Optional[int]
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base_seconds: float
+    max_seconds: float
+    max_attempts: int
+
+    def delay(self, attempts: int) -> timedelta:
+        """Delay after the ``attempts``-th failed try: base, 2·base, 4·base … capped."""
+        return timedelta(seconds=min(self.base_seconds * 2 ** (attempts - 1), self.max_seconds))
+
+
+async def claim(database: Database, now: datetime, limit: int, lease: timedelta) -> tuple[list[Delivery], int]:
+    """Due rows for this worker, and how many were skipped (recipient without a WeCom id)."""
+    async with database.write() as session:
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        if not database.is_sqlite:  # SQLite: BEGIN IMMEDIATE already serializes claimers
+            due = due.with_for_update(skip_locked=True)
+        ids = list(await session.scalars(due))
+        if not ids:
+            return [], 0
+        rows = await session.execute(
+            select(OutboxMessage, User.wecom_userid)
+            .join(User, User.id == OutboxMessage.recipient_id)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        )
+        claimed, skipped = [], 0
+        for message, wecom_userid in rows:
+            if not wecom_userid:
+                # Not an error: this user reads their tasks on the web page.
+                message.status, message.last_error = SKIPPED, "recipient has no WeCom id"
+                skipped += 1
+                continue
+            message.next_attempt_at = now + lease
+            claimed.append(Delivery(message.id, message.event, wecom_userid, message.application_id,
+                                    message.task_id, dict(message.payload or {}), message.attempts))
+        return claimed, skipped
+
+
+async def mark_sent(database: Database, delivery: Delivery, now: datetime) -> None:
+    async with database.write() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == delivery.id, OutboxMessage.status == PENDING)
+            .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+        )
+
+
+async def mark_failed(database: Database, delivery: Delivery, error: str, now: datetime, backoff: Backoff) -> str:
+    """Record a failed try; the row's new status (``pending`` to retry, or ``failed``)."""
+    attempts = delivery.attempts + 1
+    status = FAILED if attempts >= backoff.max_attempts else PENDING
+    async with database.write() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == delivery.id, OutboxMessage.status == PENDING)
+            .values(status=status, attempts=attempts, last_error=error[:MAX_ERROR_CHARS],
+                    next_attempt_at=now + backoff.delay(attempts))
+        )
+    return status
+
+
+async def release(database: Database, ids: list[int], now: datetime) -> None:
+    """Give claimed but untried rows back at once (a graceful stop), instead of after the lease."""
+    if not ids:
+        return
+    async with database.write() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+            .values(next_attempt_at=now)
+        )

@@ -1,0 +1,67 @@
+"""催办: an outbox row ``task_overdue`` for each task left pending too long.
+
+One reminder per task per day at most: the n-th reminder of a task is due
+``overdue + n days`` after the task was created and carries the key
+``task_overdue:<task>:<n>``; the outbox's unique ``dedupe_key`` makes a second insert of
+the same key a no-op, whichever worker (or restart) tries it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..db.database import Database
+from ..db.models import Application, OutboxMessage, Task
+from ..workflow import transitions as t
+
+EVENT = "task_overdue"
+CHUNK = 500
+DAY = timedelta(days=1)
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def reminder_key(task_id: int, created_at: datetime, now: datetime, overdue: timedelta) -> str:
+    period = int((now - _utc(created_at) - overdue) // DAY)
+    return f"{EVENT}:{task_id}:{period}"
+
+
+async def scan(database: Database, now: datetime, overdue: timedelta) -> int:
+    """Queue reminders for overdue pending tasks; how many new ones were queued."""
+    insert = sqlite_insert if database.is_sqlite else pg_insert
+    queued, after = 0, 0
+    while True:
+        async with database.read() as session:
+            rows = (await session.execute(
+                select(Task.id, Task.assignee_id, Task.application_id, Task.created_at, Task.node_index,
+                       Application.number, Application.process)
+                .join(Application, Application.id == Task.application_id)
+                .where(Task.status == t.PENDING, Task.created_at <= now - overdue, Task.id > after)
+                .order_by(Task.id)
+                .limit(CHUNK)
+            )).all()
+        if not rows:
+            return queued
+        after = rows[-1].id
+        values: list[dict[str, Any]] = [
+            {"event": EVENT, "recipient_id": row.assignee_id, "application_id": row.application_id,
+             "task_id": row.id, "dedupe_key": reminder_key(row.id, row.created_at, now, overdue),
+             "payload": {"number": row.number, "node_name": row.process[row.node_index]["name"],
+                         "waited_hours": int((now - _utc(row.created_at)).total_seconds() // 3600)},
+             "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
+            for row in rows
+        ]
+        async with database.write() as session:
+            inserted = await session.scalars(
+                insert(OutboxMessage).values(values)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                .returning(OutboxMessage.id)
+            )
+            queued += len(list(inserted))

@@ -1,0 +1,282 @@
+"""The WeChat Work (企业微信) channel: ``bot.channels.wecom.WeComInput`` in credentials.yml.
+
+Routes (under /webhooks/wecom/): ``GET webhook`` answers WeCom's URL verification,
+``POST webhook`` receives messages and events. A valid callback is answered with an
+empty 200 at once — WeCom retries after 5 s without an answer — and the turn runs in the
+background; replies go out through message/send. Retries of a callback are recognised
+(MsgId, or user + time + event key) and processed once. The sender is
+``wecom:<FromUserName>`` from the decrypted message, nothing else.
+
+Pushes (``POST /conversations/wecom:<userid>/trigger_intent?output_channel=wecom``) are
+sent before Rasa's HTTP answer leaves, so a 200 means delivered to WeCom and a failure
+is an error status the caller retries. Settings come from WECOM_* (see wecom/config.py);
+without them the channel is off (one log line, its routes answer 503) and Rasa runs on.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from contextvars import ContextVar
+from itertools import groupby
+from typing import Any, Awaitable, Callable, Optional
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from wecom import WeComClient, WeComConfig, WeComConfigError, WeComError
+
+from .wecom_callback import MAX_BODY_BYTES, SENDER_PREFIX, USERID, CallbackCrypto, Inbound, Rejected
+from .wecom_delivery import Delivery, RateLimited
+from .wecom_render import stated_outcome
+from .wecom_store import Store, first_delivery, store_for
+
+logger = logging.getLogger(__name__)
+
+# Turns run on Rasa's event loop and its NLU/policies block that loop while they compute: few at a
+# time keeps callbacks (which only need the loop for a moment) answered quickly; the rest wait in line.
+MAX_CONCURRENT_TURNS = int(os.environ.get("WECOM_MAX_CONCURRENT_TURNS", "4"))
+TURN_MAX_WAIT = 60.0           # a reply may wait this long for the member's send quota
+PUSH_MAX_WAIT = 5.0            # a push may not (its caller retries later)
+PUSH_QUIET_SECONDS = 0.3       # messages to a push channel after its request: merged when this quiet
+GREET_PAYLOAD = "/greet"
+PLEASE_TYPE_TEXT = "抱歉,我暂时只能看懂文字消息,请发文字告诉我您想办的事 🙂"
+
+# The push outputs created while the current HTTP request is handled (flushed before it is answered).
+_push_scope: ContextVar[Optional[list["WeComOutput"]]] = ContextVar("wecom_push_scope", default=None)
+
+
+class ChannelOff(Exception):
+    pass
+
+
+class Runtime:
+    """What the channel needs while the server runs: crypto, API client, dedupe store, turn queue."""
+
+    def __init__(self, config: WeComConfig, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
+        self.crypto = CallbackCrypto(config.token, config.aes_key, config.corp_id)
+        self.session = aiohttp.ClientSession()
+        self.store: Store = store_for(config.redis_url)
+        client = WeComClient(config.api_base, config.corp_id, config.secret, self.session, agent_id=config.agent_id)
+        self.delivery = Delivery(client, self.store, timezone=ZoneInfo(os.environ.get("COLLEGE_TZ", "Asia/Shanghai")))
+        self.on_new_message = on_new_message
+        self.turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
+        self.tasks: set[asyncio.Task] = set()
+
+    async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.session.close()
+        await self.store.close()
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)  # a reference, or the loop may drop the task mid-way
+        task.add_done_callback(self.tasks.discard)
+
+    async def is_first_delivery(self, inbound: Inbound) -> bool:
+        return await first_delivery(self.store, f"seen:{inbound.dedupe_key}")
+
+    async def process(self, inbound: Inbound) -> None:
+        async with self.turns:
+            try:
+                await self._turn(inbound)
+            except WeComError as error:
+                logger.error("WeCom reply to %s failed: errcode %s %s", inbound.userid, error.errcode, error.errmsg)
+            except Exception:  # noqa: BLE001 — a background task has nobody else to tell
+                logger.exception("WeCom turn for %s failed", inbound.userid)
+
+    async def _turn(self, inbound: Inbound) -> None:
+        if inbound.kind == "ignored":
+            return
+        if inbound.kind == "media":
+            await self.delivery.send_turn(inbound.userid, [{"text": PLEASE_TYPE_TEXT}], TURN_MAX_WAIT)
+            return
+        text = await self._message_text(inbound)
+        if not text:
+            return
+        output = WeComOutput(self)
+        await self.on_new_message(UserMessage(text, output, inbound.sender_id, input_channel=WeComInput.name(),
+                                              metadata={"wecom_event": inbound.kind}))
+        if inbound.kind == "click":
+            await self.delivery.close_card(inbound, stated_outcome(output.messages))
+        await output.flush(TURN_MAX_WAIT)
+
+    async def _message_text(self, inbound: Inbound) -> str:
+        if inbound.kind == "enter":
+            return GREET_PAYLOAD
+        if inbound.kind == "click":
+            return inbound.text  # the button key is the payload we put on the card
+        choice = await self.delivery.take_menu_choice(inbound.userid, inbound.text)
+        # Typed text is language, never a Rasa payload: a leading "/" would skip NLU.
+        return choice or inbound.text.strip().lstrip("/").strip()
+
+
+class WeComOutput(CollectingOutputChannel):
+    """Collects a turn's messages and sends them merged when flushed."""
+
+    def __init__(self, runtime: Optional[Runtime], autoflush: bool = False):
+        super().__init__()
+        self.runtime, self.autoflush = runtime, autoflush
+        self._flushed = 0
+        self._timer: Optional[asyncio.TimerHandle] = None
+
+    @classmethod
+    def name(cls) -> str:
+        return "wecom"
+
+    async def _persist_message(self, message: dict[str, Any]) -> None:
+        await super()._persist_message(message)
+        if self.autoflush:  # no request to wait for: send once the bot has been quiet a moment
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = asyncio.get_running_loop().call_later(PUSH_QUIET_SECONDS, self._flush_in_background)
+
+    def _flush_in_background(self) -> None:
+        if self.runtime is not None:
+            self.runtime.spawn(self._flush_logged())
+
+    async def _flush_logged(self) -> None:
+        try:
+            await self.flush(TURN_MAX_WAIT)
+        except Exception:  # noqa: BLE001
+            logger.exception("WeCom push failed")
+
+    async def flush(self, max_wait: float) -> None:
+        pending, self._flushed = self.messages[self._flushed:], len(self.messages)
+        if not pending:
+            return
+        if self.runtime is None:
+            raise ChannelOff("the WeCom channel is not configured")
+        for recipient, messages in groupby(pending, key=lambda m: m.get("recipient_id", "")):
+            userid = recipient[len(SENDER_PREFIX):] if recipient.startswith(SENDER_PREFIX) else ""
+            if not USERID.match(userid):
+                logger.warning("WeCom output for a non-WeCom conversation %r dropped", recipient)
+                continue
+            await self.runtime.delivery.send_turn(userid, list(messages), max_wait)
+
+
+class WeComInput(InputChannel):
+    def __init__(self, config: Optional[WeComConfig]):
+        self.config = config
+        self.runtime: Optional[Runtime] = None
+
+    @classmethod
+    def name(cls) -> str:
+        return "wecom"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "WeComInput":
+        try:
+            return cls(WeComConfig.from_env())
+        except WeComConfigError as error:
+            logger.warning("WeCom channel is off: %s (set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, "
+                           "WECOM_TOKEN, WECOM_AES_KEY to turn it on)", error)
+            return cls(None)
+
+    def get_output_channel(self) -> "WeComOutput":
+        scope = _push_scope.get()
+        output = WeComOutput(self.runtime, autoflush=scope is None)
+        if scope is not None:
+            scope.append(output)
+        return output
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("wecom_webhook", __name__)
+
+        @bp.listener("before_server_start")
+        async def start(app, _loop) -> None:
+            if self.config is not None:
+                self.runtime = Runtime(self.config, on_new_message)
+            app.register_middleware(self._open_push_scope, "request")
+            app.register_middleware(self._send_pushes, "response")
+
+        @bp.listener("after_server_stop")
+        async def stop(_app, _loop) -> None:
+            if self.runtime is not None:
+                await self.runtime.close()
+
+        @bp.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.runtime else "off"}, status=200 if self.runtime else 503)
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify_url(request: Request) -> HTTPResponse:
+            if self.runtime is None:
+                return response.text("WeCom channel is not configured", status=503)
+            try:
+                return response.text(self.runtime.crypto.verify_url(query_of(request)))
+            except Rejected as rejected:
+                logger.info("WeCom URL verification rejected: %s", rejected.reason)
+                return response.text(rejected.reason, status=rejected.status)
+
+        @bp.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            if self.runtime is None:
+                return response.text("WeCom channel is not configured", status=503)
+            try:
+                inbound = self.runtime.crypto.open(query_of(request), await read_body(request, MAX_BODY_BYTES))
+            except Rejected as rejected:
+                logger.info("WeCom callback rejected (%s): %s", rejected.status, rejected.reason)
+                return response.text(rejected.reason, status=rejected.status)
+            if await self.runtime.is_first_delivery(inbound):
+                self.runtime.spawn(self.runtime.process(inbound))
+            else:
+                logger.info("WeCom callback %s already received, ignored", inbound.dedupe_key)
+            return response.text("")
+
+        return bp
+
+    # App-wide middleware: a push's messages are sent before its HTTP answer, so the
+    # caller (the backend's notifier) learns whether WeCom got them.
+    async def _open_push_scope(self, request: Request) -> Optional[HTTPResponse]:
+        _push_scope.set([])  # fresh per request (a keep-alive connection reuses its task's context)
+        if self.runtime is None and request.args.get("output_channel") == self.name():
+            return response.json({"status": "failure", "reason": "WeComChannelOff", "code": 503,
+                                  "message": "the WeCom channel is not configured"}, status=503)
+        return None
+
+    async def _send_pushes(self, _request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
+        outputs = _push_scope.get()
+        _push_scope.set(None)
+        if not outputs or not 200 <= answer.status < 300:
+            return None
+        try:
+            for output in outputs:
+                await output.flush(PUSH_MAX_WAIT)
+                output.autoflush = True  # later messages (e.g. reminders) go out on their own
+        except RateLimited as error:
+            return failure(429, "WeComRateLimited", str(error))
+        except (WeComError, ChannelOff, aiohttp.ClientError) as error:
+            logger.error("WeCom push failed: %s", error)
+            return failure(502, "WeComSendFailed", str(error))
+        return None
+
+
+def failure(status: int, reason: str, message: str) -> HTTPResponse:
+    return response.json({"status": "failure", "reason": reason, "message": message, "code": status}, status=status)
+
+
+def query_of(request: Request) -> dict[str, str]:
+    return {key: request.args.get(key) for key in request.args}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise Rejected(413 if declared.isdigit() else 400, "body too large" if declared.isdigit() else "bad length")
+    chunks, size = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise Rejected(413, "body too large")
+        chunks.append(chunk)

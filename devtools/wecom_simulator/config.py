@@ -1,0 +1,97 @@
+"""The simulated corp/app: the same WECOM_* settings the channel reads, CLI overrides."""
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping, Optional
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ORG = ROOT / "backend" / "demo_data" / "org.yml"
+ENV_NAMES = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    aes_key: str
+    callback_url: Optional[str] = None
+    org_path: Path = DEFAULT_ORG
+    token_ttl: int = 7200            # gettoken's expires_in
+    callback_timeout: float = 5.0    # WeCom drops a callback that has not answered in 5 s
+    callback_tries: int = 3          # ... and tries 3 times in all
+    max_body_bytes: int = 2 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        validate_aes_key(self.aes_key)
+        if not self.corp_id or not self.secret or not self.token:
+            raise ConfigError("WECOM_CORP_ID, WECOM_SECRET and WECOM_TOKEN must not be empty")
+        if self.token_ttl <= 0 or self.callback_timeout <= 0 or self.callback_tries < 1:
+            raise ConfigError("token TTL, callback timeout and tries must be positive")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: object) -> "SimulatorConfig":
+        """Build from WECOM_* variables; a keyword override (not None) wins over the env."""
+        values = {
+            "corp_id": env.get("WECOM_CORP_ID"), "agent_id": env.get("WECOM_AGENT_ID"),
+            "secret": env.get("WECOM_SECRET"), "token": env.get("WECOM_TOKEN"),
+            "aes_key": env.get("WECOM_AES_KEY"),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        missing = [name for name, key in zip(ENV_NAMES, ("corp_id", "agent_id", "secret", "token", "aes_key"))
+                   if not values.get(key)]
+        if missing:
+            raise ConfigError(f"missing WeCom settings: {', '.join(missing)} "
+                              "(set them in the environment/.env, pass them as options, or use --dev-credentials)")
+        try:
+            values["agent_id"] = int(values["agent_id"])  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ConfigError(f"WECOM_AGENT_ID must be an integer, got {values['agent_id']!r}") from None
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_callback(self, url: str) -> "SimulatorConfig":
+        return replace(self, callback_url=url)
+
+
+def validate_aes_key(aes_key: str) -> None:
+    """An EncodingAESKey is 43 base64 characters that decode (with '=') to 32 bytes."""
+    try:
+        ok = len(aes_key) == 43 and len(base64.b64decode(aes_key + "=", validate=True)) == 32
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError("WECOM_AES_KEY must be 43 base64 characters (a 32-byte key)")
+
+
+def write_dev_env(path: Path, port: int, callback_url: str) -> bool:
+    """Write a development corp's settings for ``make run`` once; False if the file exists."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Written by make run: a development WeCom corp that exists only in the simulator.",
+             "# Real WECOM_* settings in the environment or .env replace it. Never commit this file."]
+    lines += [f"{name}={value}" for name, value in dev_credentials().items()]
+    lines += [f"WECOM_SIMULATOR_PORT={port}", f"WECOM_API_BASE=http://127.0.0.1:{port}/cgi-bin/",
+              f"WECOM_CALLBACK_URL={callback_url}"]
+    path.touch(mode=0o600)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return True
+
+
+def dev_credentials() -> dict[str, str]:
+    """Fresh random credentials for a development corp that exists only in the simulator."""
+    return {
+        "WECOM_CORP_ID": "wwdev" + secrets.token_hex(6),
+        "WECOM_AGENT_ID": "1000002",
+        "WECOM_SECRET": secrets.token_urlsafe(32),
+        "WECOM_TOKEN": secrets.token_urlsafe(16),
+        "WECOM_AES_KEY": base64.b64encode(secrets.token_bytes(32)).decode()[:43],
+    }

@@ -1,0 +1,203 @@
+"""The outbox worker in-process against a recording stand-in for Rasa, on SQLite and
+PostgreSQL: sent only after a 200, backoff and retries, skips, reminders (催办)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from backend.config import NotifierSettings
+from backend.db.models import OutboxMessage, Task, User
+from backend.notify.rasa import RasaTrigger
+from backend.notify.worker import NotifyWorker
+from backend.workflow.engine import Workflow
+
+from ..helpers import COLLEGE_TZ, seal_usage
+from ..rasa_receiver import RasaReceiver
+
+TOKEN = "rasa-test-token"
+BACKOFF = 60
+
+
+def settings_for(url: str, **override: Any) -> NotifierSettings:
+    values = dict(rasa_url=url, rasa_token=TOKEN, poll_seconds=0.05, batch_size=10, request_timeout_seconds=2,
+                  lease_seconds=30, max_attempts=3, backoff_base_seconds=BACKOFF, backoff_max_seconds=3600)
+    return NotifierSettings(**{**values, **override})
+
+
+@pytest.fixture
+async def receiver(aiohttp_server) -> AsyncIterator[tuple[RasaReceiver, str]]:
+    fake = RasaReceiver()
+    server = await aiohttp_server(fake.app())
+    yield fake, str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def make_worker(database, clock, receiver):
+    sessions = []
+
+    def make(url: str | None = None, **override: Any) -> NotifyWorker:
+        http = aiohttp.ClientSession()
+        sessions.append(http)
+        config = settings_for(url or receiver[1], **override)
+        rasa = RasaTrigger(config.rasa_url, config.rasa_token, http, config.request_timeout_seconds)
+        return NotifyWorker(database, config, rasa, now=clock, report=lambda _: None)
+
+    yield make
+    for http in sessions:
+        await http.close()
+
+
+async def queue(database, usernames: list[str], event: str = "task_assigned") -> list[int]:
+    async with database.write() as session:
+        users = {u.username: u for u in await session.scalars(select(User).where(User.username.in_(usernames)))}
+        rows = [OutboxMessage(event=event, recipient_id=users[name].id,
+                              payload={"number": f"SW20261128-{i:04d}", "opinion": "请补充附件",
+                                       "node_name": "部门审核", "signers": ["王丽华", "李明"]})
+                for i, name in enumerate(usernames)]
+        session.add_all(rows)
+        await session.flush()
+        return [row.id for row in rows]
+
+
+async def rows(database, ids: list[int]) -> list[OutboxMessage]:
+    async with database.read() as session:
+        return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                          .order_by(OutboxMessage.id)))
+
+
+def utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+async def test_a_row_is_marked_sent_only_after_rasa_answers_200(database, receiver, make_worker):
+    fake, _ = receiver
+    ids = await queue(database, ["t0002", "t1203"])
+    fake.gate = asyncio.Event()
+    worker = make_worker()
+    running = asyncio.create_task(worker.run_once())
+    await fake.wait_for_calls(1)
+    assert [(r.status, r.sent_at) for r in await rows(database, ids)] == [("pending", None), ("pending", None)]
+    fake.gate.set()
+    await running
+    sent = await rows(database, ids)
+    assert [(r.status, r.attempts) for r in sent] == [("sent", 1), ("sent", 1)]
+    assert all(r.sent_at is not None for r in sent)
+
+    first = fake.calls[0]
+    assert first["conversation"] == "wecom:shenliqun"
+    assert first["query"] == {"output_channel": "wecom", "token": TOKEN}
+    assert first["body"] == {"name": "EXTERNAL_notification", "entities": {
+        "notification_event": "task_assigned", "outbox_id": str(ids[0]), "number": "SW20261128-0000",
+        "opinion": "请补充附件", "node_name": "部门审核", "signers": "王丽华、李明"}}
+    assert fake.outbox_ids() == ids
+
+    await worker.run_once()  # nothing is due any more
+    assert len(fake.calls) == 2
+
+
+async def test_failures_back_off_and_retry_until_the_maximum(database, receiver, make_worker, clock):
+    fake, _ = receiver
+    [retried] = await queue(database, ["t0002"])
+    clock.value = datetime.now(timezone.utc)  # rows are due from the moment they were written
+    fake.statuses = [500, 503]
+    worker = make_worker()
+
+    await worker.run_once()
+    [row] = await rows(database, [retried])
+    assert (row.status, row.attempts) == ("pending", 1) and "HTTP 500" in row.last_error
+    assert utc(row.next_attempt_at) == clock.value + timedelta(seconds=BACKOFF)
+
+    await worker.run_once()  # not due yet: no call
+    assert len(fake.calls) == 1
+
+    clock.advance(seconds=BACKOFF)
+    await worker.run_once()
+    [row] = await rows(database, [retried])
+    assert (row.status, row.attempts) == ("pending", 2) and "HTTP 503" in row.last_error
+    assert utc(row.next_attempt_at) == clock.value + timedelta(seconds=2 * BACKOFF)
+
+    clock.advance(seconds=2 * BACKOFF)
+    await worker.run_once()
+    [row] = await rows(database, [retried])
+    assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)
+    assert fake.outbox_ids() == [retried] * 3
+
+    [doomed] = await queue(database, ["t1203"])
+    fake.statuses = [500, 500, 500]
+    for _ in range(3):
+        await worker.run_once()
+        clock.advance(hours=1)
+    [row] = await rows(database, [doomed])
+    assert (row.status, row.attempts) == ("failed", 3)
+    await worker.run_once()
+    assert fake.outbox_ids().count(doomed) == 3
+
+
+async def test_an_unreachable_rasa_is_a_failed_try(database, make_worker, unused_tcp_port):
+    [row_id] = await queue(database, ["t0002"])
+    await make_worker(f"http://127.0.0.1:{unused_tcp_port}").run_once()
+    [row] = await rows(database, [row_id])
+    assert (row.status, row.attempts) == ("pending", 1) and "unreachable" in row.last_error
+
+
+async def test_recipients_without_a_wecom_id_are_skipped(database, receiver, make_worker):
+    fake, _ = receiver
+    ids = await queue(database, ["t1702", "t0002", "s20240102"])
+    await make_worker().run_once()
+    assert [r.status for r in await rows(database, ids)] == ["skipped", "sent", "skipped"]
+    assert fake.outbox_ids() == [ids[1]]
+
+
+async def submit_seal(database, clock, username: str = "t2001") -> int:
+    async with database.write() as session:
+        actor = await session.scalar(select(User).where(User.username == username))
+        application = await Workflow(COLLEGE_TZ, now=clock).submit(
+            session, actor, "seal_usage", seal_usage(), {"leader": "t0002"})
+        return application.id
+
+
+async def reminders(database) -> list[tuple[int, str]]:
+    async with database.read() as session:
+        found = await session.execute(select(OutboxMessage.task_id, OutboxMessage.dedupe_key)
+                                      .where(OutboxMessage.event == "task_overdue").order_by(OutboxMessage.id))
+        return [tuple(row) for row in found]
+
+
+async def test_overdue_tasks_get_one_reminder_a_day(database, receiver, make_worker, clock):
+    fake, _ = receiver
+    clock.value = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)
+    application_id = await submit_seal(database, clock)
+    async with database.read() as session:
+        [task] = list(await session.scalars(select(Task).where(Task.application_id == application_id)))
+
+    clock.advance(hours=23)
+    await make_worker().run_once()
+    assert await reminders(database) == []
+
+    clock.advance(hours=2)  # 25 h: overdue
+    await make_worker().run_once()
+    await make_worker().run_once()  # a restarted worker in the same day
+    await asyncio.gather(make_worker().run_once(), make_worker().run_once())  # two workers at once
+    assert await reminders(database) == [(task.id, f"task_overdue:{task.id}:0")]
+    delivered = [c["body"]["entities"] for c in fake.calls if c["body"]["entities"]["notification_event"] == "task_overdue"]
+    assert len(delivered) == 1 and delivered[0]["task_id"] == str(task.id)
+    assert delivered[0]["node_name"] and delivered[0]["number"].startswith("SW")
+
+    clock.advance(hours=22)  # 47 h: still the first day of being overdue
+    await make_worker().run_once()
+    assert len(await reminders(database)) == 1
+    clock.advance(hours=2)  # 49 h: the next day
+    await make_worker().run_once()
+    assert await reminders(database) == [(task.id, f"task_overdue:{task.id}:0"), (task.id, f"task_overdue:{task.id}:1")]
+
+    async with database.write() as session:
+        approver = await session.scalar(select(User).where(User.username == "t0002"))
+        await Workflow(COLLEGE_TZ, now=clock).approve(session, approver, task.id, "同意")
+    clock.advance(days=3)
+    await make_worker().run_once()
+    assert [task_id for task_id, _ in await reminders(database)].count(task.id) == 2  # decided: no more

@@ -1,0 +1,100 @@
+"""wecom/client.py against the simulator: token cache, single-flight refresh, errcodes, contacts."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+
+from wecom import WeComClient, WeComError
+
+from .conftest import Simulator
+
+
+def client_for(simulator: Simulator, session: aiohttp.ClientSession, **options) -> WeComClient:
+    c = simulator.credentials
+    return WeComClient(simulator.api_base, c["WECOM_CORP_ID"], c["WECOM_SECRET"], session,
+                       agent_id=int(c["WECOM_AGENT_ID"]), backoff_seconds=0.05, **options)
+
+
+def text(content: str) -> dict:
+    return {"msgtype": "text", "text": {"content": content}}
+
+
+@pytest.fixture
+async def session():
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def test_many_concurrent_calls_fetch_the_token_once(simulator, session):
+    before = simulator.control("GET", "stats")["gettoken_calls"]
+    client = client_for(simulator, session)
+    await asyncio.gather(*[client.send_message("zhangwei", text(f"并发{i}")) for i in range(20)])
+    assert client.token_fetches == 1
+    assert simulator.control("GET", "stats")["gettoken_calls"] - before == 1
+    contents = [m["body"]["content"] for m in simulator.control("GET", "messages?touser=zhangwei")["messages"]]
+    assert sorted(c for c in contents if c.startswith("并发")) == sorted(f"并发{i}" for i in range(20))
+
+
+async def test_a_revoked_token_is_fetched_again_once_and_the_calls_succeed(simulator, session):
+    client = client_for(simulator, session)
+    await client.send_message("tangting", text("撤销前"))
+    simulator.control("POST", "expire_tokens")
+    await asyncio.gather(*[client.send_message("tangting", text(f"撤销后{i}")) for i in range(5)])
+    assert client.token_fetches == 2
+    contents = [m["body"]["content"] for m in simulator.control("GET", "messages?touser=tangting")["messages"]]
+    assert {f"撤销后{i}" for i in range(5)} <= set(contents)
+
+
+async def test_an_expired_token_is_renewed_before_use(tmp_path, session):
+    short = Simulator(tmp_path, token_ttl=2)
+    try:
+        client = client_for(short, session)
+        await client.send_message("zhangwei", text("一"))
+        time.sleep(2.5)
+        await client.send_message("zhangwei", text("二"))
+        assert client.token_fetches == 2
+        assert len(short.control("GET", "messages?touser=zhangwei")["messages"]) == 2
+    finally:
+        short.stop()
+
+
+@pytest.mark.parametrize("errcode", [45009, 45033, -1])
+async def test_busy_errcodes_are_retried_with_backoff(simulator, session, errcode):
+    simulator.control("POST", "faults", {"errcode": errcode, "count": 2, "path": "message/send"})
+    client = client_for(simulator, session)
+    await client.send_message("hansongtao", text(f"忙{errcode}"))
+    contents = [m["body"]["content"] for m in simulator.control("GET", "messages?touser=hansongtao")["messages"]]
+    assert contents.count(f"忙{errcode}") == 1
+
+
+async def test_busy_for_too_long_gives_up_with_the_errcode(simulator, session):
+    simulator.control("POST", "faults", {"errcode": 45009, "count": 10, "path": "message/send"})
+    try:
+        with pytest.raises(WeComError) as caught:
+            await client_for(simulator, session, attempts=3).send_message("hansongtao", text("放弃"))
+        assert caught.value.errcode == 45009
+    finally:
+        simulator.control("DELETE", "faults")
+
+
+async def test_other_errcodes_are_final(simulator, session):
+    with pytest.raises(WeComError) as caught:
+        await client_for(simulator, session).send_message("nobody-here", text("你好"))
+    assert caught.value.errcode == 81013
+    c = simulator.credentials
+    wrong = WeComClient(simulator.api_base, c["WECOM_CORP_ID"], "wrong-secret", session, agent_id=1)
+    with pytest.raises(WeComError) as caught:
+        await wrong.send_message("zhangwei", text("你好"))
+    assert caught.value.errcode == 40001
+
+
+async def test_contacts_are_read_from_the_address_book(simulator, session):
+    client = client_for(simulator, session)
+    departments = await client.department_list()
+    assert departments and all({"id", "name"} <= set(d) for d in departments)
+    members = {u["userid"] for d in departments for u in await client.user_list(d["id"])}
+    assert {"zhangwei", "hansongtao"} <= members
+    assert (await client.user_get("zhangwei"))["name"] == "张伟"

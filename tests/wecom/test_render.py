@@ -1,0 +1,73 @@
+"""How a bot turn becomes WeCom sends: merging, safe splitting, cards, numbered menus."""
+from __future__ import annotations
+
+from bot.channels.wecom_render import MAX_TEXT_BYTES, menu_choice, render_turn, split_text
+
+
+def text(t: str) -> dict:
+    return {"recipient_id": "wecom:zhangwei", "text": t}
+
+
+def with_buttons(t: str, count: int, payload_bytes: int = 20) -> dict:
+    return {"recipient_id": "wecom:zhangwei", "text": t,
+            "buttons": [{"title": f"选项{i}", "payload": f"/pick{{\"n\": \"{i}\"}}".ljust(payload_bytes, " ")}
+                        for i in range(1, count + 1)]}
+
+
+def test_several_texts_of_a_turn_go_out_in_one_send():
+    turn = render_turn([text("第一句"), text("第二句"), text("第三句")])
+    assert turn.sends == [{"msgtype": "text", "text": {"content": "第一句\n\n第二句\n\n第三句"}}]
+
+
+def test_long_text_is_split_on_line_boundaries_within_2048_utf8_bytes():
+    lines = [f"第{i:03d}行:" + "汉" * 40 for i in range(200)]
+    chunks = split_text("\n".join(lines))
+    assert len(chunks) > 1
+    assert all(len(c.encode()) <= MAX_TEXT_BYTES for c in chunks)
+    assert "\n".join(chunks).split("\n") == lines  # nothing lost, no line cut
+
+
+def test_a_single_line_longer_than_the_limit_is_cut_between_characters():
+    line = "😀汉a" * 1000
+    chunks = split_text(line)
+    assert all(len(c.encode()) <= MAX_TEXT_BYTES for c in chunks)
+    assert "".join(chunks) == line
+
+
+def test_buttons_become_a_button_interaction_card_with_the_payload_as_key():
+    turn = render_turn([text("先说一句"), {**with_buttons("请选择请假类型\n申请人:张伟\n说明文字", 3)}])
+    assert [s["msgtype"] for s in turn.sends] == ["text", "template_card"]
+    card = turn.sends[1]["template_card"]
+    assert card["card_type"] == "button_interaction"
+    assert card["main_title"]["title"] == "请选择请假类型"
+    assert card["horizontal_content_list"] == [{"keyname": "申请人", "value": "张伟"}]
+    assert card["sub_title_text"] == "说明文字"
+    assert [b["key"].strip() for b in card["button_list"]] == ['/pick{"n": "1"}', '/pick{"n": "2"}', '/pick{"n": "3"}']
+    assert len(card["task_id"].encode()) <= 128
+    assert turn.cards[0].task_id == card["task_id"] and turn.menu is None
+
+
+def test_card_task_ids_are_unique():
+    ids = {render_turn([with_buttons("选", 2)]).sends[0]["template_card"]["task_id"] for _ in range(50)}
+    assert len(ids) == 50
+
+
+def test_more_than_six_buttons_become_a_numbered_menu():
+    turn = render_turn([with_buttons("请选择", 7)])
+    assert [s["msgtype"] for s in turn.sends] == ["text"]
+    content = turn.sends[0]["text"]["content"]
+    assert "1. 选项1" in content and "7. 选项7" in content and "回复数字" in content
+    assert menu_choice("7", turn.menu).strip() == '/pick{"n": "7"}'
+    assert menu_choice("２", turn.menu).strip() == '/pick{"n": "2"}'  # full-width digits too
+    assert menu_choice("8", turn.menu) is None and menu_choice("好的", turn.menu) is None
+
+
+def test_a_key_over_1024_bytes_makes_a_menu_instead_of_a_card():
+    turn = render_turn([with_buttons("请选择", 2, payload_bytes=1025)])
+    assert [s["msgtype"] for s in turn.sends] == ["text"] and set(turn.menu) == {"1", "2"}
+
+
+def test_an_outcome_stated_by_an_action_is_not_sent_as_a_message():
+    turn = render_turn([text("已同意该申请"), {"recipient_id": "wecom:x", "custom": {"wecom_card_outcome": "已同意"}}])
+    assert turn.card_outcome == "已同意"
+    assert turn.sends == [{"msgtype": "text", "text": {"content": "已同意该申请"}}]

@@ -1,0 +1,8 @@
+"""WeCom (企业微信) server API, shared by the Rasa channel (bot/channels) and the backend's notifier.
+
+Depends only on aiohttp and the standard library, so it imports in both virtualenvs.
+"""
+from .client import WeComClient, WeComError, WeComUnavailable
+from .config import DEFAULT_API_BASE, WeComConfig, WeComConfigError
+
+__all__ = ["DEFAULT_API_BASE", "WeComClient", "WeComConfig", "WeComConfigError", "WeComError", "WeComUnavailable"]

@@ -1,0 +1,54 @@
+"""WeCom (企业微信) settings, read from the environment with the names operators rely on.
+
+WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET call the API; WECOM_TOKEN and WECOM_AES_KEY
+verify and decrypt callbacks; WECOM_API_BASE points the API elsewhere (a simulator, a
+proxy); WECOM_REDIS_URL makes the callback dedupe store shared between instances.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+DEFAULT_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+API_NAMES = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET")
+CALLBACK_NAMES = ("WECOM_TOKEN", "WECOM_AES_KEY")
+
+
+class WeComConfigError(RuntimeError):
+    """The environment does not configure WeCom (or configures it wrongly)."""
+
+
+@dataclass(frozen=True)
+class WeComConfig:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str = ""
+    aes_key: str = ""
+    api_base: str = DEFAULT_API_BASE
+    redis_url: Optional[str] = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ, callbacks: bool = True) -> "WeComConfig":
+        """All settings; ``callbacks=False`` for processes that only call the API (the notifier)."""
+        required = API_NAMES + (CALLBACK_NAMES if callbacks else ())
+        missing = [name for name in required if not env.get(name, "").strip()]
+        if missing:
+            raise WeComConfigError(f"WeCom is not configured: {', '.join(missing)} not set")
+        agent_id = env["WECOM_AGENT_ID"].strip()
+        if not agent_id.lstrip("-").isdigit():
+            raise WeComConfigError(f"WECOM_AGENT_ID must be a number, got {agent_id!r}")
+        aes_key = env.get("WECOM_AES_KEY", "").strip()
+        if callbacks and len(aes_key) != 43:
+            raise WeComConfigError(f"WECOM_AES_KEY must be 43 characters, got {len(aes_key)}")
+        api_base = env.get("WECOM_API_BASE", "").strip() or DEFAULT_API_BASE
+        return cls(
+            corp_id=env["WECOM_CORP_ID"].strip(),
+            agent_id=int(agent_id),
+            secret=env["WECOM_SECRET"].strip(),
+            token=env.get("WECOM_TOKEN", "").strip(),
+            aes_key=aes_key,
+            api_base=api_base if api_base.endswith("/") else api_base + "/",
+            redis_url=env.get("WECOM_REDIS_URL", "").strip() or None,
+        )
