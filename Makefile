@@ -19,13 +19,15 @@ RASA_READY     := $(VENV_RASA)/.installed
 MODEL          := models/campus.tar.gz
 BOT_INPUTS     := config.yml $(wildcard bot/domain/*.yml) $(shell find data -type f 2>/dev/null)
 
-.PHONY: help run test test-backend test-bot train bench bench-bot env clean
+.PHONY: help run test test-backend test-bot test-web train bench bench-bot bench-wecom env clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data if empty, start the system (SQLite)"
 	@echo "make test   - set up and run every test (PostgreSQL tests skip with a reason if it is not running)"
+	@echo "make test-web - browser tests only (needs Debian's chromium: apt-get install -y chromium chromium-driver)"
 	@echo "make bench  - backend benchmark (100k applications, SQLite and PostgreSQL)"
 	@echo "make bench-bot - assistant benchmark (1/10/50 concurrent users, training time, memory)"
+	@echo "make bench-wecom - WeCom callback acknowledgement latency (50 concurrent callbacks, busy bot)"
 	@echo "make train  - (re)train the assistant when its config, domain or data changed"
 	@echo "make env    - write .env with fresh random secrets (kept out of git)"
 
@@ -61,20 +63,33 @@ train: $(MODEL)
 	  echo "BACKEND_SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
 	  echo "BACKEND_SERVICE_TOKEN=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
 	  echo "RASA_AUTH_TOKEN=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
+	  echo "WEBCHAT_TOKEN_SECRET=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
 	  echo "BACKEND_PORT=8080"; echo "RASA_PORT=5005"; echo "ACTION_SERVER_PORT=5055"; \
 	} > .env
 
 env: .env
 
 # ---------------------------------------------------------------- run
+# WeCom: real credentials (WECOM_CORP_ID in the environment or .env) or, without them, the
+# simulator (devtools/wecom_simulator) with a generated development corp in $(WECOM_DEV_ENV).
+WECOM_DEV_ENV     := var/wecom-simulator.env
+WECOM_CONFIGURED   = $(or $(WECOM_CORP_ID),$(shell grep -s '^WECOM_CORP_ID=.' .env))
+# The simulator calls the callback gateway (Procfile wecom_gateway), as WeCom would.
+WECOM_GATEWAY_URL := http://127.0.0.1:$(or $(WECOM_GATEWAY_PORT),5006)/webhooks/wecom/webhook
+
 run: $(BACKEND_READY) .env $(MODEL)
+	@# An .env written before the web chat existed gets its secret (backend and Rasa share it).
+	@grep -q '^WEBCHAT_TOKEN_SECRET=' .env || echo "WEBCHAT_TOKEN_SECRET=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" >> .env
+	@# A dev corp written before the gateway existed had the simulator call Rasa directly.
+	@$(if $(wildcard $(WECOM_DEV_ENV)),sed -i 's#^WECOM_CALLBACK_URL=http://127.0.0.1:5005/webhooks/wecom/webhook$$#WECOM_CALLBACK_URL=$(WECOM_GATEWAY_URL)#' $(WECOM_DEV_ENV))
 	$(BACKEND) -m backend migrate
 	$(BACKEND) -m backend seed-demo --if-empty
+	@$(if $(WECOM_CONFIGURED),echo "==> WeCom: real credentials configured (WECOM_CORP_ID); the simulator is not started",$(BACKEND) -m devtools.wecom_simulator --write-dev-env $(WECOM_DEV_ENV) --callback-url $(WECOM_GATEWAY_URL); echo "==> WeCom: no real credentials, the simulator plays WeCom for a dev corp: http://127.0.0.1:8090/_sim/")
 	@echo "==> Starting backend (:8080), action server (:5055) and Rasa (:5005) on 127.0.0.1 — Ctrl-C stops all"
-	$(VENV_BACKEND)/bin/honcho start -f Procfile -e .env
+	$(VENV_BACKEND)/bin/honcho start -f Procfile $(if $(WECOM_CONFIGURED),-e .env -c wecom_simulator=0,-e .env,$(WECOM_DEV_ENV))
 
 # ---------------------------------------------------------------- test
-test: test-backend test-bot
+test: test-backend test-bot test-web
 
 test-backend: $(BACKEND_READY)
 	$(BACKEND) -m pytest tests/backend
@@ -83,13 +98,23 @@ test-backend: $(BACKEND_READY)
 # whole conversations through Rasa + actions + backend.
 test-bot: $(RASA_READY) $(BACKEND_READY) $(MODEL)
 	$(RASA) data validate --config config.yml --domain bot/domain --data data --fail-on-warnings
-	$(VENV_RASA)/bin/python -m pytest tests/actions tests/bot
+	$(VENV_RASA)/bin/python -m pytest tests/actions tests/bot tests/wecom
+
+# Browser tests: Playwright (backend venv) drives Debian's Chromium through the real stack.
+# Never a downloaded browser: without /usr/bin/chromium they are skipped with the reason.
+test-web: $(BACKEND_READY) $(RASA_READY) $(MODEL)
+	@if [ -x /usr/bin/chromium ]; then $(BACKEND) -m pytest tests/web; else \
+	  echo "SKIPPED test-web: /usr/bin/chromium is missing. Install Debian's Chromium: apt-get install -y chromium chromium-driver"; \
+	  test -z "$$REQUIRE_CHROMIUM"; fi
 
 bench: $(BACKEND_READY)
 	$(BACKEND) -m bench.backend_bench
 
 bench-bot: $(RASA_READY) $(BACKEND_READY) $(MODEL)
 	$(VENV_RASA)/bin/python -m bench.bot_bench --train
+
+bench-wecom: $(RASA_READY) $(BACKEND_READY) $(MODEL)
+	$(VENV_RASA)/bin/python -m bench.wecom_bench
 
 clean:
 	rm -rf .venv var .pytest_cache .hypothesis

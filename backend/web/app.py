@@ -9,9 +9,17 @@ from ..config import Settings
 from ..db.database import Database
 from ..workflow.engine import Workflow
 from .auth import auth_middleware
+from .csrf import csrf_middleware
 from .errors import error_middleware
 from .keys import DATABASE, SETTINGS, WORKFLOW
-from .routes import setup_routes
+from .pages.errors import page_error_middleware
+from .pages.rendering import setup_templates
+from .routes import setup_page_routes, setup_routes
+from .sessions import is_page, session_middleware
+
+# Pages load nothing from elsewhere and run no inline script; the SVG diagram is inline markup.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 @web.middleware
@@ -22,13 +30,16 @@ async def security_headers(request: web.Request, handler):
     response.headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
+    elif is_page(request.path):
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
     return response
 
 
 def create_app(settings: Settings, workflow: Optional[Workflow] = None) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[security_headers, error_middleware, auth_middleware],
+        middlewares=[security_headers, error_middleware, page_error_middleware, session_middleware,
+                     csrf_middleware, auth_middleware],
     )
     app[SETTINGS] = settings
     app[WORKFLOW] = workflow or Workflow(settings.timezone)
@@ -40,4 +51,6 @@ def create_app(settings: Settings, workflow: Optional[Workflow] = None) -> web.A
 
     app.cleanup_ctx.append(database)
     setup_routes(app)
+    setup_templates(app)
+    setup_page_routes(app)
     return app

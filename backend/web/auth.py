@@ -7,12 +7,15 @@ an account and applies that account's permissions.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Optional
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..auth.passwords import verify_password
 from ..auth.tokens import read_token
 from ..db.models import User
 from ..workflow.errors import Forbidden, NotAuthenticated
@@ -77,3 +80,11 @@ async def auth_middleware(request: web.Request, handler):
 
 def actor(request: web.Request) -> User:
     return request[ACTOR]
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> Optional[User]:
+    """The active user with this username and password (JSON login and the web login page)."""
+    user = await session.scalar(select(User).where(User.username == username.strip(), User.active.is_(True)))
+    # Argon2 is deliberately slow: keep it off the event loop.
+    ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    return user if ok and user is not None else None

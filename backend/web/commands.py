@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import IdempotencyRecord, User
+from ..workflow.engine import Decision, Workflow
 from ..workflow.errors import Conflict, InvalidInput, Unprocessable
 from .auth import actor
 from .jsonio import json_response
@@ -57,3 +58,16 @@ async def run_command(request: web.Request, body: dict[str, Any], command: Comma
         if record is not None:
             record.status_code, record.response = status, payload
     return json_response(payload, status=status)
+
+
+async def apply_decision(workflow: Workflow, session: AsyncSession, user: User, task_id: int, move: str,
+                         body: dict[str, Any]) -> Decision:
+    """One decision on a task — 同意 / 退回 / 加签 / an added signer's opinion — for the API and the pages."""
+    opinion = body.get("opinion")
+    if move == "approve":
+        return await workflow.approve(session, user, task_id, opinion)
+    if move == "return":
+        return await workflow.return_(session, user, task_id, opinion)
+    if move == "add_signers":
+        return await workflow.add_signers(session, user, task_id, body.get("users"), opinion)
+    return await workflow.sign(session, user, task_id, opinion, body.get("agree", True))

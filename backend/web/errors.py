@@ -22,6 +22,11 @@ _HTTP_ERRORS = {
 }
 
 
+def http_error(status: int, reason: str) -> tuple[str, str]:
+    """The stable code and the Chinese message for an HTTP error status."""
+    return _HTTP_ERRORS.get(status, ("http_error", reason))
+
+
 def error_response(status: int, code: str, message: str, details: Optional[dict[str, Any]] = None) -> web.Response:
     body = {"error": {"code": code, "message": message, **({"details": details} if details else {})}}
     return json_response(body, status=status)
@@ -36,7 +41,7 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        code, message = _HTTP_ERRORS.get(error.status, ("http_error", error.reason))
+        code, message = http_error(error.status, error.reason)
         return error_response(error.status, code, message)
     except Exception:  # the user gets a clean message; the log gets the traceback
         log.exception("unhandled error on %s %s", request.method, request.path)

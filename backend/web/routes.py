@@ -2,6 +2,11 @@
 from aiohttp import web
 
 from .api import applications, catalog, meta, org, session, tasks
+from .chat import setup_web_chat
+from .pages import applications as application_pages
+from .pages import hall, rendering
+from .pages import session as session_pages
+from .pages import tasks as task_pages
 
 ID = r"{id:\d{1,18}}"
 
@@ -31,3 +36,27 @@ def setup_routes(app: web.Application) -> None:
         web.get(f"{api}/org/departments", org.department_tree, name="departments"),
         web.get(f"{api}/org/users", org.search_users, name="users"),
     ])
+
+
+def setup_page_routes(app: web.Application) -> None:
+    """The web hall. The org picker reads the same handlers as /api/v1/org, with the session."""
+    app.add_routes([
+        web.get("/login", session_pages.login_page, name="page_login"),
+        web.post("/login", session_pages.login, name="page_login_submit"),
+        web.post("/logout", session_pages.logout, name="page_logout"),
+        web.get("/", hall.hall, name="page_hall"),
+        web.get("/matters/{code}", hall.matter_page, name="page_matter"),
+        web.post("/matters/{code}", hall.submit_matter, name="page_matter_submit"),
+        web.get("/tasks", task_pages.task_list, name="page_tasks"),
+        web.get(f"/tasks/{ID}", task_pages.task_page, name="page_task"),
+        web.post(f"/tasks/{ID}", task_pages.decide, name="page_task_decide"),
+        web.get("/applications", application_pages.application_list, name="page_applications"),
+        web.post("/applications/terminate", application_pages.terminate, name="page_applications_terminate"),
+        web.get(f"/applications/{ID}/edit", application_pages.edit_page, name="page_application_edit"),
+        web.post(f"/applications/{ID}/edit", application_pages.resubmit, name="page_application_resubmit"),
+        web.get(f"/applications/{ID}/progress", application_pages.progress, name="page_application_progress"),
+        web.get("/web/org/departments", org.department_tree, name="page_org_departments"),
+        web.get("/web/org/users", org.search_users, name="page_org_users"),
+    ])
+    app.router.add_static("/static", rendering.STATIC, name="static")
+    setup_web_chat(app)  # the chat panel's token and relay: session pages, not part of /api/v1

@@ -1,17 +1,12 @@
 """POST /auth/login, GET /me."""
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
-from sqlalchemy import select
 
-from ...auth.passwords import verify_password
 from ...auth.tokens import issue_token
-from ...db.models import User
 from ...db.views import Views
 from ...workflow.errors import InvalidInput, NotAuthenticated
-from ..auth import actor
+from ..auth import actor, authenticate
 from ..jsonio import json_response, read_json
 from ..keys import DATABASE, SETTINGS
 
@@ -23,10 +18,8 @@ async def login(request: web.Request) -> web.Response:
         raise InvalidInput("credentials_required", "请输入用户名和密码")
     settings = request.app[SETTINGS]
     async with request.app[DATABASE].read() as session:
-        user = await session.scalar(select(User).where(User.username == username.strip(), User.active.is_(True)))
-        # Argon2 is deliberately slow: keep it off the event loop.
-        ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
-        if not ok or user is None:
+        user = await authenticate(session, username, password)
+        if user is None:
             raise NotAuthenticated("login_failed", "用户名或密码错误")
         me = await Views(session, settings.timezone).me(user)
     token = issue_token(settings.secret_key, user.id, user.username, settings.token_ttl_seconds)

@@ -4,10 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...db.views import Views
-from ...workflow.engine import Decision
 from ...workflow.errors import InvalidInput
 from ..auth import actor
-from ..commands import run_command
+from ..commands import apply_decision, run_command
 from ..jsonio import int_query, json_response, read_json
 from ..keys import DATABASE, SETTINGS, WORKFLOW
 
@@ -39,16 +38,7 @@ def _decide(move: str):
         body = await read_json(request)
 
         async def command(session, user):
-            workflow = request.app[WORKFLOW]
-            opinion = body.get("opinion")
-            if move == "approve":
-                decision: Decision = await workflow.approve(session, user, task_id, opinion)
-            elif move == "return":
-                decision = await workflow.return_(session, user, task_id, opinion)
-            elif move == "add_signers":
-                decision = await workflow.add_signers(session, user, task_id, body.get("users"), opinion)
-            else:
-                decision = await workflow.sign(session, user, task_id, opinion, body.get("agree", True))
+            decision = await apply_decision(request.app[WORKFLOW], session, user, task_id, move, body)
             return 200, await _views(request, session).task_summary(user, decision.task.id)
 
         return await run_command(request, body, command)

@@ -1,0 +1,97 @@
+"""我的申请: the list, 终止流程 (after a confirm page), 编辑并重新提交 after a return, and 进度."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...workflow import transitions as t
+from ...workflow.errors import Conflict, Forbidden, InvalidInput
+from ..keys import ACTOR, DATABASE, WORKFLOW
+from . import diagram, forms
+from .rendering import page_number, render, see_other, views
+
+PAGE_SIZE = 20
+TERMINABLE = (t.RUNNING, t.RETURNED)
+NOTICES = {"submitted": "提交成功!", "resubmitted": "已重新提交,流程从第一个环节重新开始。",
+           "terminated": "已终止所选申请。"}
+
+
+async def application_list(request: web.Request) -> web.Response:
+    status = request.query.get("status") or None
+    if status not in t.APPLICATION_STATES:
+        status = None
+    page = page_number(request)
+    async with request.app[DATABASE].read() as session:
+        listing = await views(request, session).applications(request[ACTOR], status, PAGE_SIZE,
+                                                             (page - 1) * PAGE_SIZE)
+    context = {"status": status, "page": page, "terminable": TERMINABLE, "states": t.APPLICATION_STATES,
+               "labels": t.STATUS_LABELS, "notice": NOTICES.get(request.query.get("notice", "")), **listing}
+    return render(request, "applications.html", context)
+
+
+def _ids(posted) -> list[int]:
+    raw = posted.getall("ids", [])
+    if not raw:
+        raise InvalidInput("ids_required", "请先勾选要终止的申请")
+    if not all(isinstance(v, str) and v.isdigit() and len(v) <= 18 for v in raw):
+        raise InvalidInput("ids_invalid", "所选申请无效,请刷新页面后重试")
+    return list(dict.fromkeys(int(v) for v in raw))
+
+
+async def terminate(request: web.Request) -> web.Response:
+    """First POST shows what will be terminated; the confirm page's POST does it."""
+    posted = await request.post()
+    ids = _ids(posted)
+    user = request[ACTOR]
+    if posted.get("confirmed") != "1":
+        async with request.app[DATABASE].read() as session:
+            shown = views(request, session)
+            chosen = [await shown.application(user, i) for i in ids]
+        return render(request, "terminate_confirm.html", {"applications": chosen})
+    reason = posted.get("reason") if isinstance(posted.get("reason"), str) else None
+    async with request.app[DATABASE].write() as session:
+        await request.app[WORKFLOW].terminate(session, user, ids, reason or None)
+    raise see_other("/applications?notice=terminated")
+
+
+async def _own_returned(request: web.Request, session) -> tuple[dict, dict]:
+    user = request[ACTOR]
+    shown = views(request, session)
+    application = await shown.application(user, int(request.match_info["id"]))
+    if application["applicant"]["username"] != user.username:
+        raise Forbidden("not_applicant", "只有申请人本人可以修改申请")
+    if application["status"] != t.RETURNED:
+        raise Conflict("application_state", f"申请当前状态为「{application['status_label']}」,只有已退回的申请可以修改后重新提交")
+    return application, await shown.matter(application["matter"]["code"], user)
+
+
+async def edit_page(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        application, matter = await _own_returned(request, session)
+    context = forms.form_context(matter, application["form"], application["approvers"])
+    return render(request, "resubmit.html", {**context, "application": application})
+
+
+async def resubmit(request: web.Request) -> web.Response:
+    posted = await request.post()
+    async with request.app[DATABASE].read() as session:
+        application, matter = await _own_returned(request, session)
+    answers = forms.answers(matter["form"], posted)
+    approvers = forms.chosen_approvers(matter["nodes"], posted)
+    try:
+        async with request.app[DATABASE].write() as session:
+            # A matter with 选择审核人 re-checks the choice; others keep their fixed approvers.
+            asks = any(node["choose_approver"] for node in matter["nodes"])
+            await request.app[WORKFLOW].resubmit(session, request[ACTOR], application["id"], answers,
+                                                 approvers if asks else None)
+    except InvalidInput as error:
+        context = forms.form_context(matter, answers, approvers, error)
+        return render(request, "resubmit.html", {**context, "application": application}, status=400)
+    raise see_other(f"/applications/{application['id']}/progress?notice=resubmitted")
+
+
+async def progress(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        application = await views(request, session).application(request[ACTOR], int(request.match_info["id"]))
+    context = {"application": application, "diagram": diagram.layout(application),
+               "notice": NOTICES.get(request.query.get("notice", ""))}
+    return render(request, "progress.html", context)

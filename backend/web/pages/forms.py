@@ -1,0 +1,56 @@
+"""A matter's form on a page: posted fields → the answers the workflow validates, and the
+workflow's validation error → messages shown next to each field.
+
+Field names are ``form.<key>`` and ``approvers.<node key>``: schema keys are lower-case
+ASCII, so the prefixes can never collide with a field.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from multidict import MultiMapping
+
+from ...workflow.errors import WorkflowError
+
+APPROVER_ERRORS = {"approver_invalid", "approver_required", "approvers_invalid"}
+
+
+def answers(schema: list[dict[str, Any]], posted: MultiMapping[Any]) -> dict[str, Any]:
+    """What the applicant typed, as text; blank fields are left out (the workflow decides
+    whether they were required)."""
+    found: dict[str, Any] = {}
+    for field in schema:
+        name = f"form.{field['key']}"
+        if field["type"] == "multichoice":
+            chosen = [v for v in posted.getall(name, []) if isinstance(v, str) and v]
+            if chosen:
+                found[field["key"]] = chosen
+        else:
+            value = posted.get(name)
+            if isinstance(value, str) and value.strip():
+                found[field["key"]] = value
+    return found
+
+
+def chosen_approvers(nodes: list[dict[str, Any]], posted: MultiMapping[Any]) -> dict[str, str]:
+    found = {}
+    for node in nodes:
+        value = posted.get(f"approvers.{node['key']}")
+        if node["choose_approver"] and isinstance(value, str) and value:
+            found[node["key"]] = value
+    return found
+
+
+def field_errors(error: WorkflowError) -> dict[str, str]:
+    """Per-field messages; 选择审核人 problems go under the key ``approvers``."""
+    errors = dict(error.details.get("fields") or {})
+    if error.code in APPROVER_ERRORS:
+        errors["approvers"] = error.message
+    return errors
+
+
+def form_context(matter: dict[str, Any], values: dict[str, Any], approvers: dict[str, str],
+                 error: WorkflowError | None = None) -> dict[str, Any]:
+    """What matter_form.html needs, for a fresh, a prefilled or a refused form."""
+    return {"matter": matter, "values": values, "approvers": approvers,
+            "errors": field_errors(error) if error else {}, "error": error.message if error else None}

@@ -1,0 +1,41 @@
+"""办事大厅: service centres → matters, search, and a matter's form (GET shows, POST submits)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...workflow.errors import InvalidInput
+from ..keys import ACTOR, DATABASE, WORKFLOW
+from . import forms
+from .rendering import render, see_other, views
+
+MAX_QUERY = 100
+
+
+async def hall(request: web.Request) -> web.Response:
+    q = request.query.get("q", "").strip()[:MAX_QUERY]
+    async with request.app[DATABASE].read() as session:
+        shown = views(request, session)
+        centers = await shown.centers()
+        results = await shown.search_matters(q) if q else None
+    return render(request, "hall.html", {"q": q, "centers": centers, "results": results})
+
+
+async def matter_page(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        matter = await views(request, session).matter(request.match_info["code"], request[ACTOR])
+    return render(request, "matter.html", forms.form_context(matter, {}, {}))
+
+
+async def submit_matter(request: web.Request) -> web.Response:
+    posted = await request.post()
+    user = request[ACTOR]
+    async with request.app[DATABASE].read() as session:
+        matter = await views(request, session).matter(request.match_info["code"], user)
+    answers = forms.answers(matter["form"], posted)
+    approvers = forms.chosen_approvers(matter["nodes"], posted)
+    try:
+        async with request.app[DATABASE].write() as session:
+            application = await request.app[WORKFLOW].submit(session, user, matter["code"], answers, approvers)
+    except InvalidInput as error:
+        return render(request, "matter.html", forms.form_context(matter, answers, approvers, error), status=400)
+    raise see_other(f"/applications/{application.id}/progress?notice=submitted")

@@ -1,0 +1,80 @@
+"""Template set-up and the few helpers every page handler shares."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from ...db.views import Views
+from ..csrf import FIELD, token_for
+from ..keys import ACTOR, SETTINGS
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+STATE_LABELS = {"done": "已完成", "current": "办理中", "waiting": "未开始", "returned": "已退回",
+                "terminated": "已终止"}
+
+
+def views(request: web.Request, session) -> Views:
+    return Views(session, request.app[SETTINGS].timezone)
+
+
+def when(value: Optional[str]) -> str:
+    """ISO time from the read models → 2026-11-28 14:30."""
+    return value[:16].replace("T", " ") if value else ""
+
+
+def shown_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def input_value(value: Any) -> str:
+    """A stored answer as an <input> value (datetime-local wants the T)."""
+    text = shown_value(value)
+    if len(text) == 16 and text[10] == " " and text[4] == "-":
+        return text.replace(" ", "T")
+    return text
+
+
+def _page_context(request: web.Request) -> dict[str, Any]:
+    return {"me": request.get(ACTOR), "csrf_field": FIELD, "csrf_token": token_for(request),
+            "path": request.path}
+
+
+def setup_templates(app: web.Application) -> None:
+    aiohttp_jinja2.setup(
+        app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+        filters={"when": when, "shown": shown_value, "input_value": input_value, "state_label": STATE_LABELS.get},
+    )
+
+
+def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    # aiohttp_jinja2's context processors keep state under a plain string request key
+    # (a warning in aiohttp 3.14), so the shared context is merged here instead.
+    response = aiohttp_jinja2.render_template(template, request, {**_page_context(request), **context},
+                                              status=status)
+    response.headers["Cache-Control"] = "no-store"  # pages show personal data
+    return response
+
+
+def see_other(location: str) -> web.HTTPSeeOther:
+    """Post/redirect/get: a refreshed result page never repeats the command."""
+    return web.HTTPSeeOther(location)
+
+
+def page_number(request: web.Request) -> int:
+    raw = request.query.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 10_000 else 1
+
+
+def safe_next(value: Optional[str]) -> str:
+    """Only a path on this site: no open redirect to //evil.example or http://…"""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"

@@ -1,0 +1,73 @@
+"""我的任务: 我的待办 / 已办, a task page, and its decision panel (同意 / 退回 / 加签; an added
+signer's 同意 / 不同意)."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from aiohttp import web
+
+from ...workflow.errors import Conflict, InvalidInput
+from ..api.org import COLLEGE
+from ..commands import apply_decision
+from ..keys import ACTOR, DATABASE, WORKFLOW
+from . import diagram
+from .rendering import page_number, render, see_other, views
+
+PAGE_SIZE = 20
+TABS = {"todo": "pending", "done": "done"}
+# The panel's buttons → (the workflow's move, extra body)
+ACTIONS = {
+    "approve": ("approve", {}),
+    "return": ("return", {}),
+    "add_signers": ("add_signers", {}),
+    "agree": ("sign", {"agree": True}),
+    "disagree": ("sign", {"agree": False}),
+}
+NOTICES = {"approve": "已同意,流程已转到下一环节。", "return": "已退回给申请人。",
+           "add_signers": "已加签,请等待加签人员给出意见。", "agree": "已提交意见:同意。",
+           "disagree": "已提交意见:不同意。"}
+
+
+async def task_list(request: web.Request) -> web.Response:
+    tab = request.query.get("tab", "todo")
+    if tab not in TABS:
+        tab = "todo"
+    page = page_number(request)
+    async with request.app[DATABASE].read() as session:
+        listing = await views(request, session).tasks(request[ACTOR], TABS[tab], PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return render(request, "tasks.html", {"tab": tab, "page": page, **listing})
+
+
+async def _task_page(request: web.Request, task_id: int, status: int = 200, error: Optional[str] = None,
+                     kept: Optional[dict[str, Any]] = None) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        shown = views(request, session)
+        task = await shown.task(request[ACTOR], task_id)
+        org = await shown.departments_tree(COLLEGE) if "add_signers" in task["actions"] else None
+    notice = NOTICES.get(request.query.get("notice", ""))
+    context = {"task": task, "application": task["application"], "diagram": diagram.layout(task["application"]),
+               "org": org, "error": error, "notice": notice, "kept": kept or {"opinion": "", "users": []}}
+    return render(request, "task.html", context, status=status)
+
+
+async def task_page(request: web.Request) -> web.Response:
+    return await _task_page(request, int(request.match_info["id"]))
+
+
+async def decide(request: web.Request) -> web.Response:
+    task_id = int(request.match_info["id"])
+    posted = await request.post()
+    action = posted.get("action")
+    if action not in ACTIONS:
+        raise InvalidInput("bad_action", "请选择要执行的操作")
+    move, extra = ACTIONS[action]
+    opinion = posted.get("opinion") if isinstance(posted.get("opinion"), str) else ""
+    users = [u for u in posted.getall("users", []) if isinstance(u, str) and u]
+    body = {"opinion": opinion, "users": users, **extra}
+    try:
+        async with request.app[DATABASE].write() as session:
+            await apply_decision(request.app[WORKFLOW], session, request[ACTOR], task_id, move, body)
+    except (InvalidInput, Conflict) as error:
+        kept = {"opinion": opinion, "users": users}
+        return await _task_page(request, task_id, error.status, error.message, kept)
+    raise see_other(f"/tasks/{task_id}?notice={action}")

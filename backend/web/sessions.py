@@ -1,0 +1,71 @@
+"""Who is browsing the web hall: a server-side session named by an HttpOnly cookie.
+
+The logged-in user becomes the request's ACTOR, the same key the JSON API uses, so page
+handlers call the same services with the same permissions. Pages other than the login
+page need a session: a GET is sent to the login page, anything else gets 401.
+"""
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import quote
+
+from aiohttp import web
+
+from ..db import web_sessions
+from ..db.models import User
+from ..db.web_sessions import LiveSession
+from ..workflow.errors import NotAuthenticated
+from .keys import ACTOR, DATABASE, SETTINGS, WORKFLOW
+
+COOKIE = "campus_session"
+WEB_SESSION = web.RequestKey("web_session", LiveSession)
+PUBLIC_PAGES = {"/login"}
+
+
+def is_page(path: str) -> bool:
+    """Everything but the JSON API and static files is a page (or a page's own endpoint)."""
+    return not path.startswith(("/api/", "/static/"))
+
+
+def login_url(next_path: str) -> str:
+    return "/login?next=" + quote(next_path, safe="")
+
+
+async def _live_session(request: web.Request) -> Optional[LiveSession]:
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return None
+    async with request.app[DATABASE].read() as session:
+        return await web_sessions.find(session, cookie, request.app[WORKFLOW].now())
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler):
+    if not is_page(request.path):
+        return await handler(request)
+    live = await _live_session(request)
+    if live is not None:
+        request[WEB_SESSION] = live
+        request[ACTOR] = live.user
+    elif request.path not in PUBLIC_PAGES:
+        if request.method in ("GET", "HEAD"):
+            raise web.HTTPSeeOther(login_url(request.path_qs))
+        raise NotAuthenticated("not_authenticated", "登录已失效,请重新登录")
+    return await handler(request)
+
+
+async def log_in(request: web.Request, user: User, response: web.StreamResponse) -> None:
+    """Start a session for ``user`` and put its cookie on ``response``."""
+    ttl = request.app[SETTINGS].token_ttl_seconds
+    async with request.app[DATABASE].write() as session:
+        cookie, _ = await web_sessions.start(session, user, request.app[WORKFLOW].now(), ttl)
+    response.set_cookie(COOKIE, cookie, max_age=ttl, path="/", httponly=True, samesite="Lax",
+                        secure=request.secure or None)
+
+
+async def log_out(request: web.Request, response: web.StreamResponse) -> None:
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        async with request.app[DATABASE].write() as session:
+            await web_sessions.end(session, cookie)
+    response.del_cookie(COOKIE, path="/")

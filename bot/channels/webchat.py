@@ -1,0 +1,115 @@
+"""The authenticated web chat: Rasa custom channel ``webchat``.
+
+POST /webhooks/webchat/webhook {"token": "<JWT>", "message": "..."} → the bot's replies
+as a JSON list, like the REST channel (text, buttons, images, custom payloads).
+
+The token is issued by the backend to a logged-in user (HS256 with WEBCHAT_TOKEN_SECRET,
+aud "webchat", short expiry) and verified on every message; the sender is always
+``web:<username>`` taken from the token, never from the request. A forged, expired or
+missing token gets 401 and nothing reaches the bot.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import jwt
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+SECRET_ENV = "WEBCHAT_TOKEN_SECRET"
+AUDIENCE = "webchat"
+ISSUER = "campus-affairs"  # the backend's issuer (backend/auth/tokens.py)
+MAX_BODY_BYTES = 8 * 1024
+MAX_MESSAGE_CHARS = 1000
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+def sender_from_token(secret: str, token: Any) -> Optional[str]:
+    """``web:<username>`` for a valid token; None for anything forged, expired or malformed."""
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+                            options={"require": ["exp", "aud", "iss", "usr"]})
+    except jwt.PyJWTError:
+        return None
+    username = claims.get("usr")
+    if not isinstance(username, str) or not USERNAME.match(username):
+        return None
+    return f"web:{username}"
+
+
+def json_object(raw: bytes) -> Dict[str, Any]:
+    """The request's JSON object; empty for anything oversized or malformed."""
+    if len(raw) > MAX_BODY_BYTES:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def message_text(body: Dict[str, Any]) -> Optional[str]:
+    message = body.get("message")
+    if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_CHARS:
+        return None
+    return message.strip()
+
+
+def refused(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": {"code": code, "message": message}}, status=status,
+                         dumps=lambda body: json.dumps(body, ensure_ascii=False))
+
+
+class WebChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        secret = os.environ.get(SECRET_ENV, "")
+        if len(secret) < 32:
+            raise ValueError(
+                f"The webchat channel needs {SECRET_ENV} (at least 32 characters, the same value the "
+                "backend uses); `make env` writes one to .env.")
+        return cls(secret)
+
+    def __init__(self, secret: Text) -> None:
+        self.secret = secret
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webchat = Blueprint("webchat_webhook", __name__)
+
+        @webchat.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webchat.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = json_object(request.body or b"")
+            # The token decides who is talking; nothing else in the body is trusted before it.
+            sender = sender_from_token(self.secret, body.get("token"))
+            if sender is None:
+                return refused(401, "invalid_token", "对话凭证无效或已过期,请刷新页面")
+            text = message_text(body)
+            if text is None:
+                return refused(400, "bad_message", f"需要非空的 message,不超过 {MAX_MESSAGE_CHARS} 字")
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+            except Exception:  # like the REST channel: log, answer with what was collected
+                logger.exception("webchat: the message of %s could not be handled", sender)
+            return response.json(collector.messages)
+
+        return webchat
+
