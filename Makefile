@@ -48,7 +48,7 @@ $(RASA_READY): requirements/rasa.txt requirements/rasa-dev.txt
 # Retrained only when the config, the domain or the training data changed.
 # The model carries the time training started, so inputs edited meanwhile retrain next time.
 $(MODEL): $(RASA_READY) $(BOT_INPUTS)
-	@echo "==> Training the assistant (about 5 minutes on 2 cores; Rasa reuses unchanged parts)"
+	@echo "==> Training the assistant (about 15 minutes on 2 cores; Rasa reuses unchanged parts)"
 	@mkdir -p models && touch models/.training-started
 	$(RASA) train --config config.yml --domain bot/domain --data data --out models --fixed-model-name campus
 	@touch -r models/.training-started $@
