@@ -6,6 +6,7 @@ proxy); WECOM_REDIS_URL makes the callback dedupe store shared between instances
 """
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
@@ -38,10 +39,10 @@ class WeComConfig:
             raise WeComConfigError(f"WeCom is not configured: {', '.join(missing)} not set")
         agent_id = env["WECOM_AGENT_ID"].strip()
         if not agent_id.lstrip("-").isdigit():
-            raise WeComConfigError(f"WECOM_AGENT_ID must be a number, got {agent_id!r}")
+            raise WeComConfigError(f"WECOM_AGENT_ID must be an integer, got {agent_id!r}")
         aes_key = env.get("WECOM_AES_KEY", "").strip()
-        if callbacks and len(aes_key) != 43:
-            raise WeComConfigError(f"WECOM_AES_KEY must be 43 characters, got {len(aes_key)}")
+        if callbacks and not is_aes_key(aes_key):
+            raise WeComConfigError("WECOM_AES_KEY must be 43 base64 characters (a 32-byte key)")
         api_base = env.get("WECOM_API_BASE", "").strip() or DEFAULT_API_BASE
         return cls(
             corp_id=env["WECOM_CORP_ID"].strip(),
@@ -52,3 +53,11 @@ class WeComConfig:
             api_base=api_base if api_base.endswith("/") else api_base + "/",
             redis_url=env.get("WECOM_REDIS_URL", "").strip() or None,
         )
+
+
+def is_aes_key(aes_key: str) -> bool:
+    """An EncodingAESKey is 43 base64 characters that decode (with '=') to 32 bytes."""
+    try:
+        return len(aes_key) == 43 and len(base64.b64decode(aes_key + "=", validate=True)) == 32
+    except ValueError:  # binascii.Error is one
+        return False

@@ -7,9 +7,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
+from wecom.config import WeComConfig, WeComConfigError, is_aes_key
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ORG = ROOT / "backend" / "demo_data" / "org.yml"
 ENV_NAMES = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
+FIELDS = ("corp_id", "agent_id", "secret", "token", "aes_key")
 
 
 class ConfigError(ValueError):
@@ -31,7 +34,8 @@ class SimulatorConfig:
     max_body_bytes: int = 2 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        validate_aes_key(self.aes_key)
+        if not is_aes_key(self.aes_key):
+            raise ConfigError("WECOM_AES_KEY must be 43 base64 characters (a 32-byte key)")
         if not self.corp_id or not self.secret or not self.token:
             raise ConfigError("WECOM_CORP_ID, WECOM_SECRET and WECOM_TOKEN must not be empty")
         if self.token_ttl <= 0 or self.callback_timeout <= 0 or self.callback_tries < 1:
@@ -39,36 +43,19 @@ class SimulatorConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: object) -> "SimulatorConfig":
-        """Build from WECOM_* variables; a keyword override (not None) wins over the env."""
-        values = {
-            "corp_id": env.get("WECOM_CORP_ID"), "agent_id": env.get("WECOM_AGENT_ID"),
-            "secret": env.get("WECOM_SECRET"), "token": env.get("WECOM_TOKEN"),
-            "aes_key": env.get("WECOM_AES_KEY"),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        missing = [name for name, key in zip(ENV_NAMES, ("corp_id", "agent_id", "secret", "token", "aes_key"))
-                   if not values.get(key)]
-        if missing:
-            raise ConfigError(f"missing WeCom settings: {', '.join(missing)} "
-                              "(set them in the environment/.env, pass them as options, or use --dev-credentials)")
+        """Build from WECOM_* variables (parsed as the channel parses them); a keyword override
+        (not None) wins over the env."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        merged = {**env, **{name: str(given.pop(key)) for key, name in zip(FIELDS, ENV_NAMES) if key in given}}
         try:
-            values["agent_id"] = int(values["agent_id"])  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise ConfigError(f"WECOM_AGENT_ID must be an integer, got {values['agent_id']!r}") from None
-        return cls(**values)  # type: ignore[arg-type]
+            wecom = WeComConfig.from_env(merged)
+        except WeComConfigError as error:
+            raise ConfigError(f"{error} (set them in the environment/.env, pass them as options, "
+                              "or use --dev-credentials)") from None
+        return cls(**{key: getattr(wecom, key) for key in FIELDS}, **given)  # type: ignore[arg-type]
 
     def with_callback(self, url: str) -> "SimulatorConfig":
         return replace(self, callback_url=url)
-
-
-def validate_aes_key(aes_key: str) -> None:
-    """An EncodingAESKey is 43 base64 characters that decode (with '=') to 32 bytes."""
-    try:
-        ok = len(aes_key) == 43 and len(base64.b64decode(aes_key + "=", validate=True)) == 32
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ConfigError("WECOM_AES_KEY must be 43 base64 characters (a 32-byte key)")
 
 
 def write_dev_env(path: Path, port: int, callback_url: str) -> bool:
