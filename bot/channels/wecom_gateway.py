@@ -12,10 +12,12 @@ retries, an empty 200, and then — in the background — the original query str
 unchanged, to Rasa's ``wecom`` channel, which verifies them again and runs the turn. A
 forward is retried with backoff until the channel answers 200, for at most
 FORWARD_GIVE_UP_SECONDS (well inside the replay window, so the channel still accepts it);
-a 400/403/413 from the channel is final; giving up is logged. One member's callbacks are forwarded in the order they arrived.
+a 400/403/413 from the channel is final; giving up is logged. One member's callbacks are
+forwarded in the order they arrived, and at most FORWARDS_IN_FLIGHT are in flight at once.
 
-``GET /health`` → {"status": "ok", and counters}; serve on loopback behind the proxy that
-exposes only /webhooks/wecom/webhook. Settings: the channel's WECOM_* (wecom/config.py).
+``GET /health`` → {"status": "ok", "pending" (not yet forwarded), "in_flight" (being
+forwarded), counters}; serve on loopback behind the proxy that exposes only
+/webhooks/wecom/webhook. Settings: the channel's WECOM_* (wecom/config.py).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from collections import Counter
 from typing import Optional
 
 import aiohttp
+import uvloop
 from aiohttp import web
 from yarl import URL
 
@@ -41,6 +44,9 @@ logger = logging.getLogger("wecom_gateway")
 WEBHOOK = "/webhooks/wecom/webhook"
 FORWARD_ATTEMPT_TIMEOUT = 30.0    # a busy Rasa may take seconds to answer its channel's callback
 FORWARD_GIVE_UP_SECONDS = 600.0   # < REPLAY_WINDOW_SECONDS: a late forward must still be accepted
+# Forwards in flight at once. Rasa runs turns one after another anyway; a burst of 50 callbacks
+# forwarded at once only takes CPU from the acknowledgements WeCom is waiting for.
+FORWARDS_IN_FLIGHT = 4
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 30.0
 SHUTDOWN_GRACE_SECONDS = 10.0
 REFUSED = {"HTTP 400", "HTTP 403", "HTTP 413"}  # the channel's own verdicts (e.g. its WECOM_* differ)
@@ -61,6 +67,8 @@ class Gateway:
         self.tasks: set[asyncio.Task] = set()
         self._member_locks: dict[str, asyncio.Lock] = {}
         self._member_waiting: Counter[str] = Counter()  # forwards queued per member, to forget idle locks
+        self._forward_slots = asyncio.Semaphore(FORWARDS_IN_FLIGHT)
+        self.in_flight = 0
 
     async def accept(self, query_string: str, query: dict[str, str], body: bytes) -> None:
         """Raises Rejected for a callback to refuse; otherwise it is (or was) on its way to Rasa."""
@@ -97,13 +105,18 @@ class Gateway:
         while True:
             attempt += 1
             try:
-                async with self.session.post(url, data=body, timeout=timeout,
-                                             headers={"Content-Type": "text/xml; charset=utf-8"}) as answer:
-                    await answer.read()
-                    outcome = f"HTTP {answer.status}"
-                    if answer.status == 200:
-                        self.counts["forwarded"] += 1
-                        return
+                async with self._forward_slots:  # a slot per attempt: a backoff sleep holds none
+                    self.in_flight += 1
+                    try:
+                        async with self.session.post(url, data=body, timeout=timeout,
+                                                     headers={"Content-Type": "text/xml; charset=utf-8"}) as answer:
+                            await answer.read()
+                            outcome = f"HTTP {answer.status}"
+                    finally:
+                        self.in_flight -= 1
+                if answer.status == 200:
+                    self.counts["forwarded"] += 1
+                    return
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 outcome = type(error).__name__
             refused = outcome in REFUSED  # the channel checked it and said no: trying again changes nothing
@@ -127,7 +140,7 @@ class Gateway:
                 logger.error("%d WeCom callback(s) not forwarded at shutdown", len(pending))
 
     def health(self) -> dict[str, object]:
-        return {"status": "ok", "pending": len(self.tasks),
+        return {"status": "ok", "pending": len(self.tasks), "in_flight": self.in_flight,
                 **{name: self.counts[name] for name in ("accepted", "forwarded", "duplicates", "rejected",
                                                          "given_up")}}
 
@@ -194,6 +207,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     print(f"WeCom callback gateway on http://{args.host}:{args.port}{WEBHOOK} → {args.forward_url}", flush=True)
+    uvloop.install()  # libuv's loop: the acknowledgement path is mostly socket work
     web.run_app(create_app(config, args.forward_url), host=args.host, port=args.port, print=None, access_log=None)
     return 0
 

@@ -11,6 +11,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bot.channels.wecom_gateway import FORWARDS_IN_FLIGHT
 from devtools.stack import RASA_BIN, ROOT, Stack, free_port, http
 
 from .conftest import content_of, last_id, sent_to, wait_for_sends
@@ -77,8 +78,20 @@ def test_a_delivery_repeated_three_times_is_forwarded_once(wecom_stack):
     assert len(replies) == 1 and "校务助手" in content_of(replies)
 
 
+def wait_until_in_flight(stack: Stack, count: int, seconds: float = 10) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        counts = gateway_counts(stack)
+        if counts["in_flight"] >= count:
+            return counts
+        time.sleep(0.1)
+    return gateway_counts(stack)
+
+
 def test_callbacks_are_acknowledged_while_rasa_is_stopped_and_processed_once_it_resumes(wecom_stack):
-    stack, users = wecom_stack, ["jiangwenwen", "duwenhua", "renzhigang"]
+    stack = wecom_stack
+    users = ["jiangwenwen", "duwenhua", "renzhigang", "liujing", "chenzhiqiang", "sunlijuan", "hejianping", "xuhaitao"]
+    assert len(users) > FORWARDS_IN_FLIGHT
     marks = {u: last_id(stack, u) for u in users}
     rasa = stack.pid("rasa")
     os.kill(rasa, signal.SIGSTOP)  # Rasa answers nothing at all now
@@ -86,7 +99,10 @@ def test_callbacks_are_acknowledged_while_rasa_is_stopped_and_processed_once_it_
         with ThreadPoolExecutor(len(users)) as pool:
             deliveries = list(pool.map(lambda u: stack.sim("POST", "say", {"userid": u, "text": "你好"})[1], users))
         assert [d["statuses"] for d in deliveries] == [[200]] * len(users), deliveries  # no WeCom retry
-        assert gateway_counts(stack)["pending"] == len(users)  # held by the gateway, not lost
+        counts = wait_until_in_flight(stack, FORWARDS_IN_FLIGHT)
+        assert counts["pending"] == len(users)  # held by the gateway, not lost
+        time.sleep(1)  # the others stay queued: never more forwards at once than the bound
+        assert gateway_counts(stack)["in_flight"] == FORWARDS_IN_FLIGHT
     finally:
         os.kill(rasa, signal.SIGCONT)
     for userid in users:
