@@ -30,6 +30,7 @@ COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
 SKIP_WORDS = {"跳过", "无", "没有", "不填", "暂无", "略", "不用", "空"}
 KEEP_WORDS = {"保持不变", "不变", "不用改", "同上", "还是原来的"}
 SCHEMA_TTL_SECONDS = 30
+PAYLOAD_IS_NO_ANSWER = "正在填写申请,请直接回答下面的问题;不想继续了请说「取消」。"
 FORM_SLOTS = ("matter_code", "form_data", "prefill", "resubmit_id", "field_answer", "pending_confirmation")
 
 _schemas: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
@@ -192,6 +193,9 @@ class ValidateMatterForm(FormValidationAction):
         schema = await matter_schema(backend(), who, code)
         step = next_step(schema, data)
         if step is None:
+            return {"field_answer": None}
+        if parse.is_button_payload(str(value)):  # a button of an earlier message, clicked mid-form
+            dispatcher.utter_message(text=PAYLOAD_IS_NO_ANSWER)
             return {"field_answer": None}
         answer = Answer(backend(), who, schema, data, tracker.get_slot("prefill"))
         data, error = await answer.convert(step, str(value))

@@ -35,10 +35,15 @@ def ordinal(text: str) -> Optional[int]:
         return None
 
 
+def is_button_payload(text: str) -> bool:
+    """A click on a button that names an intent (/approve{"task_id": "12"}), not something typed."""
+    return (text or "").lstrip().startswith("/")
+
+
 def opinion(text: str) -> str:
     """The free text after the command and its target: 「同意第2个,情况属实」 → 「情况属实」.
     A button payload (/approve{"task_id": "12"}) carries none."""
-    if (text or "").lstrip().startswith("/"):
+    if is_button_payload(text):
         return ""
     rest = APPLICATION_NUMBER.sub(" ", text or "")
     rest = ORDINAL.sub(" ", rest)

@@ -29,6 +29,13 @@ def test_opinions_are_the_text_after_the_command_and_target(said, expected):
     assert text.opinion(said) == expected
 
 
+@pytest.mark.parametrize("said,clicked", [
+    ("/list_tasks", True), ('  /approve{"task_id": "12"}', True), ("帮助手册印刷", False), ("1/2份", False), ("", False),
+])
+def test_button_payloads_are_told_from_typed_text(said, clicked):
+    assert text.is_button_payload(said) is clicked
+
+
 @pytest.mark.parametrize("said,expected", [("3", 3), ("两份", 2), ("三个人", 3), ("1.5天", 1.5), ("半天", 0.5),
                                            ("十二", 12), ("没有", None)])
 def test_numbers(said, expected):

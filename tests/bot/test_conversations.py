@@ -140,6 +140,27 @@ def test_a_how_to_question_in_the_middle_of_a_form_then_it_goes_on(stack):
     stack.say(sender, "算了")
 
 
+def test_an_old_button_is_no_answer_and_a_free_answer_that_reads_like_help_is_one(stack):
+    sender = fresh("t2001")
+    reset(stack, sender)
+    before = {a["id"] for a in my_applications(stack, "t2001")}
+    stack.say(sender, "我要盖章")
+    stack.say(sender, "学校公章")
+    # A button of an earlier message (「我的待办」) clicked while the document name is asked.
+    text = text_of(stack.say(sender, "/list_tasks"))
+    assert "请直接回答" in text and "文件名称" in text
+    # 「帮助手册印刷」 reads like 「使用帮助」 to the NLU; asked for a document name, it is the name.
+    assert "份数" in text_of(stack.say(sender, "帮助手册印刷"))
+    for answer in ("两份", "明天", "印刷新版帮助手册", "手册.pdf"):
+        stack.say(sender, answer)
+    assert "帮助手册印刷" in text_of(stack.say(sender, "沈立群"))
+    assert "已提交" in text_of(stack.say(sender, "/affirm"))
+    created = [a for a in my_applications(stack, "t2001") if a["id"] not in before]
+    assert len(created) == 1
+    status, detail = stack.api("t2001", "GET", f"/applications/{created[0]['id']}")
+    assert (detail["form"]["document_name"], detail["form"]["purpose"]) == ("帮助手册印刷", "印刷新版帮助手册")
+
+
 def test_pending_tasks_are_listed_and_approved_with_the_opinion_verbatim(stack):
     leader = fresh("t0003")
     submitted = _submit_seal(stack, "t2001", leader="t0003")

@@ -44,7 +44,7 @@ def test_the_chat_panel_submits_a_matter_and_the_approver_approves_it_by_chat(ha
     open_chat(page)
     say(page, "我要盖章", "印章类型")
     click_choice(page, "学校公章", "文件名称")
-    say(page, "2026年合作协议", "份数")
+    say(page, "网页对话合作协议", "份数")
     say(page, "两份", "用印日期")
     say(page, "明天", "用印事由")
     say(page, "网页对话测试用印", "用印文件")
@@ -56,7 +56,7 @@ def test_the_chat_panel_submits_a_matter_and_the_approver_approves_it_by_chat(ha
     status, mine = stack.api("t2001", "GET", "/applications?mine=1&limit=50")
     submitted = next(a for a in mine["items"] if a["number"] == number)
     _, detail = stack.api("t2001", "GET", f"/applications/{submitted['id']}")
-    assert detail["form"]["document_name"] == "2026年合作协议" and detail["form"]["use_date"] == tomorrow()
+    assert detail["form"]["document_name"] == "网页对话合作协议" and detail["form"]["use_date"] == tomorrow()
     assert detail["approvers"] == {"leader": "t0003"}
 
     # The session's history survives a page change (sessionStorage), the panel stays open.
