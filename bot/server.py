@@ -8,12 +8,13 @@
    more than the action server and the backend take together. Every response is still
    validated, with Rasa's own error message.
 2. User turns are admitted first come, first served, at most RASA_TURNS_AT_ONCE (default
-   2) at a time. Rasa runs NLU and policies on its one event loop; with every waiting turn
-   admitted, a turn that calls the action server waits behind all the others again when
-   its answer is back, so under load it took twice as long as a turn answered from the
-   domain. Queued in order, each waits once. Two at once let one turn's CPU work overlap
-   another's wait for the action server. Waiting for the conversation's own lock (a
-   second message of the same sender) happens before the queue, so it holds no place.
+   2) working at a time. Rasa runs NLU and policies on its one event loop; with every
+   waiting turn admitted, a turn that calls the action server waited behind all the
+   others again when its answer was back, so under load it took twice as long as a turn
+   answered from the domain. Now each waits once. A custom action still running after
+   STEP_ASIDE_AFTER_SECONDS gives its place up (a slow backend blocks no one) and its turn
+   comes back ahead of turns not yet started. Waiting for the conversation's own lock (a
+   second message of the same sender) happens before the queue.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ import functools
 import os
 import sys
 from collections import deque
-from typing import Any, Awaitable, Callable, TypeVar
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any, AsyncIterator, Awaitable, TypeVar
 
 from jsonschema import validators
 from jsonschema.exceptions import best_match
@@ -31,6 +34,9 @@ from rasa.core.processor import MessageProcessor
 
 T = TypeVar("T")
 DEFAULT_TURNS_AT_ONCE = 2
+# A custom action usually answers in a few ms and keeps its turn's place (it is waited for
+# once). One that takes longer (a slow backend) lets other turns run meanwhile.
+STEP_ASIDE_AFTER_SECONDS = 0.2
 
 
 # ------------------------------------------------------------------ 1. action responses
@@ -53,52 +59,103 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 
 # ------------------------------------------------------------------ 2. turns in order
-class InOrder:
-    """At most ``at_once`` holders; the others wait and are let in strictly in arrival order.
+class TurnQueue:
+    """User turns in arrival order, at most ``at_once`` doing their work at a time.
 
-    (asyncio.Semaphore lets a newcomer in ahead of a waiter that was just woken.)"""
+    A turn may step aside while it waits for something slow (``stepping_aside_when_slow``)
+    and then comes back ahead of every turn that has not started yet, in the order the
+    turns came back. Places are handed from one turn to the next, never left up for grabs
+    (asyncio.Semaphore lets a newcomer overtake a turn it has just woken).
+    """
 
     def __init__(self, at_once: int):
         self.free = at_once
+        self.returning: deque[asyncio.Future] = deque()  # served first
         self.waiting: deque[asyncio.Future] = deque()
+        self._holding: ContextVar[bool] = ContextVar(f"holding_{id(self)}", default=False)
 
-    async def __aenter__(self) -> None:
-        if self.free and not self.waiting:
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        await self._acquire(first=False)
+        self._holding.set(True)
+        try:
+            yield
+        finally:
+            if self._holding.get():  # not if it gave its place up in a slow wait that then failed
+                self._holding.set(False)
+                self._release()
+
+    async def stepping_aside_when_slow(self, work: Awaitable[T], patience: float) -> T:
+        """Await ``work`` keeping this turn's place; if it takes longer than ``patience`` seconds,
+        the place goes to the next turn meanwhile, and this turn comes back ahead of new ones."""
+        if not self._holding.get():  # not inside a turn (e.g. a notification's trigger_intent)
+            return await work
+        stepped_aside = False
+
+        def step_aside() -> None:
+            nonlocal stepped_aside
+            stepped_aside = True
+            self._release()
+
+        timer = asyncio.get_running_loop().call_later(patience, step_aside)
+        try:
+            result = await work
+        except BaseException:
+            timer.cancel()
+            if stepped_aside:
+                self._holding.set(False)  # no place held now: turn() must not give one back
+            raise
+        timer.cancel()
+        if stepped_aside:
+            self._holding.set(False)
+            await self._acquire(first=True)
+            self._holding.set(True)
+        return result
+
+    async def _acquire(self, first: bool) -> None:
+        if self.free and not self.returning and not self.waiting:
             self.free -= 1
             return
-        turn = asyncio.get_running_loop().create_future()
-        self.waiting.append(turn)
+        place = asyncio.get_running_loop().create_future()
+        line = self.returning if first else self.waiting
+        line.append(place)
         try:
-            await turn  # resolved by _release: the place is handed over, never up for grabs
+            await place  # resolved by _release: the place is handed over
         except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
+            if place.done() and not place.cancelled():
                 self._release()  # handed a place just as cancelled: pass it on
-            elif turn in self.waiting:
-                self.waiting.remove(turn)
+            elif place in line:
+                line.remove(place)
             raise
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._release()
-
     def _release(self) -> None:
-        while self.waiting:
-            turn = self.waiting.popleft()
-            if not turn.done():
-                turn.set_result(None)
-                return
+        for line in (self.returning, self.waiting):
+            while line:
+                place = line.popleft()
+                if not place.done():
+                    place.set_result(None)
+                    return
         self.free += 1
 
 
-def admitted_in_order(handle: Callable[..., Awaitable[T]], at_once: int) -> Callable[..., Awaitable[T]]:
-    """``handle`` wrapped so that at most ``at_once`` calls run, the others waiting in arrival order."""
-    queue = InOrder(at_once)
+def queue_turns(at_once: int, patience: float = STEP_ASIDE_AFTER_SECONDS) -> TurnQueue:
+    """Every user turn through one TurnQueue; a custom action still running after ``patience``
+    seconds gives its turn's place up (a timer, so a quick action costs nothing extra)."""
+    queue = TurnQueue(at_once)
+    handle_message, run_action = MessageProcessor.handle_message, RemoteAction.run
 
-    @functools.wraps(handle)
-    async def in_order(*args: Any, **kwargs: Any) -> T:
-        async with queue:
-            return await handle(*args, **kwargs)
+    @functools.wraps(handle_message)
+    async def handle_message_in_turn(*args: Any, **kwargs: Any) -> Any:
+        async with queue.turn():
+            return await handle_message(*args, **kwargs)
 
-    return in_order
+    @functools.wraps(run_action)
+    async def run_action_stepping_aside_when_slow(*args: Any, **kwargs: Any) -> Any:
+        return await queue.stepping_aside_when_slow(run_action(*args, **kwargs), patience)
+
+    MessageProcessor.handle_message = handle_message_in_turn
+    RemoteAction.run = run_action_stepping_aside_when_slow
+    return queue
 
 
 def turns_at_once() -> int:
@@ -110,7 +167,7 @@ def turns_at_once() -> int:
 
 def apply_fixes() -> None:
     RemoteAction._validate_action_result = validate_action_result
-    MessageProcessor.handle_message = admitted_in_order(MessageProcessor.handle_message, turns_at_once())
+    queue_turns(turns_at_once())
 
 
 def main() -> None:
