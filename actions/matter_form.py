@@ -24,6 +24,7 @@ from .backend_client import BackendClient, BackendError, backend
 from .base import BaseAction, UserFacingError
 from .chinese_time import normalize_for_field
 from .identity import identity_of
+from .render import shown
 
 APPROVERS = "__approvers__"
 COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
@@ -62,14 +63,6 @@ def answered(step: dict[str, Any], data: dict[str, Any]) -> bool:
 
 def next_step(schema: dict[str, Any], data: dict[str, Any]) -> Optional[dict[str, Any]]:
     return next((s for s in steps(schema) if not answered(s, data)), None)
-
-
-def shown(value: Any) -> str:
-    if value is None:
-        return "(未填)"
-    if isinstance(value, list):
-        return "、".join(map(str, value))
-    return str(value)
 
 
 def now_local() -> datetime:

@@ -14,7 +14,7 @@ from rasa_sdk.events import SlotSet
 
 from .backend_client import BackendError, BackendUnavailable
 from .base import BaseAction
-from .render import short_time
+from .render import payload, short_time, shown
 
 SEEN_SLOT = "notified_outbox_ids"
 SEEN_KEEP = 50
@@ -23,16 +23,12 @@ MAX_VALUE_CHARS = 40
 TASK_EVENTS = ("task_assigned", "signer_requested", "task_overdue", "signer_opinions_ready")
 
 
-def _payload(intent: str, task_id: Any) -> str:
-    return f'/{intent}{{"task_id": "{task_id}"}}'
-
-
 def task_buttons(task: dict[str, Any]) -> list[dict[str, str]]:
     if task["kind"] == "signer":
         moves = [("同意", "approve"), ("不同意", "disagree"), ("详情", "task_detail")]
     else:
         moves = [("同意", "approve"), ("退回", "return_task"), ("加签", "add_signers"), ("详情", "task_detail")]
-    return [{"title": title, "payload": _payload(intent, task["id"])} for title, intent in moves]
+    return [{"title": title, "payload": payload(intent, task_id=task["id"])} for title, intent in moves]
 
 
 def key_fields(application: dict[str, Any]) -> list[str]:
@@ -42,10 +38,10 @@ def key_fields(application: dict[str, Any]) -> list[str]:
         value = (application.get("form") or {}).get(field["key"])
         if value in (None, "", []):
             continue
-        shown = "、".join(map(str, value)) if isinstance(value, list) else str(value)
-        if len(shown) > MAX_VALUE_CHARS:
-            shown = shown[:MAX_VALUE_CHARS - 1] + "…"
-        lines.append(f"· {field['label']}:{shown}")
+        line = shown(value)
+        if len(line) > MAX_VALUE_CHARS:
+            line = line[:MAX_VALUE_CHARS - 1] + "…"
+        lines.append(f"· {field['label']}:{line}")
         if len(lines) == KEY_FIELDS:
             break
     return lines

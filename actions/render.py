@@ -1,7 +1,22 @@
 """How tasks, applications and progress read in a chat message."""
 from __future__ import annotations
 
+import json
 from typing import Any
+
+
+def shown(value: Any) -> str:
+    """A form value as one line: lists joined with 、."""
+    if value is None:
+        return "(未填)"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+def payload(intent: str, **entities: Any) -> str:
+    """A button payload that names the intent and its entities: /approve{"task_id": "12"}."""
+    return f"/{intent}" + (json.dumps({k: str(v) for k, v in entities.items()}, ensure_ascii=False) if entities else "")
 
 
 def short_time(iso: str | None) -> str:

@@ -14,9 +14,10 @@ from rasa_sdk.events import SlotSet
 from . import text as parse
 from .backend_client import BackendError
 from .base import BaseAction, UserFacingError
-from .render import application_progress, task_line
+from .render import application_progress, payload, shown, task_line
 
 MOVE_LABELS = {"approve": "同意", "return": "退回"}
+DECISION_OUTCOME = "decision_outcome"  # key of the custom payload; read by bot/channels/wecom_render.py
 
 
 async def pending(api, who: str) -> list[dict[str, Any]]:
@@ -64,7 +65,7 @@ class ActionListTasks(BaseAction):
             return [SlotSet("task_ids", [])]
         lines = [f"您有 {len(tasks)} 个待办:"] + [task_line(i + 1, t) for i, t in enumerate(tasks)]
         lines.append("说「看看第1个」查看详情,或直接「同意第1个,意见…」「退回第2个,原因…」。")
-        buttons = [{"title": f"看第{i + 1}个", "payload": f'/task_detail{{"task_id": "{t["id"]}"}}'}
+        buttons = [{"title": f"看第{i + 1}个", "payload": payload("task_detail", task_id=t["id"])}
                    for i, t in enumerate(tasks[:5])]
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         return [SlotSet("task_ids", [t["id"] for t in tasks])]
@@ -82,8 +83,7 @@ class ActionTaskDetail(BaseAction):
                  f"当前环节:{detail['node']['name']}({detail['status_label']})"]
         labels = {f["key"]: f["label"] for f in application["form_schema"]}
         for key, value in application["form"].items():
-            shown = "、".join(map(str, value)) if isinstance(value, list) else value
-            lines.append(f"· {labels.get(key, key)}:{shown}")
+            lines.append(f"· {labels.get(key, key)}:{shown(value)}")
         lines.append(application_progress(application, records_only=True))
         buttons = []
         if "approve" in detail["actions"]:
@@ -121,10 +121,10 @@ class ActionDecideTask(BaseAction):
             if error.status == 409:
                 raise UserFacingError(f"{task['number']} {error.message}。说「我的待办」查看最新待办。") from None
             raise
-        dispatcher.utter_message(text=decision_message(result, move, body))
-        if who.startswith("wecom:"):  # the clicked card shows the outcome instead of its buttons
-            stance = ("同意" if body["agree"] else "不同意") if move == "sign" else MOVE_LABELS[move]
-            dispatcher.utter_message(json_message={"wecom_card_outcome": f"已{stance}"})
+        stance = ("同意" if body["agree"] else "不同意") if move == "sign" else MOVE_LABELS[move]
+        # The outcome as data, for channels that show it elsewhere too (WeCom: on the clicked card).
+        dispatcher.utter_message(text=decision_message(result, move, body),
+                                 json_message={DECISION_OUTCOME: f"已{stance}"})
         return [SlotSet("current_task_id", None), SlotSet("task_ids", None)]
 
 
@@ -171,7 +171,7 @@ class ActionAddSigners(BaseAction):
                 raise UserFacingError(f"没有找到「{mention}」" + ("(在该部门)" if department else "") + ",请说完整姓名。")
             else:
                 buttons = [{"title": f"{p['name']}({p['department']})",
-                            "payload": f'/add_signers{{"username": "{p["username"]}", "task_id": "{task["id"]}"}}'}
+                            "payload": payload("add_signers", username=p["username"], task_id=task["id"])}
                            for p in people[:6]]
                 dispatcher.utter_message(text=f"找到多位「{mention}」,请选择:", buttons=buttons)
                 return [SlotSet("current_task_id", task["id"])]

@@ -237,8 +237,7 @@ class WeComInput(InputChannel):
     async def _open_push_scope(self, request: Request) -> Optional[HTTPResponse]:
         _push_scope.set([])  # fresh per request (a keep-alive connection reuses its task's context)
         if self.runtime is None and request.args.get("output_channel") == self.name():
-            return response.json({"status": "failure", "reason": "WeComChannelOff", "code": 503,
-                                  "message": "the WeCom channel is not configured"}, status=503)
+            return failure(503, "WeComChannelOff", "the WeCom channel is not configured")
         return None
 
     async def _send_pushes(self, _request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:

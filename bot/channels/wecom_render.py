@@ -22,7 +22,7 @@ MAX_TITLE = 36              # main_title.title, characters
 MAX_SUB_TITLE = 160         # sub_title_text, characters
 MAX_FIELDS = 6              # horizontal_content_list items
 MAX_FIELD_VALUE = 30
-OUTCOME_KEY = "wecom_card_outcome"
+OUTCOME_KEY = "decision_outcome"  # stated by actions/tasks.py with every decision
 CARD_FALLBACK_TITLE = "请选择"
 MENU_HINT = "回复数字即可选择,例如「1」。"
 # "申请人:张伟" → a key/value row of the card (WeCom shows up to 5-character key names).
@@ -40,7 +40,6 @@ class RenderedTurn:
     sends: list[dict[str, Any]] = field(default_factory=list)   # message/send bodies without touser/agentid
     cards: list[Card] = field(default_factory=list)
     menu: Optional[dict[str, str]] = None                       # "1" → payload of the last numbered menu
-    card_outcome: Optional[str] = None                          # stated by an action for the clicked card
 
 
 def new_card_task_id() -> str:
@@ -50,7 +49,6 @@ def new_card_task_id() -> str:
 def render_turn(messages: list[dict[str, Any]]) -> RenderedTurn:
     turn = RenderedTurn()
     pending: list[str] = []  # texts waiting to be merged into one send
-    turn.card_outcome = stated_outcome(messages)
     for message in messages:
         text = message_text(message)
         buttons = [b for b in message.get("buttons") or message.get("quick_replies") or [] if b.get("payload")]
@@ -71,7 +69,7 @@ def render_turn(messages: list[dict[str, Any]]) -> RenderedTurn:
 
 
 def stated_outcome(messages: list[dict[str, Any]]) -> Optional[str]:
-    """The card outcome an action stated with json_message={"wecom_card_outcome": "已同意"}, if any."""
+    """The outcome a decision stated with json_message={"decision_outcome": "已同意"}, if any."""
     outcomes = [str(m["custom"][OUTCOME_KEY]) for m in messages
                 if isinstance(m.get("custom"), dict) and m["custom"].get(OUTCOME_KEY)]
     return outcomes[-1] if outcomes else None

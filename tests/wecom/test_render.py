@@ -1,7 +1,7 @@
 """How a bot turn becomes WeCom sends: merging, safe splitting, cards, numbered menus."""
 from __future__ import annotations
 
-from bot.channels.wecom_render import MAX_TEXT_BYTES, menu_choice, render_turn, split_text
+from bot.channels.wecom_render import MAX_TEXT_BYTES, menu_choice, render_turn, split_text, stated_outcome
 
 
 def text(t: str) -> dict:
@@ -68,6 +68,7 @@ def test_a_key_over_1024_bytes_makes_a_menu_instead_of_a_card():
 
 
 def test_an_outcome_stated_by_an_action_is_not_sent_as_a_message():
-    turn = render_turn([text("已同意该申请"), {"recipient_id": "wecom:x", "custom": {"wecom_card_outcome": "已同意"}}])
-    assert turn.card_outcome == "已同意"
+    messages = [text("已同意该申请"), {"recipient_id": "wecom:x", "custom": {"decision_outcome": "已同意"}}]
+    turn = render_turn(messages)
+    assert stated_outcome(messages) == "已同意"
     assert turn.sends == [{"msgtype": "text", "text": {"content": "已同意该申请"}}]
