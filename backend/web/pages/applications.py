@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...workflow import transitions as t
+from ...workflow.engine import MAX_TERMINATE
 from ...workflow.errors import Conflict, Forbidden, InvalidInput
 from ..keys import ACTOR, DATABASE, WORKFLOW
 from . import diagram, forms
@@ -34,6 +35,8 @@ def _ids(posted) -> list[int]:
         raise InvalidInput("ids_required", "请先勾选要终止的申请")
     if not all(isinstance(v, str) and v.isdigit() and len(v) <= 18 for v in raw):
         raise InvalidInput("ids_invalid", "所选申请无效,请刷新页面后重试")
+    if len(raw) > MAX_TERMINATE:  # before the confirm page reads each one
+        raise InvalidInput("too_many_ids", f"一次最多终止 {MAX_TERMINATE} 个申请")
     return list(dict.fromkeys(int(v) for v in raw))
 
 

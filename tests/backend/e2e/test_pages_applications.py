@@ -49,6 +49,19 @@ async def test_terminating_refuses_nothing_ticked_and_other_peoples_applications
     assert browser.status in (403, 404) and await status_of(hall, theirs) == "running"
 
 
+async def test_terminating_refuses_malformed_and_too_many_ids_before_reading_any(hall):
+    mine = await submitted(hall)
+    browser = await hall.browser("t2001")
+    await browser.get("/applications")
+    await browser.post("/applications/terminate", [("ids", "abc"), ("confirmed", "1")])
+    assert browser.status == 400 and text_of(browser.html, "error") == "所选申请无效,请刷新页面后重试"
+    await browser.get("/applications")
+    too_many = [("ids", str(mine["id"] + i)) for i in range(101)]
+    await browser.post("/applications/terminate", too_many)
+    assert browser.status == 400 and text_of(browser.html, "error") == "一次最多终止 100 个申请"
+    assert await status_of(hall, mine) == "running"
+
+
 def states(html):
     return [(g["attrs"]["data-key"], g["attrs"]["data-state"]) for g in by_testid(html, "flow-node")]
 
