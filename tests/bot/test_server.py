@@ -60,6 +60,25 @@ def test_apply_fixes_replaces_rasas_check_and_queues_turns(monkeypatch):
     assert RemoteAction.run.__wrapped__ is original_run
 
 
+async def test_after_apply_fixes_turns_really_go_through_the_queue(monkeypatch):
+    running, peak = [0], [0]
+
+    async def recording_turn(self, message):
+        running[0] += 1
+        peak[0] = max(peak[0], running[0])
+        await asyncio.sleep(0.01)
+        running[0] -= 1
+        return message
+
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
+    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
+    monkeypatch.setattr(MessageProcessor, "handle_message", recording_turn)
+    monkeypatch.setenv("RASA_TURNS_AT_ONCE", "1")
+    server.apply_fixes()
+    assert await asyncio.gather(*[MessageProcessor.handle_message(None, i) for i in range(5)]) == list(range(5))
+    assert peak[0] == 1
+
+
 # ------------------------------------------------------------------ turns in arrival order
 async def test_turns_are_admitted_in_arrival_order_and_never_more_than_allowed():
     queue, events, running, peak = server.TurnQueue(2), [], [0], [0]

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import aiohttp
 import pytest
 
 from wecom import WeComClient, WeComError
+from wecom.client import logger as client_logger
 
 from .conftest import Simulator
 
@@ -48,7 +50,8 @@ async def test_a_revoked_token_is_fetched_again_once_and_the_calls_succeed(simul
     assert {f"撤销后{i}" for i in range(5)} <= set(contents)
 
 
-async def test_an_expired_token_is_renewed_before_use(tmp_path, session):
+async def test_an_expired_token_is_renewed_before_use(tmp_path, session, caplog):
+    caplog.set_level(logging.INFO, logger=client_logger.name)
     short = Simulator(tmp_path, token_ttl=2)
     try:
         client = client_for(short, session)
@@ -56,6 +59,7 @@ async def test_an_expired_token_is_renewed_before_use(tmp_path, session):
         time.sleep(2.5)
         await client.send_message("zhangwei", text("二"))
         assert client.token_fetches == 2
+        assert "access_token rejected" not in caplog.text  # renewed before use, not after WeCom said 42001
         assert len(short.control("GET", "messages?touser=zhangwei")["messages"]) == 2
     finally:
         short.stop()

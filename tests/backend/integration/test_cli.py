@@ -69,7 +69,7 @@ def test_migrate_seed_import_and_serve(tmp_path):
 
 
 def test_serve_refuses_to_start_without_a_secret(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "BACKEND_SECRET_KEY"}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
+    # Set but empty: a developer's .env (written by `make run`) must not supply one (it never overrides).
+    env = {**os.environ, "BACKEND_SECRET_KEY": "", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     result = run(["serve"], env, check=False)
     assert result.returncode == 2 and "BACKEND_SECRET_KEY" in result.stderr and "make env" in result.stderr

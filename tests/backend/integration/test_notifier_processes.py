@@ -94,7 +94,7 @@ async def test_sigterm_finishes_the_row_in_hand_and_releases_the_rest(database, 
     delivered_before_stop = len(rasa.calls)
     assert (await statuses(database))["sent"] == delivered_before_stop  # each delivery was marked
     # Claimed rows were given back, not left hidden for the 600 s lease.
-    assert all(at.replace(tzinfo=None) <= utcnow().replace(tzinfo=None) for at in waiting)
+    assert waiting and all(at.replace(tzinfo=None) <= utcnow().replace(tzinfo=None) for at in waiting)
 
     worker = await start_worker(database_url, rasa.url)
     try:
