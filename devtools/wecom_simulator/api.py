@@ -24,7 +24,9 @@ def wecom_api(path: str) -> Callable[[Handler], Callable[[web.Request], Awaitabl
                 sim.tokens.check(request.query.get("access_token"))
                 fault = sim.faults.take(path)
                 if fault is not None:
-                    raise WeComApiError(fault, "injected by the simulator")
+                    if fault.http_status != 200:
+                        return web.Response(status=fault.http_status, text="Bad Gateway (injected by the simulator)")
+                    raise WeComApiError(fault.errcode, "injected by the simulator")
                 return ok(**await handler(sim, request))
             except WeComApiError as error:
                 return fail(error)
@@ -55,7 +57,9 @@ async def gettoken(request: web.Request) -> web.Response:
         return fail(WeComApiError(40001))
     fault = sim.faults.take("gettoken")
     if fault is not None:
-        return fail(WeComApiError(fault, "injected by the simulator"))
+        if fault.http_status != 200:
+            return web.Response(status=fault.http_status, text="Bad Gateway (injected by the simulator)")
+        return fail(WeComApiError(fault.errcode, "injected by the simulator"))
     token, expires_in = sim.tokens.get()
     return ok(access_token=token, expires_in=expires_in)
 

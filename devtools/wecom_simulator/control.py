@@ -12,6 +12,7 @@ POST /_sim/deliver {"xml": plaintext | "body": raw, "signature_ok": true, "corp_
 POST /_sim/verify  {"signature_ok": true} → WeCom's URL check (GET with echostr)
 POST /_sim/expire_tokens               → {"revoked": n}: the next use of a token gets 42001
 POST /_sim/faults  {"errcode": 45009, "count": 1, "path": "message/send"|null}; DELETE clears them
+                   {"http_status": 502, "count": 1, "path": …}: an HTTP error instead of an errcode
 POST /_sim/reset                       → forget messages, cards, deliveries, rate counts, faults
 """
 from __future__ import annotations
@@ -126,13 +127,17 @@ async def expire_tokens(request: web.Request) -> web.Response:
 
 async def add_fault(request: web.Request) -> web.Response:
     body = await _payload(request)
-    errcode, count, path = body.get("errcode"), body.get("count", 1), body.get("path")
+    http_status = body.get("http_status", 200)
+    # An HTTP error carries no errcode of its own; -1 is only recorded.
+    errcode, count, path = body.get("errcode", -1 if http_status != 200 else None), body.get("count", 1), body.get("path")
     if not isinstance(errcode, int) or not isinstance(count, int) or count < 1:
         raise ControlError(400, "errcode (integer) and count (positive integer) required")
+    if not isinstance(http_status, int) or not 200 <= http_status <= 599:
+        raise ControlError(400, "http_status must be an HTTP status such as 502")
     if path is not None and not isinstance(path, str):
         raise ControlError(400, "path must be a string such as message/send")
-    request.app[SIMULATOR].faults.add(errcode, count, path)
-    return web.json_response({"errcode": errcode, "count": count, "path": path})
+    request.app[SIMULATOR].faults.add(errcode, count, path, http_status)
+    return web.json_response({"errcode": errcode, "count": count, "path": path, "http_status": http_status})
 
 
 async def clear_faults(request: web.Request) -> web.Response:

@@ -107,22 +107,24 @@ class Fault:
     errcode: int
     remaining: int
     path: Optional[str]
+    http_status: int = 200  # not 200: the gateway in front of WeCom failed (502 …), no JSON body
 
 
 class FaultPlan:
-    """Test hook: the next N API calls (optionally of one path) answer a given errcode."""
+    """Test hook: the next N API calls (optionally of one path) answer a given errcode, or an
+    HTTP error status such as 502 (WeCom's front end failing before the API answers)."""
 
     def __init__(self) -> None:
         self.faults: list[Fault] = []
 
-    def add(self, errcode: int, count: int, path: Optional[str]) -> None:
-        self.faults.append(Fault(errcode, count, path))
+    def add(self, errcode: int, count: int, path: Optional[str], http_status: int = 200) -> None:
+        self.faults.append(Fault(errcode, count, path, http_status))
 
-    def take(self, path: str) -> Optional[int]:
+    def take(self, path: str) -> Optional[Fault]:
         for fault in self.faults:
             if fault.remaining > 0 and fault.path in (None, path):
                 fault.remaining -= 1
-                return fault.errcode
+                return fault
         return None
 
     def clear(self) -> None:

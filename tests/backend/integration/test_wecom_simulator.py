@@ -258,6 +258,18 @@ async def test_injected_faults_answer_then_clear(sim, credentials):
     assert codes == [45009, 45009, -1, 0]
     assert len(await sent_to(sim, ALICE)) == 1
     assert (await sim.post("/_sim/faults", json={"errcode": "x"})).status == 400
+    assert (await sim.post("/_sim/faults", json={"count": 1})).status == 400
+    assert (await sim.post("/_sim/faults", json={"http_status": 99})).status == 400
+
+
+async def test_an_injected_http_error_answers_without_sending(sim, credentials):
+    token, agent = await get_token(sim, credentials), int(credentials["WECOM_AGENT_ID"])
+    await sim.post("/_sim/faults", json={"http_status": 502, "count": 1, "path": "message/send"})
+    response = await sim.post(f"/cgi-bin/message/send?access_token={token}", json=text(ALICE, "网关故障", agent))
+    assert response.status == 502
+    assert await sent_to(sim, ALICE) == []
+    assert (await api(sim, "POST", "message/send", token, json=text(ALICE, "再试", agent)))["errcode"] == 0
+    assert len(await sent_to(sim, ALICE)) == 1
 
 
 # ---------------------------------------------------------------- cards and response codes
