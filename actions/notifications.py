@@ -3,8 +3,12 @@
 A new task arrives as a card — matter, applicant, time, key fields, buttons naming the
 task — and becomes "the task just looked at", so a typed 「同意,情况属实」 right after
 acts on it. Applicants hear about approvals, returns, progress and added signers.
-The worker may deliver a row twice after a crash (see backend/notify/worker.py):
-outbox ids already shown are remembered in a slot and a repeat is ignored.
+Exactly once: the outbox id is remembered in a slot only by a turn that showed the
+notification, and the notifier marks its row sent only when the tracker Rasa answers
+with holds that id. A WeCom push is sent inside the turn, so a failed send leaves the
+tracker unsaved and the id unremembered; a backend that is down ends the action without
+a message or the id, so the notifier tries again. A row delivered again after the
+notifier crashed (see backend/notify/worker.py) finds its id remembered and is ignored.
 """
 from __future__ import annotations
 
@@ -12,15 +16,23 @@ from typing import Any, Optional
 
 from rasa_sdk.events import SlotSet
 
-from .backend_client import BackendError, BackendUnavailable
+import logging
+
+from .backend_client import BackendError
 from .base import BaseAction
 from .render import payload, short_time, shown
+
+log = logging.getLogger(__name__)
 
 SEEN_SLOT = "notified_outbox_ids"
 SEEN_KEEP = 50
 KEY_FIELDS = 4
 MAX_VALUE_CHARS = 40
 TASK_EVENTS = ("task_assigned", "signer_requested", "task_overdue", "signer_opinions_ready")
+
+
+class NotShown(Exception):
+    """The notification could not be shown now (backend down, an error): try again later."""
 
 
 def task_buttons(task: dict[str, Any]) -> list[dict[str, str]]:
@@ -92,6 +104,19 @@ def applicant_message(event: str, facts: dict[str, str], application: Optional[d
 class ActionDeliverNotification(BaseAction):
     action_name = "action_deliver_notification"
 
+    async def run(self, dispatcher, tracker, domain):
+        """Unlike a reply, a push that cannot be shown says nothing and is not remembered:
+        the notifier sees its id missing from the tracker and tries again later."""
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        except NotShown as reason:
+            log.warning("notification not shown, the notifier will retry: %s", reason)
+            dispatcher.messages.clear()
+            return []
+
+    def on_failure(self, tracker):
+        raise NotShown("the action failed")
+
     async def act(self, dispatcher, tracker, domain, who):
         facts = {e["entity"]: str(e["value"]) for e in tracker.latest_message.get("entities") or []
                  if e.get("value") not in (None, "")}
@@ -118,5 +143,5 @@ class ActionDeliverNotification(BaseAction):
             return None
         try:
             return await self.api.application(who, int(application_id))
-        except (BackendError, BackendUnavailable):
+        except BackendError:  # e.g. no longer visible to this user: the message names the number only
             return None

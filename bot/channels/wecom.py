@@ -8,8 +8,10 @@ background; replies go out through message/send. Retries of a callback are recog
 ``wecom:<FromUserName>`` from the decrypted message, nothing else.
 
 Pushes (``POST /conversations/wecom:<userid>/trigger_intent?output_channel=wecom``) are
-sent before Rasa's HTTP answer leaves, so a 200 means delivered to WeCom and a failure
-is an error status the caller retries. Settings come from WECOM_* (see wecom/config.py);
+sent inside Rasa's turn, each message as the bot makes it: a failure (an errcode, HTTP
+5xx, a timeout, the member's quota) raises into the turn, so Rasa answers 500 and does
+not save the tracker — the caller retries and nothing of the failed try was recorded.
+A 200 means WeCom accepted every message (errcode 0). Settings come from WECOM_* (see wecom/config.py);
 without them the channel is off (one log line, its routes answer 503) and Rasa runs on.
 """
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from contextvars import ContextVar
 from itertools import groupby
 from typing import Any, Awaitable, Callable, Optional
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ from sanic.response import HTTPResponse
 from wecom import WeComClient, WeComConfig, WeComConfigError, WeComError
 
 from .wecom_callback import MAX_BODY_BYTES, SENDER_PREFIX, USERID, CallbackCrypto, Inbound, Rejected
-from .wecom_delivery import Delivery, RateLimited
+from .wecom_delivery import Delivery
 from .wecom_render import stated_outcome
 from .wecom_store import Store, first_delivery, store_for
 
@@ -42,12 +43,8 @@ logger = logging.getLogger(__name__)
 MAX_CONCURRENT_TURNS = int(os.environ.get("WECOM_MAX_CONCURRENT_TURNS", "4"))
 TURN_MAX_WAIT = 60.0           # a reply may wait this long for the member's send quota
 PUSH_MAX_WAIT = 5.0            # a push may not (its caller retries later)
-PUSH_QUIET_SECONDS = 0.3       # messages to a push channel after its request: merged when this quiet
 GREET_PAYLOAD = "/greet"
 PLEASE_TYPE_TEXT = "抱歉,我暂时只能看懂文字消息,请发文字告诉我您想办的事 🙂"
-
-# The push outputs created while the current HTTP request is handled (flushed before it is answered).
-_push_scope: ContextVar[Optional[list["WeComOutput"]]] = ContextVar("wecom_push_scope", default=None)
 
 
 class ChannelOff(Exception):
@@ -118,13 +115,13 @@ class Runtime:
 
 
 class WeComOutput(CollectingOutputChannel):
-    """Collects a turn's messages and sends them merged when flushed."""
+    """A turn's messages. A reply collects them and sends them merged when flushed; a push
+    (``immediate``) sends each message as it is made and raises if WeCom did not take it."""
 
-    def __init__(self, runtime: Optional[Runtime], autoflush: bool = False):
+    def __init__(self, runtime: Optional[Runtime], immediate: bool = False):
         super().__init__()
-        self.runtime, self.autoflush = runtime, autoflush
+        self.runtime, self.immediate = runtime, immediate
         self._flushed = 0
-        self._timer: Optional[asyncio.TimerHandle] = None
 
     @classmethod
     def name(cls) -> str:
@@ -132,20 +129,8 @@ class WeComOutput(CollectingOutputChannel):
 
     async def _persist_message(self, message: dict[str, Any]) -> None:
         await super()._persist_message(message)
-        if self.autoflush:  # no request to wait for: send once the bot has been quiet a moment
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = asyncio.get_running_loop().call_later(PUSH_QUIET_SECONDS, self._flush_in_background)
-
-    def _flush_in_background(self) -> None:
-        if self.runtime is not None:
-            self.runtime.spawn(self._flush_logged())
-
-    async def _flush_logged(self) -> None:
-        try:
-            await self.flush(TURN_MAX_WAIT)
-        except Exception:  # noqa: BLE001
-            logger.exception("WeCom push failed")
+        if self.immediate:
+            await self.flush(PUSH_MAX_WAIT)
 
     async def flush(self, max_wait: float) -> None:
         pending, self._flushed = self.messages[self._flushed:], len(self.messages)
@@ -180,11 +165,8 @@ class WeComInput(InputChannel):
             return cls(None)
 
     def get_output_channel(self) -> "WeComOutput":
-        scope = _push_scope.get()
-        output = WeComOutput(self.runtime, autoflush=scope is None)
-        if scope is not None:
-            scope.append(output)
-        return output
+        """For pushes (trigger_intent): every message is sent inside the turn, failures raise."""
+        return WeComOutput(self.runtime, immediate=True)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("wecom_webhook", __name__)
@@ -193,8 +175,7 @@ class WeComInput(InputChannel):
         async def start(app, _loop) -> None:
             if self.config is not None:
                 self.runtime = Runtime(self.config, on_new_message)
-            app.register_middleware(self._open_push_scope, "request")
-            app.register_middleware(self._send_pushes, "response")
+            app.register_middleware(self._refuse_pushes_when_off, "request")
 
         @bp.listener("after_server_stop")
         async def stop(_app, _loop) -> None:
@@ -232,28 +213,10 @@ class WeComInput(InputChannel):
 
         return bp
 
-    # App-wide middleware: a push's messages are sent before its HTTP answer, so the
-    # caller (the backend's notifier) learns whether WeCom got them.
-    async def _open_push_scope(self, request: Request) -> Optional[HTTPResponse]:
-        _push_scope.set([])  # fresh per request (a keep-alive connection reuses its task's context)
+    # App-wide: a push to a channel that is off is refused before Rasa runs the turn.
+    async def _refuse_pushes_when_off(self, request: Request) -> Optional[HTTPResponse]:
         if self.runtime is None and request.args.get("output_channel") == self.name():
             return failure(503, "WeComChannelOff", "the WeCom channel is not configured")
-        return None
-
-    async def _send_pushes(self, _request: Request, answer: HTTPResponse) -> Optional[HTTPResponse]:
-        outputs = _push_scope.get()
-        _push_scope.set(None)
-        if not outputs or not 200 <= answer.status < 300:
-            return None
-        try:
-            for output in outputs:
-                await output.flush(PUSH_MAX_WAIT)
-                output.autoflush = True  # later messages (e.g. reminders) go out on their own
-        except RateLimited as error:
-            return failure(429, "WeComRateLimited", str(error))
-        except (WeComError, ChannelOff, aiohttp.ClientError) as error:
-            logger.error("WeCom push failed: %s", error)
-            return failure(502, "WeComSendFailed", str(error))
         return None
 
 

@@ -88,3 +88,18 @@ async def test_the_remembered_ids_stay_bounded():
     seen = [str(i) for i in range(SEEN_KEEP)]
     _, events = await run({"notification_event": "application_approved", "outbox_id": "999"}, seen=seen)
     assert events[0]["value"] == seen[1:] + ["999"]
+
+
+async def test_a_task_card_the_backend_cannot_serve_is_neither_shown_nor_remembered(monkeypatch):
+    """Nothing listens on the discard port: the push says nothing, so the notifier retries it."""
+    from actions import base
+    from actions.backend_client import BackendClient
+
+    unreachable = BackendClient("http://127.0.0.1:9/api/v1", "t" * 32)
+    monkeypatch.setattr(base, "backend", lambda: unreachable)
+    try:
+        messages, events = await run({"notification_event": "task_assigned", "outbox_id": "8", "task_id": "12"},
+                                     seen=["5"])
+    finally:
+        await unreachable.close()
+    assert messages == [] and events == []
