@@ -5,7 +5,8 @@ from aiohttp import web
 
 from ...workflow import transitions as t
 from ...workflow.engine import MAX_TERMINATE
-from ...workflow.errors import Conflict, Forbidden, InvalidInput
+from ...workflow.errors import Conflict, Forbidden, InvalidInput, Unprocessable
+from ..commands import run_form_once
 from ..keys import ACTOR, DATABASE, WORKFLOW
 from . import diagram, forms
 from .rendering import page_number, render, see_other, views
@@ -56,13 +57,14 @@ async def terminate(request: web.Request) -> web.Response:
     raise see_other("/applications?notice=terminated")
 
 
-async def _own_returned(request: web.Request, session) -> tuple[dict, dict]:
+async def _own_returned(request: web.Request, session, returned: bool = True) -> tuple[dict, dict]:
+    """The user's own application (returned, unless ``returned`` is False) and its matter."""
     user = request[ACTOR]
     shown = views(request, session)
     application = await shown.application(user, int(request.match_info["id"]))
     if application["applicant"]["username"] != user.username:
         raise Forbidden("not_applicant", "只有申请人本人可以修改申请")
-    if application["status"] != t.RETURNED:
+    if returned and application["status"] != t.RETURNED:
         raise Conflict("application_state", f"申请当前状态为「{application['status_label']}」,只有已退回的申请可以修改后重新提交")
     return application, await shown.matter(application["matter"]["code"], user)
 
@@ -77,18 +79,23 @@ async def edit_page(request: web.Request) -> web.Response:
 async def resubmit(request: web.Request) -> web.Response:
     posted = await request.post()
     async with request.app[DATABASE].read() as session:
-        application, matter = await _own_returned(request, session)
+        # The state is the workflow's to check: a double click's second POST finds it
+        # resubmitted already, and gets the first one's result.
+        application, matter = await _own_returned(request, session, returned=False)
     answers = forms.answers(matter["form"], posted)
     approvers = forms.chosen_approvers(matter["nodes"], posted)
+    # A matter with 选择审核人 re-checks the choice; others keep their fixed approvers.
+    asks = any(node["choose_approver"] for node in matter["nodes"])
+
+    async def resubmit_it(session, user):
+        await request.app[WORKFLOW].resubmit(session, user, application["id"], answers, approvers if asks else None)
+        return 303, {"id": application["id"]}
+
     try:
-        async with request.app[DATABASE].write() as session:
-            # A matter with 选择审核人 re-checks the choice; others keep their fixed approvers.
-            asks = any(node["choose_approver"] for node in matter["nodes"])
-            await request.app[WORKFLOW].resubmit(session, request[ACTOR], application["id"], answers,
-                                                 approvers if asks else None)
-    except InvalidInput as error:
-        context = forms.form_context(matter, answers, approvers, error)
-        return render(request, "resubmit.html", {**context, "application": application}, status=400)
+        await run_form_once(request, posted, forms.body(answers, approvers), resubmit_it)
+    except (InvalidInput, Unprocessable) as error:
+        context = forms.form_context(matter, answers, approvers, error, posted)
+        return render(request, "resubmit.html", {**context, "application": application}, status=error.status)
     raise see_other(f"/applications/{application['id']}/progress?notice=resubmitted")
 
 

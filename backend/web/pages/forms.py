@@ -11,6 +11,7 @@ from typing import Any
 from multidict import MultiMapping
 
 from ...workflow.errors import WorkflowError
+from ..commands import FORM_TOKEN_FIELD, new_form_token
 
 APPROVER_ERRORS = {"approver_invalid", "approver_required", "approvers_invalid"}
 
@@ -50,7 +51,15 @@ def field_errors(error: WorkflowError) -> dict[str, str]:
 
 
 def form_context(matter: dict[str, Any], values: dict[str, Any], approvers: dict[str, str],
-                 error: WorkflowError | None = None) -> dict[str, Any]:
-    """What matter_form.html needs, for a fresh, a prefilled or a refused form."""
-    return {"matter": matter, "values": values, "approvers": approvers,
+                 error: WorkflowError | None = None, posted: MultiMapping[Any] | None = None) -> dict[str, Any]:
+    """What matter_form.html needs, for a fresh, a prefilled or a refused form. A refused
+    form keeps its one-time token (nothing was submitted with it); a fresh one gets a new one."""
+    kept = posted.get(FORM_TOKEN_FIELD) if posted is not None and error is not None else None
+    token = kept if isinstance(kept, str) and error.code != "idempotency_key_reused" else new_form_token()
+    return {"matter": matter, "values": values, "approvers": approvers, "submit_token": token,
             "errors": field_errors(error) if error else {}, "error": error.message if error else None}
+
+
+def body(answers: dict[str, Any], approvers: dict[str, str]) -> dict[str, Any]:
+    """What a form submission is, for recognising its repeats."""
+    return {"form": answers, "approvers": approvers}

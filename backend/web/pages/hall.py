@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...workflow.errors import InvalidInput
+from ...workflow.errors import InvalidInput, Unprocessable
+from ..commands import run_form_once
 from ..keys import ACTOR, DATABASE, WORKFLOW
 from . import forms
 from .rendering import render, see_other, views
@@ -33,9 +34,14 @@ async def submit_matter(request: web.Request) -> web.Response:
         matter = await views(request, session).matter(request.match_info["code"], user)
     answers = forms.answers(matter["form"], posted)
     approvers = forms.chosen_approvers(matter["nodes"], posted)
+
+    async def submit(session, user):
+        application = await request.app[WORKFLOW].submit(session, user, matter["code"], answers, approvers)
+        return 303, {"id": application.id}
+
     try:
-        async with request.app[DATABASE].write() as session:
-            application = await request.app[WORKFLOW].submit(session, user, matter["code"], answers, approvers)
-    except InvalidInput as error:
-        return render(request, "matter.html", forms.form_context(matter, answers, approvers, error), status=400)
-    raise see_other(f"/applications/{application.id}/progress?notice=submitted")
+        created = await run_form_once(request, posted, forms.body(answers, approvers), submit)
+    except (InvalidInput, Unprocessable) as error:
+        context = forms.form_context(matter, answers, approvers, error, posted)
+        return render(request, "matter.html", context, status=error.status)
+    raise see_other(f"/applications/{created['id']}/progress?notice=submitted")

@@ -12,6 +12,7 @@ import aiohttp
 from ..databases import DEMO_PASSWORD
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+FORM_TOKEN = re.compile(r'<input type="hidden" name="submit_token" value="([^"]*)">')
 
 
 VOID = {"input", "meta", "link", "br", "img", "hr", "source", "area", "col", "wbr"}
@@ -92,6 +93,10 @@ class Browser:
     async def post(self, path: str, fields: list[tuple[str, str]], *, csrf: Optional[str] = "page",
                    headers: Optional[dict[str, str]] = None, follow: bool = True) -> "Browser":
         data = list(fields)
+        # Like a browser submitting the page's form: its one-time submit token goes along.
+        form_token = FORM_TOKEN.search(self.html)
+        if form_token and not any(name == "submit_token" for name, _ in data):
+            data.append(("submit_token", unescape(form_token.group(1))))
         if csrf == "page":
             data.append(("csrf_token", self.csrf))
         elif csrf is not None:

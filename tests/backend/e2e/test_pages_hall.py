@@ -107,3 +107,49 @@ async def test_an_unknown_matter_is_a_clear_404_page(hall):
     browser = await hall.browser("t2001")
     await browser.get("/matters/no_such_matter")
     assert browser.status == 404 and "没有找到事项 no_such_matter" in text_of(browser.html, "error")
+
+
+async def test_a_double_click_submits_the_form_once_and_both_posts_show_that_application(hall, database):
+    browser = await hall.browser("t2001")
+    await browser.get("/matters/seal_usage")
+    posted = fields(seal_usage(), {"leader": "t0002"})
+    form_page = browser.html
+    await browser.post("/matters/seal_usage", posted)
+    first = browser.url
+    browser.html = form_page  # the second click comes from the same form, with the same token
+    await browser.post("/matters/seal_usage", posted)
+    assert browser.url == first and re.search(r"/applications/\d+/progress\?notice=submitted$", first)
+    assert await count(database, Application) == 1
+
+
+async def test_concurrent_posts_of_one_form_make_one_application(hall, database):
+    import asyncio
+
+    tabs = [await hall.browser("t2001") for _ in range(4)]
+    for tab in tabs:
+        await tab.get("/matters/seal_usage")
+    token = re.search(r'name="submit_token" value="([^"]+)"', tabs[0].html).group(1)
+    posted = fields(seal_usage(), {"leader": "t0002"}) + [("submit_token", token)]
+    await asyncio.gather(*(tab.post("/matters/seal_usage", posted) for tab in tabs))
+    assert [tab.status for tab in tabs] == [200] * 4
+    assert len({tab.url for tab in tabs}) == 1 and "notice=submitted" in tabs[0].url
+    assert await count(database, Application) == 1
+
+
+async def test_a_used_form_token_with_other_answers_is_refused_and_a_missing_one_too(hall, database):
+    browser = await hall.browser("t2001")
+    await browser.get("/matters/seal_usage")
+    form_page = browser.html
+    await browser.post("/matters/seal_usage", fields(seal_usage(), {"leader": "t0002"}))
+    browser.html = form_page  # back to the submitted form, changed, sent again
+    await browser.post("/matters/seal_usage", fields(seal_usage(copies="3"), {"leader": "t0002"}))
+    assert browser.status == 422 and "已用于另一个请求" in text_of(browser.html, "form-error")
+    fresh = re.search(r'name="submit_token" value="([^"]+)"', browser.html).group(1)
+    assert fresh not in form_page  # the refused form comes back with a new token: submitting it works
+    await browser.post("/matters/seal_usage", fields(seal_usage(copies="3"), {"leader": "t0002"}))
+    assert browser.status == 200 and "notice=submitted" in browser.url
+    browser.html = ""  # a POST without the form's token (a script, a stale page)
+    await browser.get("/matters/seal_usage")
+    await browser.post("/matters/seal_usage", fields(seal_usage(), {"leader": "t0002"}) + [("submit_token", "x")])
+    assert browser.status == 400 and "表单已过期" in text_of(browser.html, "form-error")
+    assert await count(database, Application) == 2

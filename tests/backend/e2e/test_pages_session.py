@@ -105,6 +105,7 @@ async def test_a_missing_wrong_or_cross_site_csrf_token_is_refused_and_changes_n
 
 async def test_a_script_sends_the_token_in_a_header(hall, database):
     browser = await hall.browser("t2001")
+    await browser.get("/matters/seal_usage")  # the form's one-time submit token comes from its page
     await browser.post("/matters/seal_usage", seal_fields(), csrf=None, headers={"X-CSRF-Token": browser.csrf})
     assert browser.status == 200 and "/progress" in browser.url and await applications(database) == 1
     await browser.post("/logout", [], csrf=None, headers={"X-CSRF-Token": "nope", "Accept": "application/json"})
