@@ -46,11 +46,12 @@ class BackendClient:
             await self._session.close()
 
     async def request(self, identity: str, method: str, path: str, body: Optional[dict[str, Any]] = None,
-                      idempotent: bool = False) -> Any:
+                      idempotent: bool = False, key: Optional[str] = None) -> Any:
+        """``key``: the command's Idempotency-Key (the same for every try of one command);
+        ``idempotent`` without a key: a fresh one, so at least a retry of this call is harmless."""
         headers = {"Authorization": f"Bearer {self.service_token}", "X-On-Behalf-Of": identity}
-        if idempotent:
-            # Actions are not retried by Rasa, but our HTTP layer may be: make a retry harmless.
-            headers["Idempotency-Key"] = uuid.uuid4().hex
+        if key or idempotent:
+            headers["Idempotency-Key"] = key or uuid.uuid4().hex
         try:
             async with self._http().request(method, f"{self.base_url}{path}", json=body, headers=headers) as response:
                 payload = await response.json(content_type=None)
@@ -102,16 +103,18 @@ class BackendClient:
         return await self.request(who, "GET", "/org/departments")
 
     # ---------------------------------------------------------------- commands
-    async def submit(self, who: str, matter: str, form: dict[str, Any], approvers: dict[str, str]) -> dict[str, Any]:
+    async def submit(self, who: str, matter: str, form: dict[str, Any], approvers: dict[str, str],
+                     key: Optional[str] = None) -> dict[str, Any]:
         body = {"matter": matter, "form": form, "approvers": approvers}
-        return await self.request(who, "POST", "/applications", body, idempotent=True)
+        return await self.request(who, "POST", "/applications", body, idempotent=True, key=key)
 
     async def resubmit(self, who: str, application_id: int, form: dict[str, Any],
-                       approvers: Optional[dict[str, str]] = None) -> dict[str, Any]:
+                       approvers: Optional[dict[str, str]] = None, key: Optional[str] = None) -> dict[str, Any]:
         body: dict[str, Any] = {"form": form}
         if approvers:
             body["approvers"] = approvers
-        return await self.request(who, "POST", f"/applications/{application_id}/resubmit", body, idempotent=True)
+        return await self.request(who, "POST", f"/applications/{application_id}/resubmit", body,
+                                  idempotent=True, key=key)
 
     async def terminate(self, who: str, ids: list[int], reason: str = "") -> list[dict[str, Any]]:
         body = {"ids": ids, "reason": reason}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABCMeta, abstractmethod
-from typing import Any
+from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -25,7 +25,11 @@ BROKEN = f"抱歉,处理时出了点问题,请稍后再试或致电技术咨询 
 
 
 class UserFacingError(Exception):
-    """Stop the action and tell the user this message."""
+    """Stop the action and tell the user this message (with buttons to answer it, if any)."""
+
+    def __init__(self, text: str, buttons: Optional[list[dict[str, str]]] = None):
+        super().__init__(text)
+        self.buttons = buttons
 
 
 class BaseAction(Action, metaclass=ABCMeta):
@@ -48,7 +52,7 @@ class BaseAction(Action, metaclass=ABCMeta):
         try:
             return await self.act(dispatcher, tracker, domain, who)
         except UserFacingError as error:
-            dispatcher.utter_message(text=str(error))
+            dispatcher.utter_message(text=str(error), buttons=error.buttons or None)
         except BackendUnavailable as error:
             log.warning("backend unavailable in %s: %s", self.name(), error)
             dispatcher.utter_message(text=UNAVAILABLE)

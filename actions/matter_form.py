@@ -9,6 +9,8 @@ next question is asked.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from datetime import datetime
@@ -20,7 +22,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import text as parse
-from .backend_client import BackendClient, BackendError, backend
+from .backend_client import BackendClient, BackendError, BackendUnavailable, backend
 from .base import BaseAction, UserFacingError
 from .chinese_time import normalize_for_field
 from .identity import identity_of
@@ -268,6 +270,21 @@ def reset_form() -> list[dict[str, Any]]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
 
+def confirmation_key(tracker: Tracker, command: list[Any]) -> str:
+    """One Idempotency-Key per confirmation asked: every 「确认」 of the same summary (a retry
+    after a timeout, a repeated click) sends the same key, so the backend creates the
+    application once. A new summary (after a correction) or other answers give a new key."""
+    asked = next((event.get("timestamp") for event in reversed(tracker.events)
+                  if event.get("event") == "slot" and event.get("name") == "pending_confirmation"
+                  and event.get("value") == "submit"), None)
+    canonical = json.dumps([tracker.sender_id, asked, command], sort_keys=True, ensure_ascii=False)
+    return "chat-" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+NOT_SURE_SUBMITTED = ("校务系统没有及时回应,暂时无法确认是否已提交。请稍后再说「确认」重试"
+                      "(同一次确认不会重复提交),或说「我的申请」查看。")
+
+
 class ActionSubmitApplication(BaseAction):
     action_name = "action_submit_application"
 
@@ -277,12 +294,19 @@ class ActionSubmitApplication(BaseAction):
         approvers = data.pop(APPROVERS, None) or {}
         form = {k: v for k, v in data.items() if v is not None}
         resubmit_id = tracker.get_slot("resubmit_id")
-        if resubmit_id:
-            application = await self.api.resubmit(who, int(resubmit_id), form, approvers or None)
-            verb = "已重新提交"
-        else:
-            application = await self.api.submit(who, code, form, approvers)
-            verb = "已提交"
+        key = confirmation_key(tracker, [code, resubmit_id, form, approvers])
+        try:
+            if resubmit_id:
+                application = await self.api.resubmit(who, int(resubmit_id), form, approvers or None, key=key)
+                verb = "已重新提交"
+            else:
+                application = await self.api.submit(who, code, form, approvers, key=key)
+                verb = "已提交"
+        except BackendUnavailable:
+            # The backend may have committed before the answer was lost: keep the confirmation
+            # open, so 「确认」 again sends the same key and gets that application, not a second one.
+            dispatcher.utter_message(text=NOT_SURE_SUBMITTED)
+            return []
         node = application.get("current_node") or {}
         holders = "、".join(p["name"] for p in application.get("current_assignees") or [])
         where = f",当前在「{node.get('name')}」" + (f",由{holders}办理" if holders else "") if node else ""

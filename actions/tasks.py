@@ -1,9 +1,12 @@
 """Pending tasks and decisions: list, details, 同意 / 不同意 / 退回 / 加签.
 
-Which task a decision is about, in order: an application number in the message
-(SW20261127-0003), an ordinal (第2个) into the last list shown, the task the user just
-looked at or was notified about, or the only pending task. Otherwise we ask.
-The opinion is whatever the user wrote after the command and its target, verbatim.
+Which task a decision is about, in order: the task a button names, an application
+number in the message (SW20261127-0003), an ordinal (第2个) into the last list shown,
+the task the conversation is on — looked at (「看看第1个」) or notified about since the
+last decision — or the only pending task. When the conversation is on two tasks (a card
+arrived after 「看看第1个」) a bare 「同意」 is not guessed: we ask which, with buttons
+that carry the task and the opinion. The opinion is whatever the user wrote after the
+command and its target, verbatim.
 """
 from __future__ import annotations
 
@@ -17,11 +20,60 @@ from .base import BaseAction, UserFacingError
 from .render import application_progress, payload, shown, task_line
 
 MOVE_LABELS = {"approve": "同意", "return": "退回"}
+MAX_BUTTON_OPINION = 200
 DECISION_OUTCOME = "decision_outcome"  # key of the custom payload; read by bot/channels/wecom_render.py
 
 
 async def pending(api, who: str) -> list[dict[str, Any]]:
     return await api.tasks(who, "pending", limit=20)
+
+
+def tasks_in_view(tracker) -> list[int]:
+    """The tasks the conversation is on, newest first: each one looked at or notified about
+    (slot current_task_id set) since the last decision (which clears it)."""
+    found: list[int] = []
+    for event in reversed(tracker.events):
+        if event.get("event") in ("session_started", "restart"):
+            break
+        if event.get("event") == "slot" and event.get("name") == "current_task_id":
+            if event.get("value") is None:
+                break
+            if int(event["value"]) not in found:
+                found.append(int(event["value"]))
+    return found
+
+
+async def in_view(api, who: str, tracker) -> list[dict[str, Any]]:
+    """The tasks in view that still wait for this user, newest first."""
+    ids = tasks_in_view(tracker)
+    if not ids and tracker.get_slot("current_task_id"):  # a tracker without its events (tests)
+        ids = [int(tracker.get_slot("current_task_id"))]
+    if len(ids) < 2:
+        return [await api.task(who, i) for i in ids]
+    waiting = []
+    for task_id in ids:
+        try:
+            task = await api.task(who, task_id)
+        except BackendError:
+            continue
+        if task["status"] == "pending":
+            waiting.append(task)
+    return waiting
+
+
+def which_of(tasks: list[dict[str, Any]], tracker) -> UserFacingError:
+    """A bare decision that could mean several tasks: the question, a button per task."""
+    intent = tracker.latest_message.get("intent", {}).get("name") or "approve"
+    said = parse.opinion(tracker.latest_message.get("text", "") or "")
+    verb = {"return_task": "退回", "disagree": "不同意", "add_signers": "加签", "task_detail": "查看"}.get(intent, "同意")
+    # A WeCom button key holds 1024 bytes: a long opinion is not carried, the user says it again.
+    extra = {"opinion": said} if said and len(said) <= MAX_BUTTON_OPINION else {}
+    lines = [f"您正在看的待办不止一个,请问要{verb}哪一个?"] + [task_line(i + 1, t) for i, t in enumerate(tasks)]
+    if said and not extra:
+        lines.append(f"意见较长,请带上编号再说一次,例如「{verb} {tasks[0]['number']} 意见…」。")
+    buttons = [{"title": f"{verb}第{i + 1}个({t['number']})", "payload": payload(intent, task_id=t["id"], **extra)}
+               for i, t in enumerate(tasks[:5])]
+    return UserFacingError("\n".join(lines), buttons)
 
 
 async def resolve_task(api, who: str, tracker) -> dict[str, Any]:
@@ -32,9 +84,12 @@ async def resolve_task(api, who: str, tracker) -> dict[str, Any]:
     number = parse.application_number(message)
     position = parse.ordinal(message)
     listed = [int(i) for i in tracker.get_slot("task_ids") or []]
-    current = tracker.get_slot("current_task_id")
-    if number is None and not (position is not None and listed) and current:
-        return await api.task(who, int(current))
+    if number is None and not (position is not None and listed):
+        viewed = await in_view(api, who, tracker)
+        if len(viewed) > 1:
+            raise which_of(viewed, tracker)
+        if viewed:
+            return viewed[0]
     tasks = await pending(api, who)  # needed only from here on
     if number:
         found = [t for t in tasks if t["number"] == number]
@@ -85,11 +140,13 @@ class ActionTaskDetail(BaseAction):
         for key, value in application["form"].items():
             lines.append(f"· {labels.get(key, key)}:{shown(value)}")
         lines.append(application_progress(application, records_only=True))
-        buttons = []
+        # Each button names this task: a card arriving meanwhile cannot redirect it.
+        moves = []
         if "approve" in detail["actions"]:
-            buttons = [{"title": "同意", "payload": "同意"}, {"title": "退回", "payload": "退回"}]
+            moves = [("同意", "approve"), ("退回", "return_task")]
         elif "sign" in detail["actions"]:
-            buttons = [{"title": "同意", "payload": "同意"}, {"title": "不同意", "payload": "不同意"}]
+            moves = [("同意", "approve"), ("不同意", "disagree")]
+        buttons = [{"title": title, "payload": payload(intent, task_id=detail["id"])} for title, intent in moves]
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons or None)
         return [SlotSet("current_task_id", detail["id"])]
 
@@ -103,7 +160,8 @@ class ActionDecideTask(BaseAction):
         intent = tracker.latest_message.get("intent", {}).get("name")
         message = tracker.latest_message.get("text", "") or ""
         task = await resolve_task(self.api, who, tracker)
-        opinion = parse.opinion(message)
+        # A 「which one?」 button carries the opinion typed with the bare decision.
+        opinion = next(tracker.get_latest_entity_values("opinion"), None) or parse.opinion(message)
         if task["kind"] == "signer":
             move, body = "sign", {"opinion": opinion or ("同意" if intent != "disagree" else "不同意"),
                                   "agree": intent != "disagree"}

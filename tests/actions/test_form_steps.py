@@ -51,3 +51,20 @@ async def test_on_resubmit_keep_takes_the_approver_chosen_the_first_time():
     fresh = Answer(api=None, who="web:t2001", schema=SCHEMA, data={}, prefill=None)
     data, error = await fresh.convert(step, "保持不变")
     assert error and APPROVERS not in data
+
+
+def test_every_confirm_of_one_summary_sends_one_key_and_a_new_summary_another():
+    from actions.matter_form import confirmation_key
+
+    def asked_at(*times):
+        events = [{"event": "slot", "name": "pending_confirmation", "value": "submit", "timestamp": t} for t in times]
+        events.append({"event": "slot", "name": "pending_confirmation", "value": None, "timestamp": 9.0})
+        return Tracker("web:t2001", {}, {}, events, False, None, {}, "action_listen")
+
+    command = ["seal_usage", None, {"copies": 2}, {"leader": "t0002"}]
+    first = confirmation_key(asked_at(1.0), command)
+    assert first == confirmation_key(asked_at(1.0), command)  # 「确认」 again after a timeout
+    assert first != confirmation_key(asked_at(1.0, 5.0), command)  # the summary shown again (a correction)
+    assert first != confirmation_key(asked_at(1.0), ["seal_usage", None, {"copies": 3}, {"leader": "t0002"}])
+    other = Tracker("web:t2002", {}, {}, asked_at(1.0).events, False, None, {}, "action_listen")
+    assert first != confirmation_key(other, command)

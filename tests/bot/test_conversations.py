@@ -2,6 +2,9 @@
 what the assistant said, and what the backend holds afterwards."""
 from __future__ import annotations
 
+import os
+import signal
+import time
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -65,6 +68,37 @@ def test_submitting_a_seal_request_by_chat_creates_exactly_that_application(stac
                               "document": "合作协议.pdf"}
     assert detail["approvers"] == {"leader": "t0002"} and detail["number"] in done
 
+
+
+def _fill_seal_form_to_the_summary(stack, sender: str) -> None:
+    for answer in ("我要盖章", "学校公章", "确认函", "一份", "明天", "确认合作事项", "确认函.pdf"):
+        stack.say(sender, answer)
+    assert "请确认《公章使用申请》" in text_of(stack.say(sender, "沈立群"))
+
+
+def test_a_confirmation_whose_answer_was_lost_submits_once_when_confirmed_again(stack):
+    """「确认」 while the backend hangs: the action gives up (the backend may still commit);
+    「确认」 again sends the same Idempotency-Key, so there is one application, and it is named."""
+    sender = fresh("t2001")
+    reset(stack, sender)
+    before = {a["id"] for a in my_applications(stack, "t2001")}
+    _fill_seal_form_to_the_summary(stack, sender)
+    backend = stack.pid("backend")
+    os.kill(backend, signal.SIGSTOP)
+    try:
+        unsure = text_of(stack.say(sender, "/affirm"))  # the action's backend call times out
+    finally:
+        os.kill(backend, signal.SIGCONT)
+    assert "无法确认是否已提交" in unsure and "已提交《" not in unsure
+    deadline = time.monotonic() + 20  # the backend, running again, handles the request it had received
+    while time.monotonic() < deadline and not [a for a in my_applications(stack, "t2001") if a["id"] not in before]:
+        time.sleep(0.2)
+    done = text_of(stack.say(sender, "确认"))
+    created = [a for a in my_applications(stack, "t2001") if a["id"] not in before]
+    assert len(created) == 1, created
+    assert "已提交《公章使用申请》" in done and created[0]["number"] in done
+    again = text_of(stack.say(sender, "确认"))  # the form is over: nothing more is submitted
+    assert len([a for a in my_applications(stack, "t2001") if a["id"] not in before]) == 1, again
 
 
 def test_a_correction_at_the_summary_changes_that_field_and_nothing_else(stack):
