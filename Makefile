@@ -92,7 +92,7 @@ run: $(BACKEND_READY) .env $(MODEL)
 test: test-backend test-bot test-web
 
 test-backend: $(BACKEND_READY)
-	$(BACKEND) -m pytest tests/backend
+	$(BACKEND) -m pytest tests/backend tests/deploy
 
 # The assistant's gates: data validation, NLU on the held-out split, test stories, and
 # whole conversations through Rasa + actions + backend.

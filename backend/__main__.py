@@ -1,13 +1,14 @@
 """The backend's command line: ``python -m backend <command>``.
 
   serve          start the HTTP server (API + pages)
-  migrate        bring the database schema up to date (Alembic)
-  seed-demo      load the demo college (org chart + matters + demo passwords)
+  migrate        bring the database schema up to date (Alembic), once even if started on several machines
+  seed-demo      load the demo college (org chart + matters + demo passwords); refuses next to real people
   import-org     load a college's own org chart from YAML
   import-matters load a college's own service centres and matters from YAML
   export-lookups write the assistant's lookup tables (people, departments, matters)
   notify         deliver the outbox to people through Rasa (worker loop) and queue reminders (催办)
   sync-wecom     import departments and members from the WeCom contacts API [--dry-run]
+  check-deploy   say what is misconfigured in a production installation (deploy/)
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any, Awaitable, Callable
 
 from sqlalchemy import func, select
 
+from . import deploy_check
 from .auth.passwords import hash_password
 from .catalog.loader import DEMO_DIR, import_catalog, import_org, read_yaml
 from .catalog.lookups import export_lookups
@@ -61,8 +63,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> None:
     print("Migrating the database schema …", flush=True)
-    migrate.upgrade(_database_url())
-    print("Schema is up to date.")
+    outcome = migrate.upgrade(_database_url(), on_wait=lambda: print(
+        "Waiting for another migration of this database to finish …", flush=True))
+    if outcome.migrated:
+        print(f"Migrated from {outcome.before or 'an empty database'} to {outcome.head}. Schema is up to date.")
+    else:
+        print(f"Nothing to do: already at {outcome.head}. Schema is up to date.")
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> None:
@@ -70,12 +76,24 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
         if args.if_empty and await session.scalar(select(func.count(User.id))):
             print("Database already has users; demo data not loaded (drop --if-empty to refresh it).")
             return
+        real_people = await _people_not_in_the_demo(session)
+        if real_people and not args.force:
+            raise ValueError(
+                f"this database holds {real_people} people who are not in the demo college (imported with "
+                "import-org or sync-wecom): demo accounts with a published password do not belong next to them. "
+                "Demo data not loaded; use --force only if this really is a demo database.")
         print("Loading the demo college …", flush=True)
         await import_org(session, read_yaml(DEMO_DIR / "org.yml"), hash_password, args.password, progress)
         await import_catalog(session, read_yaml(DEMO_DIR / "matters.yml"), progress)
         print(f"Demo data loaded. Demo accounts use the password {args.password!r} (demo only).")
 
     asyncio.run(_with_database(work))
+
+
+async def _people_not_in_the_demo(session) -> int:
+    demo_usernames = {user["username"] for user in read_yaml(DEMO_DIR / "org.yml").get("users") or []}
+    usernames = await session.scalars(select(User.username))
+    return sum(1 for username in usernames if username not in demo_usernames)
 
 
 def cmd_import_org(args: argparse.Namespace) -> None:
@@ -109,6 +127,14 @@ def cmd_sync_wecom(args: argparse.Namespace) -> None:
     print_report(report, args.dry_run)
 
 
+def cmd_check_deploy(args: argparse.Namespace) -> None:
+    problems = deploy_check.check(Path(args.env_dir), Path(args.units_dir),
+                                  Path(args.app_dir) if args.app_dir else None, demo_password=DEMO_PASSWORD)
+    print(deploy_check.report(problems))
+    if problems:
+        raise SystemExit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     load_env_file()
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__,
@@ -128,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     seed = commands.add_parser("seed-demo", help="load the demo college")
     seed.add_argument("--password", default=os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD))
     seed.add_argument("--if-empty", action="store_true", help="only when the database has no users yet")
+    seed.add_argument("--force", action="store_true",
+                      help="load even though the database holds people who are not demo people")
     seed.set_defaults(run=cmd_seed_demo)
 
     org = commands.add_parser("import-org", help="import departments and users from a YAML file")
@@ -148,6 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     sync = commands.add_parser("sync-wecom", help="import departments and members from WeCom contacts")
     sync.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
     sync.set_defaults(run=cmd_sync_wecom)
+
+    check = commands.add_parser("check-deploy", help="say what is misconfigured in a production installation")
+    check.add_argument("--env-dir", default=str(deploy_check.ENV_DIR),
+                       help=f"the processes' env files (default {deploy_check.ENV_DIR})")
+    check.add_argument("--units-dir", default=str(deploy_check.UNITS_DIR),
+                       help=f"the installed systemd units (default {deploy_check.UNITS_DIR})")
+    check.add_argument("--app-dir", help="where the units' relative paths point (default: their WorkingDirectory)")
+    check.set_defaults(run=cmd_check_deploy)
 
     args = parser.parse_args(argv)
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Mapping, Optional
 from zoneinfo import ZoneInfo
@@ -37,6 +38,9 @@ class Settings:
     webchat_token_secret: Optional[str] = None
     webchat_token_ttl_seconds: int = 600
     rasa_url: str = "http://127.0.0.1:5005"
+    # Peers whose X-Forwarded-For/-Proto are believed (the TLS proxy); none in development.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    hsts_max_age_seconds: int = 365 * 24 * 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -65,7 +69,20 @@ class Settings:
             webchat_token_secret=webchat_secret,
             webchat_token_ttl_seconds=int(env.get("WEBCHAT_TOKEN_TTL_SECONDS", "600")),
             rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}",
+            trusted_proxies=trusted_proxies(env.get("TRUSTED_PROXIES", "")),
         )
+
+
+def trusted_proxies(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """TRUSTED_PROXIES: addresses or networks, separated by commas or spaces (127.0.0.1, 10.0.0.0/24)."""
+    networks = []
+    for item in raw.replace(",", " ").split():
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                              "(e.g. TRUSTED_PROXIES=127.0.0.1 when nginx runs on this machine).") from None
+    return tuple(networks)
 
 
 def load_env_file(path: Path = ROOT / ".env") -> None:

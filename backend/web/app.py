@@ -14,6 +14,7 @@ from .errors import error_middleware
 from .keys import DATABASE, SETTINGS, WORKFLOW
 from .pages.errors import page_error_middleware
 from .pages.rendering import setup_templates
+from .proxies import forwarded_middleware, hsts_middleware
 from .routes import setup_page_routes, setup_routes
 from .sessions import is_page, session_middleware
 
@@ -38,8 +39,9 @@ async def security_headers(request: web.Request, handler):
 def create_app(settings: Settings, workflow: Optional[Workflow] = None) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[security_headers, error_middleware, page_error_middleware, session_middleware,
-                     csrf_middleware, auth_middleware],
+        # Forwarded headers first: everything after sees the client's scheme (cookies' Secure, HSTS).
+        middlewares=[forwarded_middleware, hsts_middleware, security_headers, error_middleware,
+                     page_error_middleware, session_middleware, csrf_middleware, auth_middleware],
     )
     app[SETTINGS] = settings
     app[WORKFLOW] = workflow or Workflow(settings.timezone)
