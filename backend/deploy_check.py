@@ -56,14 +56,16 @@ class Process:
     secrets: tuple[str, ...]  # the secrets it uses; any other one in its environment is a problem
 
 
+RASA_SECRETS = ("RASA_JWT_SECRET", "ACTION_SERVER_TOKEN", "WEBCHAT_TOKEN_SECRET", "RASA_TRACKER_DB_PASSWORD",
+                "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 PROCESSES = (
     Process("campus-migrate.service", ("database.env",), ("DATABASE_URL",)),
     Process("campus-backend.service", ("database.env", "backend.env"),
             ("DATABASE_URL", "BACKEND_SECRET_KEY", "BACKEND_SERVICE_TOKEN", "WEBCHAT_TOKEN_SECRET")),
     Process("campus-actions.service", ("actions.env",), ("ACTION_SERVER_TOKEN", "BACKEND_SERVICE_TOKEN")),
-    Process("campus-rasa.service", ("rasa.env",),
-            ("RASA_JWT_SECRET", "ACTION_SERVER_TOKEN", "WEBCHAT_TOKEN_SECRET", "RASA_TRACKER_DB_PASSWORD",
-             "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")),
+    Process("campus-rasa.service", ("rasa.env",), RASA_SECRETS),
+    # Rasa's own tool: it reads the whole endpoints file, so it needs Rasa's settings.
+    Process("campus-prune-trackers.service", ("rasa.env",), RASA_SECRETS),
     Process("campus-notify.service", ("database.env", "notify.env"), ("DATABASE_URL", "RASA_JWT_SECRET")),
     # The gateway only verifies callbacks, but WeComConfig wants the app secret as well.
     Process("campus-wecom-gateway.service", ("wecom-gateway.env",), ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")),
