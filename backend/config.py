@@ -106,7 +106,7 @@ class NotifierSettings:
     """The outbox worker (``python -m backend notify``): where Rasa is and how hard to try."""
 
     rasa_url: str
-    rasa_token: str
+    rasa_jwt_secret: str  # signs the short-lived JWT of each trigger_intent call (Rasa's RASA_JWT_SECRET)
     poll_seconds: float = 2.0
     batch_size: int = 20
     request_timeout_seconds: float = 10.0
@@ -122,16 +122,18 @@ class NotifierSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "NotifierSettings":
-        missing = [name for name in ("RASA_URL", "RASA_AUTH_TOKEN") if not env.get(name)]
+        missing = [name for name in ("RASA_URL", "RASA_JWT_SECRET") if not env.get(name)]
         if missing:
             raise ConfigError(
                 f"{' and '.join(missing)} not set. The notifier delivers through Rasa's trigger_intent API: "
-                "set RASA_URL (e.g. http://127.0.0.1:5005) and RASA_AUTH_TOKEN (the --auth-token Rasa runs "
-                "with; `make env` writes one to .env)."
+                "set RASA_URL (e.g. http://127.0.0.1:5005) and RASA_JWT_SECRET (the secret Rasa's API checks "
+                "JWTs with; `make env` writes one to .env)."
             )
+        if len(env["RASA_JWT_SECRET"]) < 32:
+            raise ConfigError("RASA_JWT_SECRET must be at least 32 characters.")
         settings = cls(
             rasa_url=env["RASA_URL"].rstrip("/"),
-            rasa_token=env["RASA_AUTH_TOKEN"],
+            rasa_jwt_secret=env["RASA_JWT_SECRET"],
             poll_seconds=_number(env, "NOTIFY_POLL_SECONDS", 2.0),
             batch_size=int(_number(env, "NOTIFY_BATCH_SIZE", 20)),
             request_timeout_seconds=_number(env, "NOTIFY_TIMEOUT_SECONDS", 10.0),

@@ -15,9 +15,14 @@
    STEP_ASIDE_AFTER_SECONDS gives its place up (a slow backend blocks no one) and its turn
    comes back ahead of turns not yet started. Waiting for the conversation's own lock (a
    second message of the same sender) happens before the queue.
+3. The HTTP API's secret comes from the environment, never from the command line (which
+   `ps` shows to every user): with RASA_JWT_SECRET set, `run` enables the API behind JWT
+   (HS256) auth; without it the API stays off. --auth-token, --jwt-secret and an
+   --enable-api without the secret are refused.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import functools
 import os
@@ -25,7 +30,7 @@ import sys
 from collections import deque
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, AsyncIterator, Awaitable, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, TypeVar
 
 from jsonschema import validators
 from jsonschema.exceptions import best_match
@@ -170,8 +175,59 @@ def apply_fixes() -> None:
     queue_turns(turns_at_once())
 
 
+# ------------------------------------------------------------------ 3. the API's secret
+JWT_SECRET_VARIABLE = "RASA_JWT_SECRET"
+MIN_JWT_SECRET_LENGTH = 32  # HS256 wants a key of at least its 256 bits
+
+
+class RefusedArguments(Exception):
+    """`rasa run` would expose a secret on its command line or run its API unprotected."""
+
+
+def secure_api(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> argparse.Namespace:
+    """`rasa run`'s parsed arguments with the API enabled behind the environment's JWT secret,
+    or disabled without one. Checked after parsing, so abbreviations (-t, --auth) count too."""
+    if args.auth_token or args.jwt_secret or args.jwt_private_key:
+        raise RefusedArguments(
+            "Secrets on the command line are visible to every user of the machine (ps). Do not pass "
+            f"--auth-token or --jwt-secret: set {JWT_SECRET_VARIABLE} in Rasa's environment instead.")
+    secret = env.get(JWT_SECRET_VARIABLE, "")
+    if not secret:
+        if args.enable_api:
+            raise RefusedArguments(
+                f"--enable-api without {JWT_SECRET_VARIABLE} would open Rasa's HTTP API to anyone who can reach "
+                f"it. Set {JWT_SECRET_VARIABLE} (at least {MIN_JWT_SECRET_LENGTH} random characters; `make env` "
+                "writes one to .env): the API is then enabled behind JWT auth.")
+        return args
+    if len(secret) < MIN_JWT_SECRET_LENGTH:
+        raise RefusedArguments(f"{JWT_SECRET_VARIABLE} is only {len(secret)} characters long; use at least "
+                               f"{MIN_JWT_SECRET_LENGTH} random characters.")
+    if secret == env.get("WEBCHAT_TOKEN_SECRET"):
+        raise RefusedArguments(f"{JWT_SECRET_VARIABLE} must differ from WEBCHAT_TOKEN_SECRET: a web chat token "
+                               "must never open Rasa's HTTP API.")
+    args.enable_api, args.jwt_secret, args.jwt_method = True, secret, "HS256"
+    return args
+
+
+def securing_api(run: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Namespace], None]:
+    @functools.wraps(run)
+    def run_with_secure_api(args: argparse.Namespace) -> None:
+        try:
+            secured = secure_api(args)
+        except RefusedArguments as refusal:
+            print(refusal, file=sys.stderr)
+            sys.exit(2)
+        run(secured)
+
+    return run_with_secure_api
+
+
 def main() -> None:
     apply_fixes()
+    import rasa.cli.run
+
+    # Before Rasa builds its parser, which binds `rasa run` to this module attribute.
+    rasa.cli.run.run = securing_api(rasa.cli.run.run)
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -7,10 +7,12 @@ REST channel of the development credentials (never exposed beyond loopback).
 ``Stack(tmp, wecom=True)`` adds the WeCom simulator (devtools/wecom_simulator) with a
 fresh development corp, points Rasa's ``wecom`` channel at it (WECOM_* settings,
 WECOM_API_BASE = the simulator), plays its callbacks to the WeCom callback gateway
-(bot/channels/wecom_gateway.py, port ``ports["gateway"]``) in front of Rasa, and enables
-Rasa's API with an auth token;
+(bot/channels/wecom_gateway.py, port ``ports["gateway"]``) in front of Rasa;
 ``notifier=True`` also runs the backend's outbox worker (``python -m backend notify``).
 ``model`` (or STACK_MODEL) runs another trained model than models/campus.tar.gz.
+Rasa's HTTP API is on behind a JWT secret of the stack's own (``rasa_api`` calls it), the
+action server wants the stack's token, and conversations live in the stack's own SQLite
+tracker store (``tmp/trackers.db``), so ``restart("rasa")`` keeps them.
 """
 from __future__ import annotations
 
@@ -84,6 +86,11 @@ class Stack:
             # the backend relays chat messages to Rasa.
             "WEBCHAT_TOKEN_SECRET": secrets.token_urlsafe(48),
             "RASA_URL": f"http://127.0.0.1:{self.ports['rasa']}",
+            # Rasa → action server (bot/endpoints.yml sends it, actions/server.py checks it).
+            "ACTION_SERVER_TOKEN": secrets.token_urlsafe(32),
+            # Rasa's HTTP API (bot/server.py enables it behind JWT auth); the notifier signs with it too.
+            "RASA_JWT_SECRET": secrets.token_urlsafe(32),
+            "RASA_TRACKER_DB": str(tmp / "trackers.db"),
         }
         for name in [n for n in self.env if n.startswith("WECOM_")]:
             del self.env[name]  # the WeCom channel is on only in WeCom mode, whatever the shell has
@@ -100,7 +107,6 @@ class Stack:
         return {
             **dev_credentials(),
             "WECOM_API_BASE": f"http://127.0.0.1:{self.ports['simulator']}/cgi-bin/",
-            "RASA_AUTH_TOKEN": secrets.token_urlsafe(32),
             # Short notifier rounds so tests and benchmarks do not wait for the defaults.
             "NOTIFY_POLL_SECONDS": os.environ.get("NOTIFY_POLL_SECONDS", "0.5"),
             "NOTIFY_BACKOFF_SECONDS": os.environ.get("NOTIFY_BACKOFF_SECONDS", "1"),
@@ -153,11 +159,9 @@ class Stack:
         self.start("backend", [str(BACKEND_PYTHON), "-m", "backend", "serve", "--port", str(backend), "--quiet"],
                    f"http://127.0.0.1:{backend}/api/v1/health")
         actions = self.ports["actions"]
-        self.start("actions", [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                               "--port", str(actions)], f"http://127.0.0.1:{actions}/health")
+        self.start("actions", [str(RASA_BIN / "python"), "-m", "actions.server", "--port", str(actions)],
+                   f"http://127.0.0.1:{actions}/health")
         rasa = self.ports["rasa"]
-        # "--auth-token=…" in one piece: a random token may start with "-", which argparse takes for an option.
-        api = ["--enable-api", f"--auth-token={self.env['RASA_AUTH_TOKEN']}"] if self.wecom else []
         if self.wecom:  # WeCom → simulator → gateway (answers at once) → Rasa's wecom channel
             simulator, gateway = self.ports["simulator"], self.ports["gateway"]
             self.start("simulator", [str(BACKEND_PYTHON), "-m", "devtools.wecom_simulator", "--port", str(simulator),
@@ -167,7 +171,7 @@ class Stack:
                                    "--forward-url", f"http://127.0.0.1:{rasa}/webhooks/wecom/webhook"],
                        f"http://127.0.0.1:{gateway}/health")
         self.start("rasa", [str(RASA_BIN / "python"), "-m", "bot.server", "run", "--model", str(self.model),
-                            "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.dev.yml", *api,
+                            "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.dev.yml",
                             "--interface", "127.0.0.1", "--port", str(rasa)], f"http://127.0.0.1:{rasa}/")
         if self.notifier:
             self.start("notifier", [str(BACKEND_PYTHON), "-m", "backend", "notify"], None)
@@ -186,6 +190,16 @@ class Stack:
                                {"sender": sender, "message": text})
         assert status == 200, replies
         return replies
+
+    def rasa_api(self, method: str, path: str, body: Any = None, role: str = "admin",
+                 headers: Optional[dict[str, str]] = None) -> tuple[int, Any]:
+        """Rasa's HTTP API (e.g. ``GET /conversations/web:t2001/tracker``) with a fresh JWT."""
+        import jwt  # PyJWT, in both venvs
+
+        token = jwt.encode({"user": {"username": "stack", "role": role}, "exp": int(time.time()) + 60},
+                           self.env["RASA_JWT_SECRET"], algorithm="HS256")
+        return http(method, f"http://127.0.0.1:{self.ports['rasa']}{path}", body,
+                    {"Authorization": f"Bearer {token}", **(headers or {})})
 
     def api(self, username: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         if username not in self.tokens:

@@ -112,7 +112,7 @@ async def run_worker(database_url: str, settings: NotifierSettings) -> None:
     database = Database(database_url)
     try:
         async with aiohttp.ClientSession() as http:
-            rasa = RasaTrigger(settings.rasa_url, settings.rasa_token, http, settings.request_timeout_seconds)
+            rasa = RasaTrigger(settings.rasa_url, settings.rasa_jwt_secret, http, settings.request_timeout_seconds)
             worker = NotifyWorker(database, settings, rasa, report=_print)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):

@@ -23,7 +23,7 @@ class RasaReceiver:
 
     async def _trigger_intent(self, request: web.Request) -> web.Response:
         self.calls.append({"conversation": request.match_info["conversation"], "query": dict(request.query),
-                           "body": await request.json()})
+                           "authorization": request.headers.get("Authorization"), "body": await request.json()})
         if self.gate is not None:
             await self.gate.wait()
         if self.delay:

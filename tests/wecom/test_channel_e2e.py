@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from devtools.stack import Stack, http
+from devtools.stack import Stack
 from tests.bot.test_conversations import _submit_leave as submit_leave
 
 from .conftest import click, content_of, last_id, say, sent_to, wait_for_sends
@@ -34,8 +34,7 @@ def text_message(stack: Stack, userid: str, content: str, msgid: int) -> str:
 
 def user_turns(stack: Stack, userid: str) -> list[str]:
     """The texts Rasa's tracker holds as said by ``wecom:<userid>``."""
-    status, tracker = http("GET", f"http://127.0.0.1:{stack.ports['rasa']}/conversations/wecom:{userid}/tracker"
-                                  f"?token={stack.env['RASA_AUTH_TOKEN']}")
+    status, tracker = stack.rasa_api("GET", f"/conversations/wecom:{userid}/tracker")
     assert status == 200, tracker
     return [e.get("text") for e in tracker["events"] if e["event"] == "user"]
 

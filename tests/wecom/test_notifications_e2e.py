@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from devtools.stack import Stack, http
+from devtools.stack import Stack
 from tests.bot.test_conversations import _submit_leave as submit_leave
 
 from .conftest import click, content_of, last_id, running_stack, say, sent_to, wait_for_sends
@@ -17,8 +17,7 @@ from .conftest import click, content_of, last_id, running_stack, say, sent_to, w
 @pytest.fixture(scope="module")
 def notify_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     for stack in running_stack(tmp_path_factory, notifier=True):
-        status, domain = http("GET", f"http://127.0.0.1:{stack.ports['rasa']}/domain?token={stack.env['RASA_AUTH_TOKEN']}",
-                              headers={"Accept": "application/json"})
+        status, domain = stack.rasa_api("GET", "/domain", headers={"Accept": "application/json"})
         if status != 200 or "EXTERNAL_notification" not in str(domain.get("intents")):
             pytest.fail(f"{stack.model} predates the EXTERNAL_notification intent: retrain (`make train`, "
                         "or a private model passed as STACK_MODEL)")

@@ -3,10 +3,12 @@ PostgreSQL: sent only after a 200, backoff and retries, skips, reminders (催办
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator
 
 import aiohttp
+import jwt
 import pytest
 from sqlalchemy import select
 
@@ -19,12 +21,12 @@ from backend.workflow.engine import Workflow
 from ..helpers import COLLEGE_TZ, seal_usage
 from ..rasa_receiver import RasaReceiver
 
-TOKEN = "rasa-test-token"
+JWT_SECRET = "rasa-test-jwt-secret-of-32-characters-or-more"
 BACKOFF = 60
 
 
 def settings_for(url: str, **override: Any) -> NotifierSettings:
-    values = dict(rasa_url=url, rasa_token=TOKEN, poll_seconds=0.05, batch_size=10, request_timeout_seconds=2,
+    values = dict(rasa_url=url, rasa_jwt_secret=JWT_SECRET, poll_seconds=0.05, batch_size=10, request_timeout_seconds=2,
                   lease_seconds=30, max_attempts=3, backoff_base_seconds=BACKOFF, backoff_max_seconds=3600)
     return NotifierSettings(**{**values, **override})
 
@@ -44,7 +46,7 @@ async def make_worker(database, clock, receiver):
         http = aiohttp.ClientSession()
         sessions.append(http)
         config = settings_for(url or receiver[1], **override)
-        rasa = RasaTrigger(config.rasa_url, config.rasa_token, http, config.request_timeout_seconds)
+        rasa = RasaTrigger(config.rasa_url, config.rasa_jwt_secret, http, config.request_timeout_seconds)
         return NotifyWorker(database, config, rasa, now=clock, report=lambda _: None)
 
     yield make
@@ -90,7 +92,11 @@ async def test_a_row_is_marked_sent_only_after_rasa_answers_200(database, receiv
 
     first = fake.calls[0]
     assert first["conversation"] == "wecom:shenliqun"
-    assert first["query"] == {"output_channel": "wecom", "token": TOKEN}
+    assert first["query"] == {"output_channel": "wecom"}  # no secret in the URL
+    scheme, token = first["authorization"].split(" ")
+    claims = jwt.decode(token, JWT_SECRET, algorithms=["HS256"])  # fails unless signed with the secret
+    assert scheme == "Bearer" and claims["user"] == {"username": "notifier", "role": "admin"}
+    assert 0 < claims["exp"] - time.time() <= 60
     assert first["body"] == {"name": "EXTERNAL_notification", "entities": {
         "notification_event": "task_assigned", "outbox_id": str(ids[0]), "number": "SW20261128-0000",
         "opinion": "请补充附件", "node_name": "部门审核", "signers": "王丽华、李明"}}

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from backend.db.models import OutboxMessage, utcnow
 
 from ..rasa_receiver import RasaReceiver
-from .test_notifier import TOKEN, queue
+from .test_notifier import JWT_SECRET, queue
 
 ROOT = Path(__file__).resolve().parents[3]
 PEOPLE = ["t0002", "t1203", "t1001", "t1101"]
@@ -31,7 +31,7 @@ async def rasa(aiohttp_server):
 
 
 async def start_worker(database_url: str, rasa_url: str, **env: str) -> asyncio.subprocess.Process:
-    environment = {**os.environ, "DATABASE_URL": database_url, "RASA_URL": rasa_url, "RASA_AUTH_TOKEN": TOKEN,
+    environment = {**os.environ, "DATABASE_URL": database_url, "RASA_URL": rasa_url, "RASA_JWT_SECRET": JWT_SECRET,
                    "NOTIFY_POLL_SECONDS": "0.1", "NOTIFY_BATCH_SIZE": "5", "NOTIFY_TIMEOUT_SECONDS": "1",
                    "NOTIFY_LEASE_SECONDS": "3", **env}
     process = await asyncio.create_subprocess_exec(

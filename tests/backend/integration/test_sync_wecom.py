@@ -165,8 +165,8 @@ def test_sync_without_wecom_settings_says_what_to_set(tmp_path):
 
 
 def test_notify_without_rasa_settings_says_what_to_set(tmp_path):
-    env = {**os.environ, "RASA_URL": "", "RASA_AUTH_TOKEN": ""}
+    env = {**os.environ, "RASA_URL": "", "RASA_JWT_SECRET": ""}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'none.db'}"
     result = subprocess.run([sys.executable, "-m", "backend", "notify"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "RASA_URL" in result.stderr and "RASA_AUTH_TOKEN" in result.stderr
+    assert result.returncode == 2 and "RASA_URL" in result.stderr and "RASA_JWT_SECRET" in result.stderr
