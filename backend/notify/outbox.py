@@ -4,7 +4,8 @@ Claiming is a short write transaction that pushes the rows' ``next_attempt_at`` 
 lease into the future (PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so concurrent workers
 take disjoint rows). Delivery happens outside any transaction; marking is another
 short one. A worker that dies after claiming leaves its rows ``pending``: they come
-due again when the lease ends. Nothing is marked ``sent`` before the receiver said 200.
+due again when the lease ends. Nothing is marked ``sent`` before the receiver confirmed it.
+A recipient with a WeCom id is notified there; anyone else in the web chat panel.
 """
 from __future__ import annotations
 
@@ -15,23 +16,34 @@ from typing import Any, Optional
 from sqlalchemy import select, update
 
 from ..db.database import Database
-from ..db.models import OutboxMessage, User
+from ..db.models import OutboxMessage, User, WebNotice
 
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
 MAX_ERROR_CHARS = 500
 
 
+WECOM, WEB = "wecom", "web"
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """One claimed row, with what the receiver needs to know."""
+    """One claimed row, with what the receiver needs to know. ``channel`` is where the
+    recipient reads it: WeCom when they have a WeCom id, else the web chat panel."""
 
     id: int
     event: str
-    wecom_userid: str
+    channel: str
+    recipient: str  # the WeCom userid, or the username on the web
+    user_id: int
     application_id: Optional[int]
     task_id: Optional[int]
     payload: dict[str, Any]
     attempts: int
+
+    @property
+    def conversation_id(self) -> str:
+        """The recipient's conversation with the assistant (the identity actions act for)."""
+        return f"{self.channel}:{self.recipient}"
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,7 @@ class Backoff:
 
 
 async def claim(database: Database, now: datetime, limit: int, lease: timedelta) -> tuple[list[Delivery], int]:
-    """Due rows for this worker, and how many were skipped (recipient without a WeCom id)."""
+    """Due rows for this worker, and how many were skipped (recipient no longer active)."""
     async with database.write() as session:
         due = (
             select(OutboxMessage.id)
@@ -60,31 +72,37 @@ async def claim(database: Database, now: datetime, limit: int, lease: timedelta)
         if not ids:
             return [], 0
         rows = await session.execute(
-            select(OutboxMessage, User.wecom_userid)
+            select(OutboxMessage, User.wecom_userid, User.username, User.active)
             .join(User, User.id == OutboxMessage.recipient_id)
             .where(OutboxMessage.id.in_(ids))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         )
         claimed, skipped = [], 0
-        for message, wecom_userid in rows:
-            if not wecom_userid:
-                # Not an error: this user reads their tasks on the web page.
-                message.status, message.last_error = SKIPPED, "recipient has no WeCom id"
+        for message, wecom_userid, username, active in rows:
+            if not active:
+                message.status, message.last_error = SKIPPED, "recipient is no longer active"
                 skipped += 1
                 continue
             message.next_attempt_at = now + lease
-            claimed.append(Delivery(message.id, message.event, wecom_userid, message.application_id,
-                                    message.task_id, dict(message.payload or {}), message.attempts))
+            channel, recipient = (WECOM, wecom_userid) if wecom_userid else (WEB, username)
+            claimed.append(Delivery(message.id, message.event, channel, recipient, message.recipient_id,
+                                    message.application_id, message.task_id, dict(message.payload or {}),
+                                    message.attempts))
         return claimed, skipped
 
 
-async def mark_sent(database: Database, delivery: Delivery, now: datetime) -> None:
+async def mark_sent(database: Database, delivery: Delivery, now: datetime,
+                    shown: Optional[list[dict[str, Any]]] = None) -> None:
+    """Mark the row sent; for the web, keep what the assistant said as the user's notice,
+    in the same transaction (at most one notice per row: ``outbox_id`` is unique)."""
     async with database.write() as session:
-        await session.execute(
+        marked = await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == delivery.id, OutboxMessage.status == PENDING)
             .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
         )
+        if marked.rowcount and delivery.channel == WEB and shown:
+            session.add(WebNotice(user_id=delivery.user_id, outbox_id=delivery.id, messages=shown, created_at=now))
 
 
 async def mark_failed(database: Database, delivery: Delivery, error: str, now: datetime, backoff: Backoff) -> str:

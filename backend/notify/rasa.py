@@ -1,7 +1,14 @@
-"""Delivery through Rasa: ``trigger_intent`` into the recipient's WeCom conversation.
+"""Delivery through Rasa: ``trigger_intent`` into the recipient's conversation
+(``wecom:<userid>``, or ``web:<username>`` for people without WeCom).
 
 The bot then runs ``action_deliver_notification`` in that conversation, so what the
 user reads next (a card with buttons) and what they type after it share one context.
+Delivered means: HTTP 200 (the wecom channel sends inside the turn and fails it when
+WeCom does not answer errcode 0) and the tracker in the answer remembers the outbox id
+(Rasa also answers 200 when the action server or the backend failed the action). For
+the web, what the bot said is read from that tracker — the turn after the notification
+with this outbox id — so a row tried again after the notifier crashed finds the words
+said the first time, and the worker keeps them as the user's notice.
 """
 from __future__ import annotations
 
@@ -12,19 +19,16 @@ from urllib.parse import quote
 import aiohttp
 import jwt
 
-from .outbox import Delivery
+from .outbox import WEB, WECOM, Delivery
 
 INTENT = "EXTERNAL_notification"
 # Payload fields the bot reads, passed on as entities (strings).
 PAYLOAD_ENTITIES = ("number", "opinion", "node_name", "actor_name", "waited_hours")
+SHOWN_SLOT = "notified_outbox_ids"  # actions/notifications.py remembers shown outbox ids here
 
 
 class DeliveryFailed(Exception):
     """The receiver did not confirm (no answer, or a status other than 200)."""
-
-
-def conversation_id(wecom_userid: str) -> str:
-    return f"wecom:{wecom_userid}"
 
 
 def entities(delivery: Delivery) -> dict[str, str]:
@@ -36,6 +40,35 @@ def entities(delivery: Delivery) -> dict[str, str]:
     if delivery.payload.get("signers"):
         found["signers"] = "、".join(delivery.payload["signers"])
     return {key: str(value) for key, value in found.items() if value not in (None, "")}
+
+
+def shown_in(answer: Any, outbox_id: int) -> bool:
+    """Whether the conversation Rasa answers with remembers this notification as shown:
+    only a turn that showed it (or found it shown before) records its outbox id."""
+    tracker = answer.get("tracker") if isinstance(answer, dict) else None
+    slots = tracker.get("slots") if isinstance(tracker, dict) else None
+    shown = slots.get(SHOWN_SLOT) if isinstance(slots, dict) else None
+    return isinstance(shown, list) and str(outbox_id) in map(str, shown)
+
+
+def said_for(answer: dict[str, Any], outbox_id: int) -> list[dict[str, Any]]:
+    """What the bot said in reply to the notification with this outbox id, as web chat
+    messages: the bot events after that user event, up to the next user event. A repeat
+    (the notifier crashed after a try) is answered with silence: the first reply counts."""
+    said: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] | None = None  # collecting after a user event of this id
+    for event in (answer.get("tracker") or {}).get("events") or []:
+        if event.get("event") == "user":
+            if current:
+                said = current
+            entities = (event.get("parse_data") or {}).get("entities") or []
+            ours = any(e.get("entity") == "outbox_id" and str(e.get("value")) == str(outbox_id) for e in entities)
+            current = [] if ours else None
+        elif event.get("event") == "bot" and current is not None:
+            data = event.get("data") or {}
+            message = {"text": event.get("text"), "buttons": data.get("buttons"), "custom": data.get("custom")}
+            current.append({key: value for key, value in message.items() if value})
+    return current or said
 
 
 # Each call signs its own token: a leaked one is useless within a minute (Rasa adds 3 minutes' leeway).
@@ -54,9 +87,11 @@ class RasaTrigger:
         self.rasa_url, self.jwt_secret, self.session = rasa_url.rstrip("/"), jwt_secret, session
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
 
-    async def deliver(self, delivery: Delivery) -> None:
-        url = f"{self.rasa_url}/conversations/{quote(conversation_id(delivery.wecom_userid), safe=':')}/trigger_intent"
-        params = {"output_channel": "wecom"}
+    async def deliver(self, delivery: Delivery) -> list[dict[str, Any]]:
+        """Deliver, or raise DeliveryFailed; for the web, what the bot said (the notice to keep)."""
+        url = f"{self.rasa_url}/conversations/{quote(delivery.conversation_id, safe=':')}/trigger_intent"
+        # WeCom: the wecom channel sends inside the turn. Web: Rasa collects what is said.
+        params = {"output_channel": "wecom"} if delivery.channel == WECOM else {}
         headers = {"Authorization": f"Bearer {api_token(self.jwt_secret)}"}  # never in the URL, which logs keep
         body = {"name": INTENT, "entities": entities(delivery)}
         try:
@@ -65,6 +100,10 @@ class RasaTrigger:
                 if response.status != 200:
                     detail = (await response.text())[:200]
                     raise DeliveryFailed(f"Rasa answered HTTP {response.status}: {detail}")
-                await response.read()
-        except (aiohttp.ClientError, TimeoutError) as error:
+                answer = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             raise DeliveryFailed(f"Rasa unreachable: {error.__class__.__name__} {error}".strip()) from error
+        if not shown_in(answer, delivery.id):
+            # Rasa answers 200 even when the action server or the backend failed the action.
+            raise DeliveryFailed("the bot did not confirm showing it (action server or backend unavailable?)")
+        return said_for(answer, delivery.id) if delivery.channel == WEB else []

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 import aiohttp
 
@@ -27,7 +27,8 @@ log = logging.getLogger("backend.notify")
 
 
 class Deliverer(Protocol):
-    async def deliver(self, delivery: Delivery) -> None: ...
+    async def deliver(self, delivery: Delivery) -> list[dict[str, Any]]:
+        """Deliver or raise; what was said, when the worker must keep it (the web's notices)."""
 
 
 class NotifyWorker:
@@ -63,7 +64,7 @@ class NotifyWorker:
         claimed_at = self.now()
         batch, skipped = await outbox.claim(self.database, claimed_at, self.settings.batch_size, self.lease)
         if skipped:
-            self.report(f"skipped {skipped} (recipient has no WeCom id)")
+            self.report(f"skipped {skipped} (recipient no longer active)")
         # Past this moment a delivery might outlive the lease and meet another worker's.
         last_start = claimed_at + self.lease - timedelta(seconds=self.settings.request_timeout_seconds)
         for index, delivery in enumerate(batch):
@@ -75,15 +76,15 @@ class NotifyWorker:
 
     async def _deliver(self, delivery: Delivery) -> None:
         try:
-            await self.deliverer.deliver(delivery)
+            said = await self.deliverer.deliver(delivery)
         except Exception as error:  # noqa: BLE001 - any failure is retried with backoff
             status = await outbox.mark_failed(self.database, delivery, str(error) or error.__class__.__name__,
                                               self.now(), self.backoff)
-            self.report(f"outbox {delivery.id} {delivery.event} → {delivery.wecom_userid}: {error}"
+            self.report(f"outbox {delivery.id} {delivery.event} → {delivery.conversation_id}: {error}"
                         + ("; giving up" if status == outbox.FAILED else "; will retry"))
             return
-        await outbox.mark_sent(self.database, delivery, self.now())
-        self.report(f"outbox {delivery.id} {delivery.event} → {delivery.wecom_userid}: sent")
+        await outbox.mark_sent(self.database, delivery, self.now(), said)
+        self.report(f"outbox {delivery.id} {delivery.event} → {delivery.conversation_id}: sent")
 
     async def _scan_reminders(self) -> None:
         now = self.now()

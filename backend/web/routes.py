@@ -1,7 +1,7 @@
 """Every route in one place."""
 from aiohttp import web
 
-from .api import applications, catalog, meta, org, session, tasks
+from .api import applications, catalog, meta, notifications, org, session, tasks
 from .chat import setup_web_chat
 from .pages import applications as application_pages
 from .pages import hall, rendering
@@ -35,6 +35,8 @@ def setup_routes(app: web.Application) -> None:
         web.post(f"{api}/tasks/{ID}/sign", tasks.sign_task, name="task_sign"),
         web.get(f"{api}/org/departments", org.department_tree, name="departments"),
         web.get(f"{api}/org/users", org.search_users, name="users"),
+        web.get(f"{api}/notifications", notifications.list_notifications, name="notifications"),
+        web.post(f"{api}/notifications/read", notifications.mark_notifications_read, name="notifications_read"),
     ])
 
 
@@ -57,6 +59,9 @@ def setup_page_routes(app: web.Application) -> None:
         web.get(f"/applications/{ID}/progress", application_pages.progress, name="page_application_progress"),
         web.get("/web/org/departments", org.department_tree, name="page_org_departments"),
         web.get("/web/org/users", org.search_users, name="page_org_users"),
+        # The chat panel's notifications (for people without WeCom), with the session.
+        web.get("/web/chat/notices", notifications.list_notifications, name="page_chat_notices"),
+        web.post("/web/chat/notices/read", notifications.mark_notifications_read, name="page_chat_notices_read"),
     ])
     app.router.add_static("/static", rendering.STATIC, name="static")
     setup_web_chat(app)  # the chat panel's token and relay: session pages, not part of /api/v1

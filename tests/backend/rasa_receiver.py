@@ -10,11 +10,18 @@ from aiohttp import web
 
 
 class RasaReceiver:
+    """Answers like Rasa with our bot: a 200 carries the conversation's tracker, whose slot
+    ``notified_outbox_ids`` holds the ids the bot showed — unless ``unconfirmed`` > 0, which
+    plays that many turns whose action failed (Rasa still answers 200, the id is not there)."""
+
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
         self.statuses: list[int] = []  # answered in order; 200 once they run out
         self.gate: Optional[asyncio.Event] = None  # when set, answers wait for it
         self.delay = 0.0
+        self.unconfirmed = 0
+        self.shown: dict[str, list[str]] = {}
+        self.events: dict[str, list[dict[str, Any]]] = {}
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -22,14 +29,28 @@ class RasaReceiver:
         return app
 
     async def _trigger_intent(self, request: web.Request) -> web.Response:
-        self.calls.append({"conversation": request.match_info["conversation"], "query": dict(request.query),
-                           "authorization": request.headers.get("Authorization"), "body": await request.json()})
+        call = {"conversation": request.match_info["conversation"], "query": dict(request.query),
+                "authorization": request.headers.get("Authorization"), "body": await request.json()}
+        self.calls.append(call)
         if self.gate is not None:
             await self.gate.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
         status = self.statuses.pop(0) if self.statuses else 200
-        return web.json_response({"tracker": {}} if status == 200 else {"error": "scripted"}, status=status)
+        if status != 200:
+            return web.json_response({"error": "scripted"}, status=status)
+        conversation = request.match_info["conversation"]
+        shown, events = self.shown.setdefault(conversation, []), self.events.setdefault(conversation, [])
+        outbox_id = str(call["body"]["entities"]["outbox_id"])
+        events.append({"event": "user", "parse_data": {"entities": [{"entity": "outbox_id", "value": outbox_id}]}})
+        if self.unconfirmed > 0:
+            self.unconfirmed -= 1
+        elif outbox_id not in shown:  # like the bot: a repeat is remembered already and says nothing
+            shown.append(outbox_id)
+            events.append({"event": "bot", "text": f"通知 {outbox_id}",
+                           "data": {"buttons": [{"title": "同意", "payload": "/approve"}]}})
+        return web.json_response({"tracker": {"slots": {"notified_outbox_ids": list(shown)}, "events": list(events)},
+                                  "messages": []})
 
     def outbox_ids(self) -> list[int]:
         return [int(call["body"]["entities"]["outbox_id"]) for call in self.calls]

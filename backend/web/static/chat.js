@@ -19,11 +19,13 @@
   var HISTORY_LIMIT = 200;
   var REFRESH_MARGIN_MS = 60 * 1000;   // ask for a new token a minute before expiry
   var MAX_BACKOFF_MS = 15 * 1000;
+  var NOTICE_POLL_MS = 10 * 1000;       // notifications for people without WeCom
   // Links the bot may send that open in the hall (this window), e.g. a progress page.
   var HALL_LINK = /(?:https?:\/\/[^\s\/]+)?(\/applications\/\d+\/progress|\/progress\/\d+|\/tasks\/\d+)/g;
 
   var chat = { token: null, expiresAt: 0, username: null, refreshTimer: null,
-               sending: false, failures: 0, retryTimer: null, loggedOut: false, tokenRetries: 0 };
+               sending: false, failures: 0, retryTimer: null, loggedOut: false, tokenRetries: 0,
+               checkingNotices: false };
 
   // ------------------------------------------------------------ storage (this tab only)
   function historyKey() { return "webchat:history:" + chat.username; }
@@ -151,7 +153,7 @@
       chat.expiresAt = Date.now() + answer.data.expires_in * 1000;
       clearTimeout(chat.refreshTimer);
       chat.refreshTimer = setTimeout(refreshToken, Math.max(10000, answer.data.expires_in * 1000 - REFRESH_MARGIN_MS));
-      if (first) restore();
+      if (first) { restore(); checkNotices(); }
     });
   }
 
@@ -246,13 +248,34 @@
     if (!history.length) add({ from: "bot", text: "您好!我是校务助手,可以帮您办事项、查进度、处理待办。试试说「我要盖章」或「我有什么待办」。", buttons: [] });
   }
 
+  // ------------------------------------------------------------ notifications
+  // For people without WeCom the assistant's notifications (a new task, an approval, a
+  // return) wait on the server: drawn live while the panel is open, else counted on the
+  // toggle and drawn when it opens; marked read once drawn.
+  function checkNotices() {
+    if (chat.loggedOut || chat.username === null || chat.checkingNotices) return;
+    chat.checkingNotices = true;
+    fetch("/web/chat/notices?unread=1", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { items: [] }; })
+      .then(function (data) {
+        var items = data.items || [];
+        toggle.dataset.unread = items.length ? String(items.length) : "";
+        if (!items.length || panel.hidden) return null;
+        items.forEach(function (item) { showBotReplies(item.messages || []); });
+        toggle.dataset.unread = "";
+        return post("/web/chat/notices/read", { up_to: items[items.length - 1].id });
+      })
+      .catch(function () { /* the next round tries again */ })
+      .then(function () { chat.checkingNotices = false; });
+  }
+
   // ------------------------------------------------------------ opening and closing
   function setOpen(open) {
     panel.hidden = !open;
     toggle.setAttribute("aria-expanded", String(open));
     document.documentElement.classList.toggle("chat-open", open);
     try { sessionStorage.setItem(OPEN_KEY, open ? "1" : "0"); } catch (e) { /* ignore */ }
-    if (open) input.focus();
+    if (open) { input.focus(); checkNotices(); }
   }
 
   toggle.addEventListener("click", function () { setOpen(panel.hidden); });
@@ -271,4 +294,5 @@
 
   setOpen(sessionStorage.getItem(OPEN_KEY) === "1");
   resume();
+  setInterval(checkNotices, NOTICE_POLL_MS);
 })();

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.config import NotifierSettings
-from backend.db.models import OutboxMessage, Task, User
+from backend.db.models import OutboxMessage, Task, User, WebNotice
 from backend.notify.rasa import RasaTrigger
 from backend.notify.worker import NotifyWorker
 from backend.workflow.engine import Workflow
@@ -106,6 +106,23 @@ async def test_a_row_is_marked_sent_only_after_rasa_answers_200(database, receiv
     assert len(fake.calls) == 2
 
 
+async def test_a_200_whose_tracker_does_not_hold_the_outbox_id_is_retried(database, receiver, make_worker, clock):
+    """Rasa answers 200 when the action server or the backend failed the action: not delivered."""
+    fake, _ = receiver
+    [row_id] = await queue(database, ["t0002"])
+    clock.value = datetime.now(timezone.utc)
+    fake.unconfirmed = 1
+    worker = make_worker()
+    await worker.run_once()
+    [row] = await rows(database, [row_id])
+    assert (row.status, row.attempts) == ("pending", 1) and "did not confirm" in row.last_error
+    clock.advance(seconds=BACKOFF)
+    await worker.run_once()
+    [row] = await rows(database, [row_id])
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert fake.outbox_ids() == [row_id, row_id]
+
+
 async def test_failures_back_off_and_retry_until_the_maximum(database, receiver, make_worker, clock):
     fake, _ = receiver
     [retried] = await queue(database, ["t0002"])
@@ -151,12 +168,52 @@ async def test_an_unreachable_rasa_is_a_failed_try(database, make_worker, unused
     assert (row.status, row.attempts) == ("pending", 1) and "unreachable" in row.last_error
 
 
-async def test_recipients_without_a_wecom_id_are_skipped(database, receiver, make_worker):
+async def test_recipients_without_a_wecom_id_get_a_web_notice_once_and_inactive_ones_are_skipped(
+        database, receiver, make_worker, clock):
     fake, _ = receiver
-    ids = await queue(database, ["t1702", "t0002", "s20240102"])
+    ids = await queue(database, ["t1702", "t0002", "s20240102", "t2001"])
+    await set_active(database, "t2001", False)
+    try:
+        await make_worker().run_once()
+    finally:
+        await set_active(database, "t2001", True)  # the demo college is shared by the module's tests
+    assert [r.status for r in await rows(database, ids)] == ["sent", "sent", "sent", "skipped"]
+    assert [c["conversation"] for c in fake.calls] == ["web:t1702", "wecom:shenliqun", "web:s20240102"]
+    assert fake.calls[0]["query"] == {} and fake.calls[1]["query"] == {"output_channel": "wecom"}
+    assert await notices(database) == [("t1702", ids[0], [{"text": f"通知 {ids[0]}",
+                                                           "buttons": [{"title": "同意", "payload": "/approve"}]}]),
+                                       ("s20240102", ids[2], [{"text": f"通知 {ids[2]}",
+                                                               "buttons": [{"title": "同意", "payload": "/approve"}]}])]
+
+
+async def test_a_web_notice_tried_again_after_the_notifier_died_is_kept_once(database, receiver, make_worker, clock):
+    """The first try reached Rasa, but the row was not marked (a crash): the second try finds
+    the bot silent (it remembers the id) and the words said the first time are kept, once."""
+    fake, url = receiver
+    [row_id] = await queue(database, ["t1702"])
+    clock.value = datetime.now(timezone.utc)
+    async with aiohttp.ClientSession() as http:
+        await RasaTrigger(url, JWT_SECRET, http, 2).deliver(
+            (await __import__("backend.notify.outbox", fromlist=["claim"]).claim(
+                database, clock.value, 10, timedelta(seconds=1)))[0][0])  # delivered, never marked
+    clock.advance(seconds=2)  # the lease is over
     await make_worker().run_once()
-    assert [r.status for r in await rows(database, ids)] == ["skipped", "sent", "skipped"]
-    assert fake.outbox_ids() == [ids[1]]
+    [row] = await rows(database, [row_id])
+    assert row.status == "sent" and fake.outbox_ids() == [row_id, row_id]
+    assert await notices(database) == [("t1702", row_id, [{"text": f"通知 {row_id}",
+                                                           "buttons": [{"title": "同意", "payload": "/approve"}]}])]
+
+
+async def set_active(database, username: str, active: bool) -> None:
+    async with database.write() as session:
+        (await session.scalar(select(User).where(User.username == username))).active = active
+
+
+async def notices(database) -> list[tuple[str, int, list]]:
+    async with database.read() as session:
+        found = await session.execute(select(User.username, WebNotice.outbox_id, WebNotice.messages)
+                                      .join(User, User.id == WebNotice.user_id).order_by(WebNotice.id))
+        return [tuple(row) for row in found]
 
 
 async def submit_seal(database, clock, username: str = "t2001") -> int:
