@@ -71,7 +71,7 @@ def which_of(tasks: list[dict[str, Any]], tracker) -> UserFacingError:
     lines = [f"您正在看的待办不止一个,请问要{verb}哪一个?"] + [task_line(i + 1, t) for i, t in enumerate(tasks)]
     if said and not extra:
         lines.append(f"意见较长,请带上编号再说一次,例如「{verb} {tasks[0]['number']} 意见…」。")
-    buttons = [{"title": f"{verb}第{i + 1}个({t['number']})", "payload": payload(intent, task_id=t["id"], **extra)}
+    buttons = [{"title": f"{verb} {t['number']}", "payload": payload(intent, task_id=t["id"], **extra)}
                for i, t in enumerate(tasks[:5])]
     return UserFacingError("\n".join(lines), buttons)
 

@@ -33,7 +33,7 @@ def test_the_question_lists_both_and_its_buttons_carry_task_and_opinion():
     question = which_of(tasks, tracker([]))
     assert "要同意哪一个" in str(question) and "SW20261201-0002" in str(question) and "张伟" in str(question)
     assert question.buttons == [
-        {"title": "同意第1个(SW20261201-0002)", "payload": '/approve{"task_id": "9", "opinion": "情况属实"}'},
-        {"title": "同意第2个(SW20261201-0001)", "payload": '/approve{"task_id": "7", "opinion": "情况属实"}'}]
+        {"title": "同意 SW20261201-0002", "payload": '/approve{"task_id": "9", "opinion": "情况属实"}'},
+        {"title": "同意 SW20261201-0001", "payload": '/approve{"task_id": "7", "opinion": "情况属实"}'}]
     returned = which_of(tasks, tracker([], text="退回", intent="return_task"))
     assert returned.buttons[0]["payload"] == '/return_task{"task_id": "9"}' and "要退回哪一个" in str(returned)

@@ -95,3 +95,107 @@ def test_the_outbox_survives_notifier_and_backend_restarts_with_nothing_lost_or_
     cards = [m for m in sent_to(stack, "zengzhiyuan", mark) if m["msgtype"] == "template_card"]
     for leave in leaves:
         assert sum(leave["number"] in content_of([c]) for c in cards) == 1
+
+
+# ------------------------------------------------------------ exactly once, whatever fails
+def cards_about(stack: Stack, userid: str, number: str, after: int) -> list[dict[str, Any]]:
+    return [m for m in sent_to(stack, userid, after) if m["msgtype"] == "template_card" and number in content_of([m])]
+
+
+def outbox_settled(stack: Stack, application_id: int, seconds: float = 90) -> None:
+    """Wait until the notifier marked every row about this application sent (or gave up)."""
+    import sqlite3
+
+    database = stack.env["DATABASE_URL"].removeprefix("sqlite:///")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as connection:
+            waiting = connection.execute("SELECT count(*) FROM outbox WHERE application_id = ? AND status = 'pending'",
+                                         (application_id,)).fetchone()[0]
+        if not waiting:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"outbox rows of application {application_id} still pending after {seconds} s")
+
+
+def test_a_push_wecom_answers_with_http_502_arrives_once_when_tried_again(notify_stack):
+    stack = notify_stack
+    mark = last_id(stack, "hansongtao")
+    status, _ = stack.sim("POST", "faults", {"http_status": 502, "count": 2, "path": "message/send"})
+    assert status == 200
+    leave = submit_leave(stack, "t2001")
+    task_card(stack, "hansongtao", leave["number"], after=mark, seconds=90)
+    outbox_settled(stack, leave["id"])
+    assert len(cards_about(stack, "hansongtao", leave["number"], mark)) == 1
+
+
+def test_a_push_while_the_action_server_or_the_backend_is_down_arrives_once_after(notify_stack):
+    stack = notify_stack
+    for down in ("actions", "backend"):
+        mark = last_id(stack, "hansongtao")
+        stack.stop("notifier")
+        leave = submit_leave(stack, "t2001")  # queued; nobody delivers yet
+        stack.stop(down)
+        try:
+            stack.resume("notifier")  # Rasa answers 200 but shows nothing: the row stays pending
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "did not confirm" not in (outbox_error(stack, leave["id"]) or ""):
+                time.sleep(0.3)
+            assert "did not confirm" in (outbox_error(stack, leave["id"]) or ""), down
+            assert cards_about(stack, "hansongtao", leave["number"], mark) == []
+        finally:
+            stack.resume(down)
+        task_card(stack, "hansongtao", leave["number"], after=mark, seconds=90)
+        outbox_settled(stack, leave["id"])
+        assert len(cards_about(stack, "hansongtao", leave["number"], mark)) == 1, down
+
+
+def outbox_error(stack: Stack, application_id: int) -> Any:
+    import sqlite3
+
+    with sqlite3.connect(stack.env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
+        row = connection.execute("SELECT last_error FROM outbox WHERE application_id = ? AND event = 'task_assigned'",
+                                 (application_id,)).fetchone()
+    return row[0] if row else None
+
+
+def test_a_push_that_failed_then_rasa_restarted_arrives_once(notify_stack):
+    stack = notify_stack
+    mark = last_id(stack, "hansongtao")
+    stack.sim("POST", "faults", {"http_status": 502, "count": 1000, "path": "message/send"})
+    try:
+        leave = submit_leave(stack, "t2001")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not outbox_error(stack, leave["id"]):
+            time.sleep(0.3)
+        assert outbox_error(stack, leave["id"])  # tried, and failed
+        stack.restart("rasa")
+    finally:
+        stack.sim("DELETE", "faults")
+    task_card(stack, "hansongtao", leave["number"], after=mark, seconds=90)
+    outbox_settled(stack, leave["id"])
+    assert len(cards_about(stack, "hansongtao", leave["number"], mark)) == 1
+
+
+# ------------------------------------------------------------ a decision acts on what was seen
+def test_a_card_arriving_after_a_look_makes_a_bare_approve_ask_which(notify_stack):
+    stack = notify_stack
+    first = submit_leave(stack, "t2001")
+    task_card(stack, "hansongtao", first["number"])
+    looked = content_of(say(stack, "hansongtao", f"看看 {first['number']}"))
+    assert first["number"] in looked
+    mark = last_id(stack, "hansongtao")
+    second = submit_leave(stack, "t2103")  # its card arrives between the look and the 「同意」
+    task_card(stack, "hansongtao", second["number"], after=mark)
+    question = say(stack, "hansongtao", "同意,情况属实")
+    asked = content_of(question)
+    assert "要同意哪一个" in asked and first["number"] in asked and second["number"] in asked
+    assert application(stack, "t2001", first["id"])["current_node"]["name"] == "部门负责人审批"
+    assert application(stack, "t2103", second["id"])["current_node"]["name"] == "部门负责人审批"
+    card = next(m for m in question if m["msgtype"] == "template_card")
+    choice = next(b["text"] for b in card["body"]["button_list"] if first["number"] in b["text"])
+    done = content_of(click(stack, "hansongtao", card, choice))
+    assert "已同意" in done and first["number"] in done
+    decided = application(stack, "t2001", first["id"])
+    assert [r["opinion"] for r in decided["records"] if r["action"] == "approve"] == ["情况属实"]
+    assert application(stack, "t2103", second["id"])["current_node"]["name"] == "部门负责人审批"
