@@ -7,6 +7,7 @@ conversation's lock for long.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from typing import Any, Optional
@@ -55,7 +56,8 @@ class BackendClient:
         try:
             async with self._http().request(method, f"{self.base_url}{path}", json=body, headers=headers) as response:
                 payload = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        # asyncio.TimeoutError is not the builtin TimeoutError before Python 3.11 (Rasa's venv is 3.10).
+        except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ValueError) as error:
             raise BackendUnavailable(str(error) or error.__class__.__name__) from error
         if response.status >= 500:
             raise BackendUnavailable(f"backend answered {response.status}")
