@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from datetime import datetime, timedelta
 
 import jwt
 from playwright.sync_api import Page, expect
 
-from devtools.stack import http
+from devtools.stack import BACKEND_PYTHON, http
 
-from .conftest import tomorrow
+from .conftest import TZ, tomorrow
 
 
 def open_chat(page: Page) -> None:
@@ -155,3 +156,47 @@ def test_progress_links_in_bot_text_open_in_the_hall_on_this_site_only(hall, sta
     expect(page).to_have_url(f"{hall.base}/applications/{application_id}/progress")
     expect(page.get_by_test_id("chat-panel")).to_be_hidden()  # the hall page is shown, not covered
     assert len(page.context.pages) == 1
+
+
+def student_leave(stack, username: str) -> dict:
+    start = datetime.now(TZ) + timedelta(days=2)
+    status, body = stack.api(username, "POST", "/applications", {"matter": "student_leave", "form": {
+        "leave_type": "事假", "start_time": start.strftime("%Y-%m-%d 08:00"), "end_time": start.strftime("%Y-%m-%d 18:00"),
+        "days": 1, "leave_school": "否", "emergency_contact": "许父 13800000000", "reason": "家中有事"}})
+    assert status == 201, body
+    return body
+
+
+def approve_current(stack, approver: str, application: dict) -> None:
+    _, tasks = stack.api(approver, "GET", "/tasks?status=pending&limit=50")
+    task = next(t for t in tasks["items"] if t["number"] == application["number"])
+    status, body = stack.api(approver, "POST", f"/tasks/{task['id']}/approve", {"opinion": "同意"})
+    assert status == 200, body
+
+
+def test_someone_without_wecom_gets_notifications_in_the_panel_live_or_when_it_opens(hall, stack):
+    """许嘉怡 (s20240102) has no WeCom id: the notifier tells her in the web chat."""
+    stack.env.update({"NOTIFY_POLL_SECONDS": "0.5", "NOTIFY_BACKOFF_SECONDS": "1"})
+    stack.start("notifier", [str(BACKEND_PYTHON), "-m", "backend", "notify"], None)
+    try:
+        page = hall.login("s20240102")
+        open_chat(page)
+        leave = student_leave(stack, "s20240102")
+        approve_current(stack, "t2102", leave)  # 辅导员 → on to 系部负责人: she is told, live
+        expect(page.get_by_test_id("chat-log")).to_contain_text(f"{leave['number']}已通过「辅导员审批」")
+        hall.shot(page, "01-live-notice")
+        page.get_by_test_id("chat-close").click()
+        approve_current(stack, "t2101", leave)  # the panel is closed: counted on the toggle
+        expect(page.get_by_test_id("chat-toggle")).to_have_attribute("data-unread", "1")
+        page.get_by_test_id("chat-toggle").click()
+        expect(page.get_by_test_id("chat-log")).to_contain_text("已全部审批通过")
+        expect(page.get_by_test_id("chat-toggle")).to_have_attribute("data-unread", "")
+        # Shown once: marked read on the server, and a reload draws it from the history only.
+        _, unread = stack.api("s20240102", "GET", "/notifications?unread=1")
+        assert unread["items"] == []
+        page.reload()
+        expect(page.get_by_test_id("chat-log")).to_contain_text("已全部审批通过")
+        assert page.get_by_test_id("chat-log").inner_text().count("已全部审批通过") == 1
+        assert hall.dialogs == []
+    finally:
+        stack.stop("notifier")
