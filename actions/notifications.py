@@ -25,6 +25,7 @@ from .render import payload, short_time, shown
 log = logging.getLogger(__name__)
 
 SEEN_SLOT = "notified_outbox_ids"
+DELIVERY_KEY = "delivery_key"  # read by bot/channels/wecom_render.py
 SEEN_KEEP = 50
 KEY_FIELDS = 4
 MAX_VALUE_CHARS = 40
@@ -126,15 +127,17 @@ class ActionDeliverNotification(BaseAction):
             return []  # a repeated delivery: already shown
         remember = [SlotSet(SEEN_SLOT, (seen + [outbox_id])[-SEEN_KEEP:])] if outbox_id else []
         event = facts.get("notification_event", "")
+        # The same words for every try of this row: a channel can ask its platform to drop a repeat.
+        key = {DELIVERY_KEY: f"outbox-{outbox_id}"} if outbox_id else None
         if event in TASK_EVENTS and facts.get("task_id"):
             task = await self.api.task(who, int(facts["task_id"]))
             if task["status"] != "pending":
                 return remember  # decided or cancelled since: nothing to ask for
-            dispatcher.utter_message(text=task_card(event, task, facts), buttons=task_buttons(task))
+            dispatcher.utter_message(text=task_card(event, task, facts), buttons=task_buttons(task), json_message=key)
             return remember + [SlotSet("current_task_id", task["id"])]
         text = applicant_message(event, facts, await self._application(who, facts.get("application_id")))
         if text:
-            dispatcher.utter_message(text=text)
+            dispatcher.utter_message(text=text, json_message=key)
         return remember
 
     async def _application(self, who: str, application_id: Optional[str]) -> Optional[dict[str, Any]]:

@@ -127,6 +127,16 @@ class WeComOutput(CollectingOutputChannel):
     def name(cls) -> str:
         return "wecom"
 
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """A message with custom data stays one message (Rasa would split it in two): the data
+        describes it — a notification's delivery key, a decision's outcome."""
+        if message.get("custom") and (message.get("text") or message.get("buttons")):
+            await self._persist_message(self._message(recipient_id, text=message.get("text"),
+                                                      image=message.get("image"), buttons=message.get("buttons"),
+                                                      custom=message.get("custom")))
+            return
+        await super().send_response(recipient_id, message)
+
     async def _persist_message(self, message: dict[str, Any]) -> None:
         await super()._persist_message(message)
         if self.immediate:

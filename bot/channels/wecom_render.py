@@ -6,6 +6,11 @@ consecutive texts are merged into one send (split on line boundaries when it pas
 type ``button_interaction`` (at most 6 buttons, each key = the button's Rasa payload,
 ≤ 1024 bytes); buttons that do not fit become a numbered text menu the user answers
 with the number. Pure functions: no I/O.
+
+A message that names a ``delivery_key`` (custom data; notifications name their outbox
+row) renders the same every time: its cards get task ids from the key, and its sends
+ask WeCom's duplicate check, so a push tried again after a timeout — WeCom may have
+delivered the first try — is not shown twice.
 """
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ MAX_SUB_TITLE = 160         # sub_title_text, characters
 MAX_FIELDS = 6              # horizontal_content_list items
 MAX_FIELD_VALUE = 30
 OUTCOME_KEY = "decision_outcome"  # stated by actions/tasks.py with every decision
+DELIVERY_KEY = "delivery_key"      # stated by actions/notifications.py: the outbox row
+DUPLICATE_CHECK = {"enable_duplicate_check": 1, "duplicate_check_interval": 4 * 3600}  # WeCom's maximum
 CARD_FALLBACK_TITLE = "请选择"
 MENU_HINT = "回复数字即可选择,例如「1」。"
 # "申请人:张伟" → a key/value row of the card (WeCom shows up to 5-character key names).
@@ -46,8 +53,15 @@ def new_card_task_id() -> str:
     return "card-" + uuid.uuid4().hex  # unique per app, far below 128 bytes
 
 
+def delivery_key(messages: list[dict[str, Any]]) -> Optional[str]:
+    keys = [str(m["custom"][DELIVERY_KEY]) for m in messages
+            if isinstance(m.get("custom"), dict) and m["custom"].get(DELIVERY_KEY)]
+    return keys[0] if keys else None
+
+
 def render_turn(messages: list[dict[str, Any]]) -> RenderedTurn:
     turn = RenderedTurn()
+    key = delivery_key(messages)
     pending: list[str] = []  # texts waiting to be merged into one send
     for message in messages:
         text = message_text(message)
@@ -56,7 +70,8 @@ def render_turn(messages: list[dict[str, Any]]) -> RenderedTurn:
             if text:
                 pending.append(text)
         elif buttons_fit_card(buttons):
-            card_body, card = build_card(text, buttons, pending)
+            task_id = f"{key}-{len(turn.cards)}" if key else new_card_task_id()
+            card_body, card = build_card(text, buttons, pending, task_id)
             turn.sends += text_sends(card_body)
             turn.sends.append(card)
             turn.cards.append(Card(card["template_card"]["task_id"], {b["payload"]: b["title"] for b in buttons}))
@@ -65,6 +80,8 @@ def render_turn(messages: list[dict[str, Any]]) -> RenderedTurn:
             menu_text, turn.menu = numbered_menu(text, buttons)
             pending.append(menu_text)
     turn.sends += text_sends("\n\n".join(pending))
+    if key:
+        turn.sends = [{**body, **DUPLICATE_CHECK} for body in turn.sends]
     return turn
 
 
@@ -91,7 +108,8 @@ def buttons_fit_card(buttons: list[dict[str, Any]]) -> bool:
         for b in buttons)
 
 
-def build_card(text: str, buttons: list[dict[str, Any]], before: list[str]) -> tuple[str, dict[str, Any]]:
+def build_card(text: str, buttons: list[dict[str, Any]], before: list[str],
+               task_id: str) -> tuple[str, dict[str, Any]]:
     """The card for a message with buttons, and the text to send before it (earlier texts, long bodies)."""
     lines = [line for line in text.split("\n") if line.strip()]
     titled = bool(lines) and len(lines[0].strip()) <= MAX_TITLE  # else the whole text is the body
@@ -106,7 +124,7 @@ def build_card(text: str, buttons: list[dict[str, Any]], before: list[str]) -> t
     body_text = "\n".join(body)
     send_before = list(before)
     card: dict[str, Any] = {"card_type": "button_interaction", "main_title": {"title": title},
-                            "task_id": new_card_task_id()}
+                            "task_id": task_id}
     if body_text and len(body_text) <= MAX_SUB_TITLE:
         card["sub_title_text"] = body_text
     elif body_text:  # too long for the card: it goes just before, in the same merged text

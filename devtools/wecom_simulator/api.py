@@ -1,6 +1,7 @@
 """WeCom's server API under /cgi-bin/, answering exactly like the real one (HTTP 200 + errcode)."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from typing import Any, Awaitable, Callable
@@ -23,6 +24,10 @@ def wecom_api(path: str) -> Callable[[Handler], Callable[[web.Request], Awaitabl
             try:
                 sim.tokens.check(request.query.get("access_token"))
                 fault = sim.faults.take(path)
+                if fault is not None and fault.delay:
+                    answer = await handler(sim, request)  # done, but answered too late for the caller
+                    await asyncio.sleep(fault.delay)
+                    return ok(**answer)
                 if fault is not None:
                     if fault.http_status != 200:
                         return web.Response(status=fault.http_status, text="Bad Gateway (injected by the simulator)")

@@ -13,6 +13,7 @@ POST /_sim/verify  {"signature_ok": true} → WeCom's URL check (GET with echost
 POST /_sim/expire_tokens               → {"revoked": n}: the next use of a token gets 42001
 POST /_sim/faults  {"errcode": 45009, "count": 1, "path": "message/send"|null}; DELETE clears them
                    {"http_status": 502, "count": 1, "path": …}: an HTTP error instead of an errcode
+                   {"delay": 12, "count": 1, "path": …}: carried out, answered 12 s late
 POST /_sim/reset                       → forget messages, cards, deliveries, rate counts, faults
 """
 from __future__ import annotations
@@ -127,17 +128,21 @@ async def expire_tokens(request: web.Request) -> web.Response:
 
 async def add_fault(request: web.Request) -> web.Response:
     body = await _payload(request)
-    http_status = body.get("http_status", 200)
-    # An HTTP error carries no errcode of its own; -1 is only recorded.
-    errcode, count, path = body.get("errcode", -1 if http_status != 200 else None), body.get("count", 1), body.get("path")
+    http_status, delay = body.get("http_status", 200), body.get("delay", 0)
+    # An HTTP error or a late answer carries no errcode of its own; -1 is only recorded.
+    errcode = body.get("errcode", -1 if http_status != 200 or delay else None)
+    count, path = body.get("count", 1), body.get("path")
     if not isinstance(errcode, int) or not isinstance(count, int) or count < 1:
         raise ControlError(400, "errcode (integer) and count (positive integer) required")
     if not isinstance(http_status, int) or not 200 <= http_status <= 599:
         raise ControlError(400, "http_status must be an HTTP status such as 502")
+    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 120:
+        raise ControlError(400, "delay must be a number of seconds from 0 to 120")
     if path is not None and not isinstance(path, str):
         raise ControlError(400, "path must be a string such as message/send")
-    request.app[SIMULATOR].faults.add(errcode, count, path, http_status)
-    return web.json_response({"errcode": errcode, "count": count, "path": path, "http_status": http_status})
+    request.app[SIMULATOR].faults.add(errcode, count, path, http_status, float(delay))
+    return web.json_response({"errcode": errcode, "count": count, "path": path, "http_status": http_status,
+                              "delay": delay})
 
 
 async def clear_faults(request: web.Request) -> web.Response:

@@ -1,6 +1,7 @@
 """The simulated WeCom server's behaviour, independent of HTTP: sending, cards, callbacks."""
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from typing import Any, Callable, Optional, Union
@@ -13,6 +14,9 @@ from .limits import MemberRateLimit
 from .messages import INTERACTIVE, validate_message, validate_template_card
 from .state import CardBook, FaultPlan, SentLog
 from .tokens import TokenStore
+
+DUPLICATE_CHECK_DEFAULT = 1800
+DUPLICATE_CHECK_MAX = 4 * 3600
 
 
 class ControlError(Exception):
@@ -45,6 +49,7 @@ class Simulator:
         self.cards = CardBook(self.clock)
         self.limits = MemberRateLimit(self.clock)
         self.deliveries: list[Delivery] = []
+        self.recent: dict[str, tuple[float, str]] = {}  # duplicate check: message → (sent at, msgid)
         self.faults.clear()
 
     # ------------------------------------------------------------ WeCom API
@@ -85,6 +90,9 @@ class Simulator:
         self.check_agent(payload.get("agentid"))
         msgtype, body = validate_message(payload)
         recipients, invalid = self._recipients(payload)
+        repeat = self._duplicate_check(payload, recipients, msgtype, body)
+        if repeat is not None:  # the same message within the interval: accepted, not delivered again
+            return {**invalid, "unlicenseduser": "", "msgid": repeat}
         task_id = body.get("task_id") if msgtype == "template_card" else None
         if task_id:
             self.cards.ensure_new(task_id)
@@ -97,11 +105,29 @@ class Simulator:
             if admitted:
                 received.add(userid)
         answer: dict[str, Any] = {**invalid, "unlicenseduser": "", "msgid": msgid}
+        if payload.get("enable_duplicate_check") == 1:
+            self.recent[self._fingerprint(recipients, msgtype, body)] = (self.clock(), msgid)
         if task_id:
             self.cards.add(task_id, body, received)
             if body["card_type"] in INTERACTIVE:
                 answer["response_code"] = self.cards.issue_code(task_id, None)
         return answer
+
+    @staticmethod
+    def _fingerprint(recipients: list[str], msgtype: str, body: dict[str, Any]) -> str:
+        return json.dumps([sorted(recipients), msgtype, body], sort_keys=True, ensure_ascii=False)
+
+    def _duplicate_check(self, payload: dict[str, Any], recipients: list[str], msgtype: str,
+                         body: dict[str, Any]) -> Optional[str]:
+        """WeCom's enable_duplicate_check: the msgid of the same message sent within
+        duplicate_check_interval seconds (default 1800, at most 4 hours), if there was one."""
+        if payload.get("enable_duplicate_check") != 1:
+            return None
+        interval = payload.get("duplicate_check_interval", DUPLICATE_CHECK_DEFAULT)
+        if not isinstance(interval, int) or not 0 < interval <= DUPLICATE_CHECK_MAX:
+            raise WeComApiError(40058, "duplicate_check_interval must be 1 to 14400 seconds")
+        seen = self.recent.get(self._fingerprint(recipients, msgtype, body))
+        return seen[1] if seen is not None and self.clock() - seen[0] < interval else None
 
     def update_card(self, payload: dict[str, Any]) -> dict[str, Any]:
         self.check_agent(payload.get("agentid"))

@@ -108,17 +108,19 @@ class Fault:
     remaining: int
     path: Optional[str]
     http_status: int = 200  # not 200: the gateway in front of WeCom failed (502 …), no JSON body
+    delay: float = 0.0      # the call is carried out, but answered this late (a client times out first)
 
 
 class FaultPlan:
     """Test hook: the next N API calls (optionally of one path) answer a given errcode, or an
-    HTTP error status such as 502 (WeCom's front end failing before the API answers)."""
+    HTTP error status such as 502 (WeCom's front end failing before the API answers), or are
+    carried out but answered ``delay`` seconds late (the answer of a delivered send lost)."""
 
     def __init__(self) -> None:
         self.faults: list[Fault] = []
 
-    def add(self, errcode: int, count: int, path: Optional[str], http_status: int = 200) -> None:
-        self.faults.append(Fault(errcode, count, path, http_status))
+    def add(self, errcode: int, count: int, path: Optional[str], http_status: int = 200, delay: float = 0.0) -> None:
+        self.faults.append(Fault(errcode, count, path, http_status, delay))
 
     def take(self, path: str) -> Optional[Fault]:
         for fault in self.faults:

@@ -3,6 +3,7 @@ Rasa trigger_intent → wecom channel → the simulator, and the approver's answ
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from typing import Any, Iterator
 
@@ -127,6 +128,24 @@ def test_a_push_wecom_answers_with_http_502_arrives_once_when_tried_again(notify
     task_card(stack, "hansongtao", leave["number"], after=mark, seconds=90)
     outbox_settled(stack, leave["id"])
     assert len(cards_about(stack, "hansongtao", leave["number"], mark)) == 1
+
+
+def test_a_push_whose_answer_from_wecom_times_out_is_tried_again_and_shown_once(notify_stack):
+    """WeCom delivered the card but answered too late (the client gives up after 10 s): the
+    notifier tries again, the same card goes out with WeCom's duplicate check, and WeCom drops it."""
+    stack = notify_stack
+    mark = last_id(stack, "hansongtao")
+    status, _ = stack.sim("POST", "faults", {"delay": 12, "count": 1, "path": "message/send"})
+    assert status == 200
+    leave = submit_leave(stack, "t2001")
+    task_card(stack, "hansongtao", leave["number"], after=mark, seconds=90)
+    outbox_settled(stack, leave["id"])
+    assert outbox_error(stack, leave["id"]) is None  # sent in the end (a try failed on the way)
+    assert len(cards_about(stack, "hansongtao", leave["number"], mark)) == 1
+    with sqlite3.connect(stack.env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
+        attempts = connection.execute("SELECT attempts FROM outbox WHERE application_id = ? "
+                                      "AND event = 'task_assigned'", (leave["id"],)).fetchone()[0]
+    assert attempts >= 2  # the first try did fail
 
 
 def test_a_push_while_the_action_server_or_the_backend_is_down_arrives_once_after(notify_stack):

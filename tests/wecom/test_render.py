@@ -72,3 +72,14 @@ def test_an_outcome_stated_by_an_action_is_not_sent_as_a_message():
     turn = render_turn(messages)
     assert stated_outcome(messages) == "已同意"
     assert turn.sends == [{"msgtype": "text", "text": {"content": "已同意该申请"}}]
+
+
+def test_a_turn_with_a_delivery_key_renders_the_same_every_time_and_asks_for_the_duplicate_check():
+    keyed = [{**with_buttons("📋 您有一个新的待办\n申请人:张伟", 3), "custom": {"delivery_key": "outbox-42"}}]
+    first, again = render_turn(keyed), render_turn(keyed)
+    assert first.sends == again.sends and first.sends[-1]["template_card"]["task_id"] == "outbox-42-0"
+    assert all(b["enable_duplicate_check"] == 1 and b["duplicate_check_interval"] == 14400 for b in first.sends)
+    plain = render_turn([with_buttons("请选择", 2)])
+    assert "enable_duplicate_check" not in plain.sends[0]
+    assert plain.sends[0]["template_card"]["task_id"] != render_turn([with_buttons("请选择", 2)]).sends[0][
+        "template_card"]["task_id"]

@@ -506,3 +506,34 @@ def test_make_run_path_dev_env_file_and_cli(tmp_path, unused_tcp_port):
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+async def test_the_duplicate_check_accepts_a_repeat_within_the_interval_without_delivering_it(sim, credentials, clock):
+    token, agent = await get_token(sim, credentials), int(credentials["WECOM_AGENT_ID"])
+    checked = {**text(ALICE, "同一条通知", agent), "enable_duplicate_check": 1, "duplicate_check_interval": 600}
+    first = await api(sim, "POST", "message/send", token, json=checked)
+    again = await api(sim, "POST", "message/send", token, json=checked)
+    assert first["errcode"] == again["errcode"] == 0 and again["msgid"] == first["msgid"]
+    assert len(await sent_to(sim, ALICE)) == 1
+    unchecked = await api(sim, "POST", "message/send", token, json=text(ALICE, "同一条通知", agent))
+    assert unchecked["msgid"] != first["msgid"] and len(await sent_to(sim, ALICE)) == 2  # off: delivered
+    clock.now += 601
+    token = await get_token(sim, credentials)  # this fixture's tokens live 600 s
+    later = await api(sim, "POST", "message/send", token, json=checked)  # the interval is over
+    assert later["errcode"] == 0 and later["msgid"] != first["msgid"], later
+    assert len(await sent_to(sim, ALICE)) == 3
+    bad = await api(sim, "POST", "message/send", token, json={**checked, "duplicate_check_interval": 14401})
+    assert bad["errcode"] == 40058 and len(await sent_to(sim, ALICE)) == 3
+
+
+async def test_a_late_answer_fault_delivers_and_answers_after_the_delay(sim, credentials):
+    import time as clock_time
+
+    token, agent = await get_token(sim, credentials), int(credentials["WECOM_AGENT_ID"])
+    response = await sim.post("/_sim/faults", json={"delay": 0.3, "count": 1, "path": "message/send"})
+    assert response.status == 200
+    started = clock_time.monotonic()
+    answer = await api(sim, "POST", "message/send", token, json=text(ALICE, "迟到的回答", agent))
+    assert answer["errcode"] == 0 and clock_time.monotonic() - started >= 0.3
+    assert len(await sent_to(sim, ALICE)) == 1
+    assert (await sim.post("/_sim/faults", json={"delay": 121})).status == 400
