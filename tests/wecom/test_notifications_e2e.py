@@ -103,17 +103,19 @@ def cards_about(stack: Stack, userid: str, number: str, after: int) -> list[dict
     return [m for m in sent_to(stack, userid, after) if m["msgtype"] == "template_card" and number in content_of([m])]
 
 
+def outbox_query(stack: Stack, sql: str, *args: Any) -> Any:
+    """One value from the stack's database (the backend's SQLite file)."""
+    with sqlite3.connect(stack.env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
+        row = connection.execute(sql, args).fetchone()
+    return row[0] if row else None
+
+
 def outbox_settled(stack: Stack, application_id: int, seconds: float = 90) -> None:
     """Wait until the notifier marked every row about this application sent (or gave up)."""
-    import sqlite3
-
-    database = stack.env["DATABASE_URL"].removeprefix("sqlite:///")
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        with sqlite3.connect(database) as connection:
-            waiting = connection.execute("SELECT count(*) FROM outbox WHERE application_id = ? AND status = 'pending'",
-                                         (application_id,)).fetchone()[0]
-        if not waiting:
+        if not outbox_query(stack, "SELECT count(*) FROM outbox WHERE application_id = ? AND status = 'pending'",
+                            application_id):
             return
         time.sleep(0.3)
     raise AssertionError(f"outbox rows of application {application_id} still pending after {seconds} s")
@@ -142,9 +144,8 @@ def test_a_push_whose_answer_from_wecom_times_out_is_tried_again_and_shown_once(
     outbox_settled(stack, leave["id"])
     assert outbox_error(stack, leave["id"]) is None  # sent in the end (a try failed on the way)
     assert len(cards_about(stack, "hansongtao", leave["number"], mark)) == 1
-    with sqlite3.connect(stack.env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
-        attempts = connection.execute("SELECT attempts FROM outbox WHERE application_id = ? "
-                                      "AND event = 'task_assigned'", (leave["id"],)).fetchone()[0]
+    attempts = outbox_query(stack, "SELECT attempts FROM outbox WHERE application_id = ? "
+                            "AND event = 'task_assigned'", leave["id"])
     assert attempts >= 2  # the first try did fail
 
 
@@ -170,12 +171,8 @@ def test_a_push_while_the_action_server_or_the_backend_is_down_arrives_once_afte
 
 
 def outbox_error(stack: Stack, application_id: int) -> Any:
-    import sqlite3
-
-    with sqlite3.connect(stack.env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
-        row = connection.execute("SELECT last_error FROM outbox WHERE application_id = ? AND event = 'task_assigned'",
-                                 (application_id,)).fetchone()
-    return row[0] if row else None
+    return outbox_query(stack, "SELECT last_error FROM outbox WHERE application_id = ? AND event = 'task_assigned'",
+                        application_id)
 
 
 def test_a_push_that_failed_then_rasa_restarted_arrives_once(notify_stack):
