@@ -21,6 +21,7 @@ from .render import application_progress, payload, shown, task_line
 
 MOVE_LABELS = {"approve": "同意", "return": "退回"}
 MAX_BUTTON_OPINION = 200
+MAX_IN_VIEW = 5  # the newest tasks looked at or notified about that a bare decision may mean
 DECISION_OUTCOME = "decision_outcome"  # key of the custom payload; read by bot/channels/wecom_render.py
 
 
@@ -40,6 +41,8 @@ def tasks_in_view(tracker) -> list[int]:
                 break
             if int(event["value"]) not in found:
                 found.append(int(event["value"]))
+            if len(found) == MAX_IN_VIEW:
+                break
     return found
 
 

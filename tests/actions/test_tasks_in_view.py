@@ -23,6 +23,7 @@ def test_a_decision_a_restart_or_a_new_session_ends_the_view():
     assert tasks_in_view(tracker([slot(7), {"event": "restart"}, slot(9)])) == [9]
     assert tasks_in_view(tracker([slot(7), {"event": "session_started"}])) == []
     assert tasks_in_view(tracker([slot(7), slot(7)])) == [7]
+    assert tasks_in_view(tracker([slot(i) for i in range(1, 30)])) == [29, 28, 27, 26, 25]  # the newest few
 
 
 def test_the_question_lists_both_and_its_buttons_carry_task_and_opinion():
