@@ -15,6 +15,11 @@ FORWARD_GIVE_UP_SECONDS (well inside the replay window, so the channel still acc
 a 400/403/413 from the channel is final; giving up is logged. One member's callbacks are
 forwarded in the order they arrived, and at most FORWARDS_IN_FLIGHT are in flight at once.
 
+With WECOM_REDIS_URL (several machines, deploy/replicas/) an acknowledged callback is first
+put in a Redis queue (wecom_queue.py) and forwarded from there: killing the gateway right
+after its 200 loses nothing; the restarted gateway (same ``--instance``) forwards what it
+had taken, and other instances share the queue. Without it, the queue is this process's memory.
+
 ``GET /health`` → {"status": "ok", "pending" (not yet forwarded), "in_flight" (being
 forwarded), counters}; serve on loopback behind the proxy that exposes only
 /webhooks/wecom/webhook. Settings: the channel's WECOM_* (wecom/config.py).
@@ -24,9 +29,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 import time
 from collections import Counter
+from contextlib import suppress
 from typing import Optional
 
 import aiohttp
@@ -37,6 +44,7 @@ from yarl import URL
 from wecom import WeComConfig, WeComConfigError
 
 from .wecom_callback import MAX_BODY_BYTES, CallbackCrypto, Inbound, Rejected
+from .wecom_queue import Queued, RedisCallbackQueue
 from .wecom_store import Store, first_delivery, store_for
 
 logger = logging.getLogger("wecom_gateway")
@@ -57,12 +65,18 @@ REFUSED = {"HTTP 400", "HTTP 403", "HTTP 413"}  # the channel's own verdicts (e.
 DEDUPE_PREFIX = "gateway:"
 
 
+class QueueUnavailable(Exception):
+    """The Redis queue could not take a callback: no 200, so WeCom sends it again."""
+
+
 class Gateway:
     """Checks callbacks, dedupes them and forwards first deliveries to Rasa in the background."""
 
-    def __init__(self, config: WeComConfig, forward_url: str, store: Store, session: aiohttp.ClientSession):
+    def __init__(self, config: WeComConfig, forward_url: str, store: Store, session: aiohttp.ClientSession,
+                 queue: Optional[RedisCallbackQueue] = None):
         self.crypto = CallbackCrypto(config.token, config.aes_key, config.corp_id)
-        self.forward_url, self.store, self.session = forward_url, store, session
+        self.forward_url, self.store, self.session, self.queue = forward_url, store, session, queue
+        self.dispatcher: Optional[asyncio.Task] = None
         self.counts: Counter[str] = Counter()
         self.tasks: set[asyncio.Task] = set()
         self._member_locks: dict[str, asyncio.Lock] = {}
@@ -77,28 +91,80 @@ class Gateway:
         except Rejected:
             self.counts["rejected"] += 1
             raise
+        if self.queue is not None:
+            await self._put_in_queue(inbound, query_string, body)
+            return
         if not await first_delivery(self.store, DEDUPE_PREFIX + inbound.dedupe_key):
             self.counts["duplicates"] += 1
             logger.info("WeCom callback %s already received, not forwarded again", inbound.dedupe_key)
             return
         self.counts["accepted"] += 1
-        task = asyncio.ensure_future(self._forward_in_order(inbound, query_string, body))
+        self._spawn(self._forward_in_order(inbound.userid, inbound.dedupe_key, query_string, body))
+
+    def _spawn(self, work) -> None:
+        task = asyncio.ensure_future(work)
         self.tasks.add(task)  # a reference, or the loop may drop the task mid-way
         task.add_done_callback(self.tasks.discard)
 
-    async def _forward_in_order(self, inbound: Inbound, query_string: str, body: bytes) -> None:
-        member = inbound.userid
+    # ------------------------------------------------------------ the Redis queue
+    async def _put_in_queue(self, inbound: Inbound, query_string: str, body: bytes) -> None:
+        item = Queued(inbound.dedupe_key, inbound.userid, query_string, body.decode("ascii", "replace"))
+        try:
+            queued = await self.queue.put_first_delivery(DEDUPE_PREFIX + inbound.dedupe_key, item)
+        except Exception as error:  # noqa: BLE001 — any Redis failure: refuse, WeCom retries
+            self.counts["queue_errors"] += 1
+            logger.error("WeCom callback %s not queued (%s); answered 503 for WeCom to retry",
+                         inbound.dedupe_key, error)
+            raise QueueUnavailable() from error
+        if queued:
+            self.counts["accepted"] += 1
+        else:
+            self.counts["duplicates"] += 1
+            logger.info("WeCom callback %s already received, not queued again", inbound.dedupe_key)
+
+    def start_dispatching(self) -> None:
+        if self.queue is not None:
+            self.dispatcher = asyncio.ensure_future(self._dispatch())
+
+    async def _dispatch(self) -> None:
+        """Takes queued callbacks one at a time, in order, and forwards each (per member in order):
+        first those this instance had taken before it stopped, then new ones."""
+        for raw in await self.queue.unfinished():
+            self._dispatch_one(raw)
+        while True:
+            try:
+                raw = await self.queue.take()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 — Redis away for a moment: the queue keeps the callbacks
+                logger.exception("WeCom callback queue unavailable; trying again")
+                await asyncio.sleep(1)
+                continue
+            if raw is not None:
+                self._dispatch_one(raw)
+
+    def _dispatch_one(self, raw: str) -> None:
+        item = Queued.loads(raw)
+
+        async def forward_then_done() -> None:
+            await self._forward_in_order(item.userid, item.dedupe_key, item.query_string, item.body.encode())
+            await self.queue.done(raw)  # forwarded or given up (logged): off the processing list
+
+        self._spawn(forward_then_done())
+
+    # ------------------------------------------------------------ forwarding
+    async def _forward_in_order(self, member: str, dedupe_key: str, query_string: str, body: bytes) -> None:
         lock = self._member_locks.setdefault(member, asyncio.Lock())
         self._member_waiting[member] += 1
         try:
             async with lock:
-                await self._forward(inbound, query_string, body)
+                await self._forward(member, dedupe_key, query_string, body)
         finally:
             self._member_waiting[member] -= 1
             if not self._member_waiting[member]:
                 del self._member_waiting[member], self._member_locks[member]
 
-    async def _forward(self, inbound: Inbound, query_string: str, body: bytes) -> None:
+    async def _forward(self, member: str, dedupe_key: str, query_string: str, body: bytes) -> None:
         url = URL(f"{self.forward_url}?{query_string}", encoded=True)  # byte for byte what WeCom signed
         timeout = aiohttp.ClientTimeout(total=FORWARD_ATTEMPT_TIMEOUT)
         began, delay, attempt = time.monotonic(), BACKOFF_FIRST, 0
@@ -123,26 +189,34 @@ class Gateway:
             if refused or time.monotonic() - began + delay > FORWARD_GIVE_UP_SECONDS:
                 self.counts["given_up"] += 1
                 logger.error("WeCom callback %s from %s not forwarded after %d attempts (last: %s); given up",
-                             inbound.dedupe_key, inbound.userid, attempt, outcome)
+                             dedupe_key, member, attempt, outcome)
                 return
             logger.warning("forwarding WeCom callback %s failed (%s), retry in %.1f s",
-                           inbound.dedupe_key, outcome, delay)
+                           dedupe_key, outcome, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF_MAX)
 
     async def drain(self) -> None:
-        """On shutdown: let forwards in flight finish for a moment, then say what is lost."""
+        """On shutdown: let forwards in flight finish for a moment, then say what is lost (with
+        the Redis queue: what is left for the next start of this instance)."""
+        if self.dispatcher is not None:
+            self.dispatcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.dispatcher
         if self.tasks:
             _, pending = await asyncio.wait(set(self.tasks), timeout=SHUTDOWN_GRACE_SECONDS)
             for task in pending:
                 task.cancel()
-            if pending:
+            if pending and self.queue is not None:
+                logger.warning("%d WeCom callback(s) left in the queue for the next start", len(pending))
+            elif pending:
                 logger.error("%d WeCom callback(s) not forwarded at shutdown", len(pending))
 
     def health(self) -> dict[str, object]:
-        return {"status": "ok", "pending": len(self.tasks), "in_flight": self.in_flight,
+        return {"status": "ok", "queue": "redis" if self.queue is not None else "memory",
+                "pending": len(self.tasks), "in_flight": self.in_flight,
                 **{name: self.counts[name] for name in ("accepted", "forwarded", "duplicates", "rejected",
-                                                         "given_up")}}
+                                                         "given_up", "queue_errors")}}
 
 
 GATEWAY = web.AppKey("gateway", Gateway)
@@ -166,6 +240,8 @@ async def receive(request: web.Request) -> web.Response:
     except Rejected as rejected:
         logger.info("WeCom callback rejected (%s): %s", rejected.status, rejected.reason)
         return web.Response(text=rejected.reason, status=rejected.status)
+    except QueueUnavailable:
+        return web.Response(text="queue unavailable", status=503)
     return web.Response(text="")
 
 
@@ -173,17 +249,21 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(request.app[GATEWAY].health())
 
 
-def create_app(config: WeComConfig, forward_url: str) -> web.Application:
+def create_app(config: WeComConfig, forward_url: str, instance: str = "") -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
 
     async def lifecycle(app: web.Application):
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
         store = store_for(config.redis_url)
-        app[GATEWAY] = Gateway(config, forward_url, store, session)
+        queue = RedisCallbackQueue(config.redis_url, instance or socket.gethostname()) if config.redis_url else None
+        app[GATEWAY] = Gateway(config, forward_url, store, session, queue)
+        app[GATEWAY].start_dispatching()
         yield
         await app[GATEWAY].drain()
         await session.close()
         await store.close()
+        if queue is not None:
+            await queue.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_get(WEBHOOK, verify_url)
@@ -199,6 +279,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--port", type=int, default=5006)
     parser.add_argument("--forward-url", required=True,
                         help="Rasa's wecom channel, e.g. http://127.0.0.1:5005/webhooks/wecom/webhook")
+    parser.add_argument("--instance", default="",
+                        help="with WECOM_REDIS_URL: this gateway's name for its processing list (default: the host "
+                             "name and port); a restarted gateway must keep it to forward what it had taken")
     args = parser.parse_args(argv)
     try:
         config = WeComConfig.from_env()
@@ -208,7 +291,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     print(f"WeCom callback gateway on http://{args.host}:{args.port}{WEBHOOK} → {args.forward_url}", flush=True)
     uvloop.install()  # libuv's loop: the acknowledgement path is mostly socket work
-    web.run_app(create_app(config, args.forward_url), host=args.host, port=args.port, print=None, access_log=None)
+    instance = args.instance or f"{socket.gethostname()}:{args.port}"
+    web.run_app(create_app(config, args.forward_url, instance), host=args.host, port=args.port, print=None, access_log=None)
     return 0
 
 
