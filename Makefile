@@ -19,7 +19,7 @@ RASA_READY     := $(VENV_RASA)/.installed
 MODEL          := models/campus.tar.gz
 BOT_INPUTS     := config.yml $(wildcard bot/domain/*.yml) $(shell find data -type f 2>/dev/null)
 
-.PHONY: help run test test-backend test-bot test-web train bench bench-bot bench-wecom env clean
+.PHONY: help run test test-backend test-bot test-web train bench bench-bot bench-wecom bench-replicas env clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data if empty, start the system (SQLite)"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench  - backend benchmark (100k applications, SQLite and PostgreSQL)"
 	@echo "make bench-bot - assistant benchmark (1/10/50 concurrent users, training time, memory)"
 	@echo "make bench-wecom - WeCom callback acknowledgement latency (50 concurrent callbacks, busy bot)"
+	@echo "make bench-replicas - 1 vs 2 Rasa replicas at 10 and 50 users (PostgreSQL + Redis)"
 	@echo "make train  - (re)train the assistant when its config, domain or data changed"
 	@echo "make env    - write .env with fresh random secrets (kept out of git)"
 
@@ -102,7 +103,7 @@ test-backend: $(BACKEND_READY)
 # whole conversations through Rasa + actions + backend.
 test-bot: $(RASA_READY) $(BACKEND_READY) $(MODEL)
 	$(RASA) data validate --config config.yml --domain bot/domain --data data --fail-on-warnings
-	$(VENV_RASA)/bin/python -m pytest tests/actions tests/bot tests/wecom
+	$(VENV_RASA)/bin/python -m pytest tests/actions tests/bot tests/wecom tests/scaleout
 
 # Browser tests: Playwright (backend venv) drives Debian's Chromium through the real stack.
 # Never a downloaded browser: without /usr/bin/chromium they are skipped with the reason.
@@ -119,6 +120,9 @@ bench-bot: $(RASA_READY) $(BACKEND_READY) $(MODEL)
 
 bench-wecom: $(RASA_READY) $(BACKEND_READY) $(MODEL)
 	$(VENV_RASA)/bin/python -m bench.wecom_bench
+
+bench-replicas: $(RASA_READY) $(BACKEND_READY) $(MODEL)
+	$(VENV_RASA)/bin/python -m bench.replicas_bench
 
 clean:
 	rm -rf .venv var .pytest_cache .hypothesis

@@ -66,6 +66,16 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 18
     raise RuntimeError(f"{url} did not come up in {seconds} s:\n{log.read_text()[-3000:]}")
 
 
+def stop_process(process: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Stack:
     def __init__(self, tmp: Path, wecom: bool = False, notifier: bool = False, model: Optional[Path] = None):
         self.tmp = tmp
@@ -135,12 +145,7 @@ class Stack:
 
     def stop(self, name: str) -> None:
         process, log = self.processes[self.names.index(name)]
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
     def resume(self, name: str) -> None:
