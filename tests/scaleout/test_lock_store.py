@@ -160,16 +160,16 @@ def test_a_killed_holder_frees_the_conversation_after_the_lifetime(prefix):
             return time.monotonic() - killed_at
 
     waited = asyncio.run(next_turn())
-    assert 0.5 < waited < 3  # the dead ticket had up to 1 s left; then it is dropped
+    assert 0.3 < waited < 5  # the dead ticket had up to 1 s left (killed just after it was issued); then dropped
 
 
 def test_a_slow_holder_that_is_alive_is_not_overtaken(prefix):
-    own, order = store(prefix, lifetime_seconds=1, poll_seconds=0.01), []
+    own, order = store(prefix, lifetime_seconds=2, poll_seconds=0.01), []
 
     async def slow() -> None:
         async with own.lock("web:t2005"):
             order.append("slow in")
-            await asyncio.sleep(2.5)  # 2.5 lifetimes: the holder renews its ticket meanwhile
+            await asyncio.sleep(4.5)  # over 2 lifetimes: the holder renews its ticket meanwhile
             order.append("slow out")
 
     async def next_turn() -> None:
