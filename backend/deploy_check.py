@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from wecom import WeComConfig, WeComConfigError
-from wecom.config import API_NAMES, CALLBACK_NAMES
+from wecom.config import CALLBACK_NAMES, CALLBACK_ONLY_NAMES
 
 from .auth.passwords import verify_password
 from .catalog.loader import DEMO_DIR, read_yaml
@@ -67,8 +67,8 @@ PROCESSES = (
     # Rasa's own tool: it reads the whole endpoints file, so it needs Rasa's settings.
     Process("campus-prune-trackers.service", ("rasa.env",), RASA_SECRETS),
     Process("campus-notify.service", ("database.env", "notify.env"), ("DATABASE_URL", "RASA_JWT_SECRET")),
-    # The gateway only verifies callbacks, but WeComConfig wants the app secret as well.
-    Process("campus-wecom-gateway.service", ("wecom-gateway.env",), ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")),
+    # The gateway only verifies and decrypts callbacks: no app secret.
+    Process("campus-wecom-gateway.service", ("wecom-gateway.env",), ("WECOM_TOKEN", "WECOM_AES_KEY")),
 )
 
 
@@ -303,12 +303,12 @@ def check_endpoints(path: Path, env: Mapping[str, str], findings: Findings) -> N
 
 def check_wecom(env_files: Mapping[str, Mapping[str, str]], findings: Findings) -> None:
     gateway, rasa = env_files.get("wecom-gateway.env", {}), env_files.get("rasa.env", {})
-    for file_name, env in (("wecom-gateway.env", gateway), ("rasa.env", rasa)):
+    for file_name, env, api in (("wecom-gateway.env", gateway, False), ("rasa.env", rasa, True)):
         try:
-            WeComConfig.from_env(env)
+            WeComConfig.from_env(env, api=api)
         except WeComConfigError as error:
             findings.add(file_name, f"{error} (without WeCom, leave campus-wecom-gateway.service out of the target)")
-    differing = [name for name in API_NAMES + CALLBACK_NAMES if gateway.get(name, "") != rasa.get(name, "")]
+    differing = [name for name in CALLBACK_ONLY_NAMES + CALLBACK_NAMES if gateway.get(name, "") != rasa.get(name, "")]
     if differing:
         findings.add("wecom-gateway.env", f"{', '.join(differing)} differ from rasa.env; the gateway and Rasa's "
                                           "channel verify the same callbacks")

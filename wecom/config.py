@@ -14,6 +14,7 @@ from typing import Mapping, Optional
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
 API_NAMES = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET")
 CALLBACK_NAMES = ("WECOM_TOKEN", "WECOM_AES_KEY")
+CALLBACK_ONLY_NAMES = ("WECOM_CORP_ID",)  # callbacks name the corp they are for
 
 
 class WeComConfigError(RuntimeError):
@@ -31,13 +32,14 @@ class WeComConfig:
     redis_url: Optional[str] = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ, callbacks: bool = True) -> "WeComConfig":
-        """All settings; ``callbacks=False`` for processes that only call the API (the notifier)."""
-        required = API_NAMES + (CALLBACK_NAMES if callbacks else ())
+    def from_env(cls, env: Mapping[str, str] = os.environ, callbacks: bool = True, api: bool = True) -> "WeComConfig":
+        """All settings; ``callbacks=False`` for processes that only call the API (sync-wecom),
+        ``api=False`` for those that only receive callbacks (the gateway: it needs no app secret)."""
+        required = (API_NAMES if api else CALLBACK_ONLY_NAMES) + (CALLBACK_NAMES if callbacks else ())
         missing = [name for name in required if not env.get(name, "").strip()]
         if missing:
             raise WeComConfigError(f"WeCom is not configured: {', '.join(missing)} not set")
-        agent_id = env["WECOM_AGENT_ID"].strip()
+        agent_id = env.get("WECOM_AGENT_ID", "").strip() or ("0" if not api else "")
         if not agent_id.lstrip("-").isdigit():
             raise WeComConfigError(f"WECOM_AGENT_ID must be an integer, got {agent_id!r}")
         aes_key = env.get("WECOM_AES_KEY", "").strip()
@@ -47,7 +49,7 @@ class WeComConfig:
         return cls(
             corp_id=env["WECOM_CORP_ID"].strip(),
             agent_id=int(agent_id),
-            secret=env["WECOM_SECRET"].strip(),
+            secret=env.get("WECOM_SECRET", "").strip(),
             token=env.get("WECOM_TOKEN", "").strip(),
             aes_key=aes_key,
             api_base=api_base if api_base.endswith("/") else api_base + "/",

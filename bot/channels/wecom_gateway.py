@@ -284,7 +284,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                              "name and port); a restarted gateway must keep it to forward what it had taken")
     args = parser.parse_args(argv)
     try:
-        config = WeComConfig.from_env()
+        config = WeComConfig.from_env(api=False)  # it only receives callbacks: no app secret
     except WeComConfigError as error:
         print(f"wecom-gateway: {error}; not started", file=sys.stderr)
         return 2

@@ -38,7 +38,7 @@ def env_files(database_url: str) -> dict[str, dict[str, str]]:
                      "RASA_TRACKER_DB": "campus_rasa", "RASA_TRACKER_DB_USER": "campus_rasa",
                      "RASA_TRACKER_DB_PASSWORD": secret(), **wecom},
         "notify.env": {"RASA_JWT_SECRET": jwt},
-        "wecom-gateway.env": dict(wecom),
+        "wecom-gateway.env": {name: wecom[name] for name in ("WECOM_CORP_ID", "WECOM_TOKEN", "WECOM_AES_KEY")},
     }
 
 

@@ -33,3 +33,24 @@ def test_api_only_processes_need_no_callback_secrets():
     assert WeComConfig.from_env(env, callbacks=False).corp_id == "wwcorp"
     with pytest.raises(WeComConfigError, match="WECOM_TOKEN"):
         WeComConfig.from_env(env)
+
+
+def test_a_callback_only_process_needs_no_app_secret():
+    from wecom import WeComConfig, WeComConfigError
+
+    aes = "a" * 43
+    callbacks = {"WECOM_CORP_ID": "wwcorp", "WECOM_TOKEN": "tok", "WECOM_AES_KEY": aes}
+    config = WeComConfig.from_env(callbacks, api=False)
+    assert (config.corp_id, config.token, config.secret) == ("wwcorp", "tok", "")
+    try:
+        WeComConfig.from_env(callbacks)  # a process that calls the API does need it
+    except WeComConfigError as error:
+        assert "WECOM_AGENT_ID" in str(error) and "WECOM_SECRET" in str(error)
+    else:
+        raise AssertionError("the API settings were not required")
+    try:
+        WeComConfig.from_env({"WECOM_TOKEN": "tok", "WECOM_AES_KEY": aes}, api=False)
+    except WeComConfigError as error:
+        assert "WECOM_CORP_ID" in str(error)
+    else:
+        raise AssertionError("the corp id was not required")
