@@ -42,7 +42,7 @@ from backend.db.database import Database
 from backend.db.models import Application, DailyCounter, FlowRecord, Matter, Task, User
 from backend.db.org import OrgDirectory
 from backend.workflow.approvers import approvers_for_node, candidates_for, is_applicant_choice
-from bench.stats import percentile
+from bench.stats import percentile, report
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -349,9 +349,7 @@ def main() -> None:
         lines.append(f"| {r['backend']} | {r['seed_s']:.0f} s | " + " | ".join(cells)
                      + f" | {rate:.0f} | {p50:.0f} / {p95:.0f} ms |")
     table = "\n".join(lines)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(table + "\n", encoding="utf-8")
-    say("\n" + table)
+    report(args.results, table, say)
 
 
 if __name__ == "__main__":

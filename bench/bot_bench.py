@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import yaml
 
-from bench.stats import percentile
+from bench.stats import percentile, report
 from devtools.stack import RASA_BIN, ROOT, Stack
 
 RESULTS = ROOT / "bench" / "results"
@@ -128,9 +128,7 @@ def main() -> None:
     lines.append("Resident memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items())
                  + (f"; training time {trained:.0f} s." if trained else "."))
     table = "\n".join(lines)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(table + "\n", encoding="utf-8")
-    print("\n" + table)
+    report(args.results, table)
 
 
 if __name__ == "__main__":

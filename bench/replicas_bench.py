@@ -27,7 +27,7 @@ import aiohttp
 import yaml
 
 from bench.bot_bench import CONVERSATION, rss_mb
-from bench.stats import percentile
+from bench.stats import percentile, report
 from devtools.replicas import Replicas
 from devtools.stack import ROOT
 
@@ -100,9 +100,7 @@ def main() -> None:
         lines.append(f"Resident memory with {count} replica(s): "
                      + ", ".join(f"{name} {mb:.0f} MB" for name, mb in sizes.items()) + ".")
     table = "\n".join(lines)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(table + "\n", encoding="utf-8")
-    print("\n" + table)
+    report(args.results, table)
 
 
 if __name__ == "__main__":

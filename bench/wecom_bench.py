@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import yaml
 
-from bench.stats import percentile
+from bench.stats import percentile, report
 from devtools.stack import ROOT, Stack
 from devtools.wecom_simulator.callback import CallbackClient, MessageFactory
 from devtools.wecom_simulator.config import SimulatorConfig
@@ -150,9 +150,7 @@ def main() -> None:
         "",
         f"Goal p99 < {GOAL_P99_MS:.0f} ms: {verdict}. Replies: {delivered}.",
     ])
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(table + "\n", encoding="utf-8")
-    print("\n" + table)
+    report(args.results, table)
 
 
 if __name__ == "__main__":
