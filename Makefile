@@ -19,11 +19,12 @@ RASA_READY     := $(VENV_RASA)/.installed
 MODEL          := models/campus.tar.gz
 BOT_INPUTS     := config.yml $(wildcard bot/domain/*.yml) $(shell find data -type f 2>/dev/null)
 
-.PHONY: help run test test-backend test-bot test-web train bench bench-bot bench-wecom bench-replicas env clean
+.PHONY: help run test test-backend test-deploy test-bot test-web train bench bench-bot bench-wecom bench-replicas env clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data if empty, start the system (SQLite)"
 	@echo "make test   - set up and run every test (PostgreSQL tests skip with a reason if it is not running)"
+	@echo "make test-deploy - the production path (nginx in front of the production processes)"
 	@echo "make test-web - browser tests only (needs Debian's chromium: apt-get install -y chromium chromium-driver)"
 	@echo "make bench  - backend benchmark (100k applications, SQLite and PostgreSQL)"
 	@echo "make bench-bot - assistant benchmark (1/10/50 concurrent users, training time, memory)"
@@ -94,10 +95,15 @@ run: $(BACKEND_READY) .env $(MODEL)
 	$(VENV_BACKEND)/bin/honcho start -f Procfile $(if $(WECOM_CONFIGURED),-e .env -c wecom_simulator=0,-e .env,$(WECOM_DEV_ENV))
 
 # ---------------------------------------------------------------- test
-test: test-backend test-bot test-web
+test: test-backend test-deploy test-bot test-web
 
 test-backend: $(BACKEND_READY)
-	$(BACKEND) -m pytest tests/backend tests/deploy
+	$(BACKEND) -m pytest tests/backend
+
+# The production path: nginx (Debian's) in front of the backend and the WeCom gateway as their
+# systemd units start them, Rasa with the production endpoints (so both venvs are needed).
+test-deploy: $(BACKEND_READY) $(RASA_READY)
+	$(BACKEND) -m pytest tests/deploy
 
 # The assistant's gates: data validation, NLU on the held-out split, test stories, and
 # whole conversations through Rasa + actions + backend.
