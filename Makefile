@@ -19,11 +19,12 @@ RASA_READY     := $(VENV_RASA)/.installed
 MODEL          := models/campus.tar.gz
 BOT_INPUTS     := config.yml $(wildcard bot/domain/*.yml) $(shell find data -type f 2>/dev/null)
 
-.PHONY: help run test test-backend test-deploy test-bot test-web train bench bench-bot bench-wecom bench-replicas env clean
+.PHONY: help run test test-fast test-backend test-deploy test-bot test-web train bench bench-bot bench-wecom bench-replicas env clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data if empty, start the system (SQLite)"
 	@echo "make test   - set up and run every test (PostgreSQL tests skip with a reason if it is not running)"
+	@echo "make test-fast - the inner loop: units and in-process tests, no trained model (about 1.5 min)"
 	@echo "make test-deploy - the production path (nginx in front of the production processes)"
 	@echo "make test-web - browser tests only (needs Debian's chromium: apt-get install -y chromium chromium-driver)"
 	@echo "make bench  - backend benchmark (100k applications, SQLite and PostgreSQL)"
@@ -99,6 +100,15 @@ test: test-backend test-deploy test-bot test-web
 
 test-backend: $(BACKEND_READY)
 	$(BACKEND) -m pytest tests/backend
+
+# The inner loop (≈1.5 min on 2 cores, no trained model needed): the backend's tests on SQLite, the
+# actions, the WeCom channel's parts against the simulator, the Rasa fixes, the lock store on Redis.
+# `make test` runs everything (PostgreSQL, whole conversations, browsers, the production path).
+FAST_RASA_TESTS := tests/actions tests/bot/test_server.py tests/scaleout/test_lock_store.py \
+                   $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py)
+test-fast: $(BACKEND_READY) $(RASA_READY)
+	$(BACKEND) -m pytest -q -m "not postgres" tests/backend
+	$(VENV_RASA)/bin/python -m pytest -q $(FAST_RASA_TESTS)
 
 # The production path: nginx (Debian's) in front of the backend and the WeCom gateway as their
 # systemd units start them, Rasa with the production endpoints (so both venvs are needed).
