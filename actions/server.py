@@ -74,6 +74,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
                                  args.logging_config_file)
     utils.update_sanic_log_level()
+    # One INFO line per registered action (18) is start-up noise; problems are still logged.
+    logging.getLogger("rasa_sdk.executor").setLevel(max(logging.WARNING, logging.getLogger().level))
 
     # As rasa_sdk.endpoint.run, with the token check added to the app.
     app = require_token(create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload), token)
