@@ -44,27 +44,35 @@ class BaseAction(Action, metaclass=ABCMeta):
     def api(self) -> BackendClient:
         return backend()
 
+    # A reply tells the user what went wrong. A push (a notification nobody asked for) says
+    # nothing instead: its failure is not remembered, and whoever pushed it tries again.
+    tell_failures = True
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         who = identity_of(tracker)
         if who is None:
-            dispatcher.utter_message(text=NOT_BOUND)
+            self._tell(dispatcher, NOT_BOUND)
             return []
         try:
             return await self.act(dispatcher, tracker, domain, who)
         except UserFacingError as error:
-            dispatcher.utter_message(text=str(error), buttons=error.buttons or None)
+            self._tell(dispatcher, str(error), error.buttons)
         except BackendUnavailable as error:
             log.warning("backend unavailable in %s: %s", self.name(), error)
-            dispatcher.utter_message(text=UNAVAILABLE)
+            self._tell(dispatcher, UNAVAILABLE)
         except BackendError as error:
-            if error.code == "identity_not_bound":
-                dispatcher.utter_message(text=NOT_BOUND)
-            else:
-                dispatcher.utter_message(text=error.message)
+            self._tell(dispatcher, NOT_BOUND if error.code == "identity_not_bound" else error.message)
         except Exception:  # noqa: BLE001 - the user gets a message, the log the traceback
             log.exception("action %s failed", self.name())
-            dispatcher.utter_message(text=BROKEN)
+            self._tell(dispatcher, BROKEN)
         return self.on_failure(tracker)
+
+    def _tell(self, dispatcher: CollectingDispatcher, text: str,
+              buttons: Optional[list[dict[str, str]]] = None) -> None:
+        if self.tell_failures:
+            dispatcher.utter_message(text=text, buttons=buttons or None)
+        else:
+            log.warning("%s failed without a word to the user: %s", self.name(), text)
 
     @abstractmethod
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],

@@ -16,13 +16,9 @@ from typing import Any, Optional
 
 from rasa_sdk.events import SlotSet
 
-import logging
-
 from .backend_client import BackendError
 from .base import BaseAction
 from .render import payload, short_time, shown
-
-log = logging.getLogger(__name__)
 
 SEEN_SLOT = "notified_outbox_ids"
 DELIVERY_KEY = "delivery_key"  # read by bot/channels/wecom_render.py
@@ -30,10 +26,6 @@ SEEN_KEEP = 50
 KEY_FIELDS = 4
 MAX_VALUE_CHARS = 40
 TASK_EVENTS = ("task_assigned", "signer_requested", "task_overdue", "signer_opinions_ready")
-
-
-class NotShown(Exception):
-    """The notification could not be shown now (backend down, an error): try again later."""
 
 
 def task_buttons(task: dict[str, Any]) -> list[dict[str, str]]:
@@ -103,20 +95,11 @@ def applicant_message(event: str, facts: dict[str, str], application: Optional[d
 
 
 class ActionDeliverNotification(BaseAction):
+    """A push: when it cannot be shown it says nothing and returns no events, so its outbox
+    id is not remembered and the notifier (which checks for it) tries again later."""
+
     action_name = "action_deliver_notification"
-
-    async def run(self, dispatcher, tracker, domain):
-        """Unlike a reply, a push that cannot be shown says nothing and is not remembered:
-        the notifier sees its id missing from the tracker and tries again later."""
-        try:
-            return await super().run(dispatcher, tracker, domain)
-        except NotShown as reason:
-            log.warning("notification not shown, the notifier will retry: %s", reason)
-            dispatcher.messages.clear()
-            return []
-
-    def on_failure(self, tracker):
-        raise NotShown("the action failed")
+    tell_failures = False
 
     async def act(self, dispatcher, tracker, domain, who):
         facts = {e["entity"]: str(e["value"]) for e in tracker.latest_message.get("entities") or []
