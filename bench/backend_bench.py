@@ -279,6 +279,14 @@ async def wait_until_up(base: str) -> None:
     raise RuntimeError("the backend did not start")
 
 
+def server_profiler(path: Path, backend: str) -> list[str]:
+    """Arguments that run the server under a profiler; it writes its file when the server
+    exits cleanly (aiohttp stops gracefully on SIGTERM). ``.prof``: cProfile's pstats;
+    anything else (.html, .txt, .pyisession): pyinstrument, which must be importable."""
+    out = str(path.with_name(f"{path.stem}.{backend}{path.suffix}"))
+    return ["-m", "cProfile", "-o", out] if path.suffix == ".prof" else ["-m", "pyinstrument", "-o", out]
+
+
 def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     say(f"\n== {backend}")
     dropper = None
@@ -302,7 +310,8 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         seeded = time.perf_counter() - began
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "BACKEND_SECRET_KEY": secrets.token_urlsafe(48)}
-        with subprocess.Popen([sys.executable, "-m", "backend", "serve", "--port", str(port), "--quiet",
+        profiler = server_profiler(args.profile, backend) if args.profile else []
+        with subprocess.Popen([sys.executable, *profiler, "-m", "backend", "serve", "--port", str(port), "--quiet",
                                "--workers", str(1 if backend == "sqlite" else args.server_workers)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
             try:
@@ -328,6 +337,9 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=RESULTS / "backend.md", help="where the table goes")
     parser.add_argument("--server-workers", type=int, default=2,
                         help="backend processes on PostgreSQL (SQLite always runs one: one writer at a time)")
+    parser.add_argument("--profile", type=Path,
+                        help="run the server under a profiler, output in NAME.<database>.EXT: cProfile for .prof, "
+                             "pyinstrument otherwise (use --server-workers 1: only one process is profiled)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         results = [run_backend(b, args, Path(tmp)) for b in args.backends.split(",")]
