@@ -1,12 +1,31 @@
-"""Queries over the org chart: who holds which role where, who heads a department."""
+"""Queries over the org chart: who holds which role where, who heads a department.
+
+The lookups the workflow makes on every decision (who approves the next node) return
+``Member`` rows — id, username, name, department id — from prebuilt Core statements,
+not ORM users: nothing here is changed through them.
+"""
 from __future__ import annotations
 
 from typing import Iterable, Optional, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import Department, User, UserRole
+
+users, user_roles, departments = User.__table__, UserRole.__table__, Department.__table__
+Member = Row  # id, username, name, department_id
+_ACTIVE_MEMBERS = select(users.c.id, users.c.username, users.c.name, users.c.department_id).where(
+    users.c.active.is_(True))
+_BY_USERNAME = _ACTIVE_MEMBERS.where(users.c.username.in_(bindparam("usernames", expanding=True)))
+_WITH_ROLE = (
+    _ACTIVE_MEMBERS.join_from(users, user_roles, user_roles.c.user_id == users.c.id)
+    .where(user_roles.c.role == bindparam("role"))
+    .order_by(users.c.id)
+)
+_WITH_ROLE_IN = _WITH_ROLE.where(users.c.department_id == bindparam("department_id"))
+_WITH_ROLE_AT = _WITH_ROLE.where(users.c.department_id == (
+    select(departments.c.id).where(departments.c.code == bindparam("code")).scalar_subquery()))
 
 
 class OrgDirectory:
@@ -25,13 +44,11 @@ class OrgDirectory:
             return next((d for d in self._departments.values() if d.code == code), None)
         return await self.session.scalar(select(Department).where(Department.code == code))
 
-    async def users_by_username(self, usernames: Iterable[str]) -> dict[str, User]:
+    async def users_by_username(self, usernames: Iterable[str]) -> dict[str, Member]:
         names = list(dict.fromkeys(usernames))
         if not names:
             return {}
-        rows = await self.session.scalars(
-            select(User).where(User.username.in_(names), User.active.is_(True))
-        )
+        rows = await self.session.execute(_BY_USERNAME, {"usernames": names})
         return {u.username: u for u in rows}
 
     async def users_by_id(self, ids: Iterable[int]) -> dict[int, User]:
@@ -41,16 +58,14 @@ class OrgDirectory:
         rows = await self.session.scalars(select(User).where(User.id.in_(wanted)))
         return {u.id: u for u in rows}
 
-    async def users_with_role(self, role: str, department_id: int) -> list[User]:
-        rows = await self.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == role, User.department_id == department_id, User.active.is_(True))
-            .order_by(User.id)
-        )
-        return list(rows)
+    async def users_with_role(self, role: str, department_id: int) -> list[Member]:
+        return list(await self.session.execute(_WITH_ROLE_IN, {"role": role, "department_id": department_id}))
 
-    async def department_head(self, department_id: int, exclude_user_id: int) -> list[User]:
+    async def users_with_role_at(self, role: str, department_code: str) -> list[Member]:
+        """Holders of ``role`` in the department with this code (none if there is no such department)."""
+        return list(await self.session.execute(_WITH_ROLE_AT, {"role": role, "code": department_code}))
+
+    async def department_head(self, department_id: int, exclude_user_id: int) -> list[Member]:
         """The 部门负责人 of the department, or of the nearest parent that has one."""
         current: Optional[int] = department_id
         while current is not None:

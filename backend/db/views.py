@@ -7,7 +7,7 @@ is reported as not found, so ids of other people's data leak nothing.
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import Any, Optional
 
 from sqlalchemy import exists, or_, select
@@ -19,6 +19,7 @@ from ..workflow.approvers import candidates_for, is_applicant_choice
 from ..workflow.errors import NotFound
 from .models import Application, Department, FlowRecord, Matter, ServiceCenter, Task, User
 from .org import OrgDirectory
+from .runtime import Case, TaskRow
 
 ACTION_LABELS = {
     "submit": "提交申请",
@@ -38,7 +39,11 @@ class Views:
         self.tz = tz
 
     def time(self, value: Optional[datetime]) -> Optional[str]:
-        return value.astimezone(self.tz).isoformat(timespec="seconds") if value else None
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite hands back naive datetimes; every stored time is UTC
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(self.tz).isoformat(timespec="seconds")
 
     # ------------------------------------------------------------ people
 
@@ -315,7 +320,7 @@ class Views:
         }
 
     async def task_summary(self, viewer: User, task_id: int) -> dict[str, Any]:
-        """A task with its signers and what the viewer may do next (the answer to a decision)."""
+        """A task with its signers and what the viewer may do next."""
         row = (await self.session.execute(self._task_rows(viewer).where(Task.id == task_id))).first()
         if row is None:
             raise NotFound("task_not_found", f"没有找到您的任务 {task_id}")
@@ -325,6 +330,21 @@ class Views:
             select(Task, User).join(User, User.id == Task.assignee_id)
             .where(Task.parent_task_id == task.id).order_by(Task.id)
         )).all()
+        return self._summary(head, task, application, signers)
+
+    def decided_task(self, case: Case, task: TaskRow) -> dict[str, Any]:
+        """The answer to a decision, from the rows the command holds: the same as
+        ``task_summary`` read after the commit, without reading anything back."""
+        applicant = case.applicant
+        shown_applicant = {"username": applicant.username, "name": applicant.name,
+                           "department": applicant.department_name}
+        head = self._task_head(task, case.application, case.matter_code, case.matter_name, shown_applicant)
+        signers = [(s, s.assignee) for s in case.tasks if s.parent_task_id == task.id]
+        return self._summary(head, task, case.application, signers)
+
+    def _summary(self, head: dict[str, Any], task: Any, application: Any, signers: Any) -> dict[str, Any]:
+        """``head`` plus the signers (tasks with their assignees), the viewer's next moves
+        and where the application stands; rows may be ORM objects or runtime rows."""
         head["signers"] = [
             {**self.person(person), "task_id": s.id, "status": s.status, "decision": s.decision,
              "opinion": s.opinion} for s, person in signers

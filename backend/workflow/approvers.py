@@ -8,11 +8,18 @@ A node's ``approvers`` is one of
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Protocol
 
-from ..db.models import User
-from ..db.org import OrgDirectory
+from ..db.org import Member, OrgDirectory
 from .errors import InvalidInput
+
+
+class Applicant(Protocol):
+    """What the rules need of an applicant: a user, or the applicant row of a case."""
+
+    id: int
+    department_id: int
+
 
 RULES = ("users", "role", "department_head", "applicant_choice")
 MODES = ("any", "all")  # 或签 | 会签
@@ -43,7 +50,7 @@ def is_applicant_choice(node: dict[str, Any]) -> bool:
     return node["approvers"]["rule"] == "applicant_choice"
 
 
-async def candidates_for(rule: dict[str, Any], applicant: User, org: OrgDirectory) -> list[User]:
+async def candidates_for(rule: dict[str, Any], applicant: Applicant, org: OrgDirectory) -> list[Member]:
     """Everyone the rule names, without the applicant (nobody approves their own)."""
     kind = rule["rule"]
     if kind == "applicant_choice":
@@ -53,19 +60,17 @@ async def candidates_for(rule: dict[str, Any], applicant: User, org: OrgDirector
         people = [found[name] for name in rule["users"] if name in found]
     elif kind == "role":
         if rule["department"] == "applicant":
-            department_id: Optional[int] = applicant.department_id
+            people = await org.users_with_role(rule["role"], applicant.department_id)
         else:
-            department = await org.department_by_code(rule["department"])
-            department_id = department.id if department else None
-        people = await org.users_with_role(rule["role"], department_id) if department_id else []
+            people = await org.users_with_role_at(rule["role"], rule["department"])
     else:  # department_head
         people = await org.department_head(applicant.department_id, exclude_user_id=applicant.id)
     return [person for person in people if person.id != applicant.id]
 
 
 async def approvers_for_node(
-    node: dict[str, Any], applicant: User, chosen: dict[str, str], org: OrgDirectory
-) -> list[User]:
+    node: dict[str, Any], applicant: Applicant, chosen: dict[str, str], org: OrgDirectory
+) -> list[Member]:
     candidates = await candidates_for(node["approvers"], applicant, org)
     if is_applicant_choice(node):
         username = chosen.get(node["key"])
@@ -81,7 +86,7 @@ async def approvers_for_node(
 
 
 async def check_choices(
-    process: list[dict[str, Any]], applicant: User, chosen: Any, org: OrgDirectory
+    process: list[dict[str, Any]], applicant: Applicant, chosen: Any, org: OrgDirectory
 ) -> dict[str, str]:
     """Validate the applicant's 选择审核人 answers for every node that asks for one."""
     if chosen is None:

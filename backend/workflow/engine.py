@@ -5,30 +5,24 @@ Each command runs inside the caller's unit of work (``Database.write()``): the s
 change, its flow record and its outbox notifications commit together or not at all.
 Commands lock the application row first, so two decisions on the same application are
 serialized and the second one sees the first one's result (→ 409, never a second
-transition).
+transition). A command reads its case (the application and all its tasks) once, moves
+states through the transition table in memory, and hands its changes to
+``Runtime.write``, which sends them in a few batched, guarded statements.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import (
-    Application,
-    DailyCounter,
-    FlowRecord,
-    Matter,
-    OutboxMessage,
-    Task,
-    User,
-    utcnow,
-)
+from ..db.models import DailyCounter, Matter, User, utcnow
 from ..db.org import OrgDirectory
+from ..db.runtime import Applicant, ApplicationRow, Case, Changes, Person, Runtime, TaskRow
 from . import transitions as t
 from .approvers import approvers_for_node, check_choices
 from .errors import Forbidden, InvalidInput, NotFound
@@ -42,10 +36,14 @@ MAX_TERMINATE = 100
 
 @dataclass(frozen=True)
 class Decision:
-    """What a command did, for the caller to report back."""
+    """What a decision did, with the rows in hand for the caller's answer."""
 
-    application: Application
-    task: Optional[Task] = None
+    case: Case
+    task: TaskRow
+
+    @property
+    def application(self) -> ApplicationRow:
+        return self.case.application
 
 
 def _opinion(text: Any, *, required: bool) -> str:
@@ -61,6 +59,10 @@ def _opinion(text: Any, *, required: bool) -> str:
     return text
 
 
+def _open(tasks: list[TaskRow]) -> list[TaskRow]:
+    return [x for x in tasks if x.status in t.OPEN_TASK_STATES]
+
+
 class Workflow:
     def __init__(self, tz: tzinfo, now: Callable[[], datetime] = utcnow):
         self.tz = tz
@@ -70,7 +72,7 @@ class Workflow:
 
     async def submit(
         self, session: AsyncSession, actor: User, matter_code: Any, form: Any, approvers: Any
-    ) -> Application:
+    ) -> ApplicationRow:
         if not isinstance(matter_code, str) or not matter_code:
             raise InvalidInput("matter_required", "请指定要办理的事项(matter)")
         matter = await session.scalar(
@@ -82,50 +84,52 @@ class Workflow:
         cleaned = await self._validate(matter.form_schema, form, org)
         chosen = await check_choices(matter.process, actor, approvers, org)
         now = self.now()
-        application = Application(
-            number=await self._next_number(session, now),
-            matter_id=matter.id,
-            applicant_id=actor.id,
-            form=cleaned,
-            process=matter.process,
-            chosen_approvers=chosen,
-            status=t.RUNNING,
-            round=1,
-            created_at=now,
-            updated_at=now,
+        application = ApplicationRow(
+            id=None, number=await self._next_number(session, now), matter_id=matter.id, applicant_id=actor.id,
+            form=cleaned, process=matter.process, chosen_approvers=chosen, status=t.RUNNING, current_node=None,
+            round=1, created_at=now, updated_at=now, finished_at=None,
         )
-        session.add(application)
-        await session.flush()
-        self._record(session, application, actor, "submit", node=None)
-        await self._start_node(session, application, 0, org, matter_name=matter.name)
+        runtime = await Runtime.of(session)
+        await runtime.insert_application(application)
+        applicant = Applicant(actor.id, actor.username, actor.name, actor.department_id)
+        case = Case(application, matter.code, matter.name, applicant, [])
+        changes = Changes()
+        self._record(changes, application, actor, "submit", node=None)
+        await self._start_node(changes, case, 0, org)
+        await runtime.write(changes)
         return application
 
     async def resubmit(
         self, session: AsyncSession, actor: User, application_id: int, form: Any, approvers: Any
-    ) -> Application:
-        application = await self._lock_own_application(session, actor, application_id)
+    ) -> ApplicationRow:
+        runtime = await Runtime.of(session)
+        case = await self._lock_own_application(runtime, actor, application_id)
+        application = case.application
         application.status = t.application_after(application.status, "resubmit")
         matter = await session.get_one(Matter, application.matter_id)
         org = OrgDirectory(session)
         if form is not None:
             application.form = await self._validate(matter.form_schema, form, org)
         if approvers is not None:
-            application.chosen_approvers = await check_choices(
-                application.process, actor, approvers, org
-            )
+            application.chosen_approvers = await check_choices(application.process, actor, approvers, org)
         application.round += 1
         application.updated_at = self.now()
-        self._record(session, application, actor, "resubmit", node=None)
-        await self._start_node(session, application, 0, org, matter_name=matter.name)
+        changes = Changes()
+        changes.application_changed(application)
+        self._record(changes, application, actor, "resubmit", node=None)
+        await self._start_node(changes, case, 0, org)
+        await runtime.write(changes)
         return application
 
     async def approve(self, session: AsyncSession, actor: User, task_id: int, opinion: Any) -> Decision:
         text = _opinion(opinion, required=False)
-        task, application = await self._lock_own_task(session, actor, task_id)
-        self._move_task(task, "approve", decision="approve", opinion=text)
+        runtime = await Runtime.of(session)
+        case, task = await self._lock_own_task(runtime, actor, task_id)
+        application, changes = case.application, Changes()
+        self._move_task(changes, task, "approve", decision="approve", opinion=text)
         node = application.process[task.node_index]
-        self._record(session, application, actor, "approve", node=node, task=task, opinion=text)
-        siblings = await self._node_tasks(session, application, task.node_index)
+        self._record(changes, application, actor, "approve", node=node, task=task, opinion=text)
+        siblings = [x for x in case.tasks if x.round == application.round and x.node_index == task.node_index]
         if node.get("mode", "any") == "all":
             complete = all(
                 s.status == t.DONE for s in siblings if s.kind == t.APPROVAL and s.status != t.CANCELLED
@@ -133,27 +137,30 @@ class Workflow:
         else:
             complete = True
         if complete:
-            self._cancel(s for s in siblings if s.status in t.OPEN_TASK_STATES)
-            await self._start_node(
-                session, application, task.node_index + 1, OrgDirectory(session), previous=node
-            )
-        return Decision(application, task)
+            self._cancel(changes, _open(siblings))
+            await self._start_node(changes, case, task.node_index + 1, OrgDirectory(session), previous=node)
+        await runtime.write(changes)
+        return Decision(case, task)
 
     async def return_(self, session: AsyncSession, actor: User, task_id: int, opinion: Any) -> Decision:
         text = _opinion(opinion, required=True)
-        task, application = await self._lock_own_task(session, actor, task_id)
-        self._move_task(task, "return", decision="return", opinion=text)
+        runtime = await Runtime.of(session)
+        case, task = await self._lock_own_task(runtime, actor, task_id)
+        application, changes = case.application, Changes()
+        self._move_task(changes, task, "return", decision="return", opinion=text)
         application.status = t.application_after(application.status, "return")
         application.current_node = None
         application.updated_at = self.now()
-        await self._cancel_open_tasks(session, application)
+        changes.application_changed(application)
+        self._cancel(changes, _open(case.tasks))
         node = application.process[task.node_index]
-        self._record(session, application, actor, "return", node=node, task=task, opinion=text)
+        self._record(changes, application, actor, "return", node=node, task=task, opinion=text)
         self._notify(
-            session, "application_returned", application.applicant_id, application,
+            changes, "application_returned", application.applicant_id, application,
             task=task, opinion=text, node_name=node["name"], actor_name=actor.name,
         )
-        return Decision(application, task)
+        await runtime.write(changes)
+        return Decision(case, task)
 
     async def add_signers(
         self, session: AsyncSession, actor: User, task_id: int, usernames: Any, opinion: Any
@@ -168,11 +175,12 @@ class Workflow:
         usernames = list(dict.fromkeys(usernames))
         if len(usernames) > MAX_SIGNERS:
             raise InvalidInput("too_many_signers", f"一次最多加签 {MAX_SIGNERS} 人")
-        task, application = await self._lock_own_task(session, actor, task_id)
+        runtime = await Runtime.of(session)
+        case, task = await self._lock_own_task(runtime, actor, task_id)
+        application, changes = case.application, Changes()
         if task.kind == t.SIGNER:
             raise InvalidInput("nested_signers", "加签人员不能再加签")
-        org = OrgDirectory(session)
-        found = await org.users_by_username(usernames)
+        found = await OrgDirectory(session).users_by_username(usernames)
         missing = [u for u in usernames if u not in found]
         if missing:
             raise InvalidInput("user_not_found", f"没有找到用户 {missing[0]}")
@@ -182,29 +190,27 @@ class Workflow:
                 raise InvalidInput("signer_is_applicant", "不能加签给申请人本人")
             if signer.id == actor.id:
                 raise InvalidInput("signer_is_self", "不能加签给自己")
-        self._move_task(task, "add_signers", decision=None, opinion=None)
+        self._move_task(changes, task, "add_signers", decision=None, opinion=None)
         node = application.process[task.node_index]
         names = [s.name for s in signers]
         self._record(
-            session, application, actor, "add_signers", node=node, task=task, opinion=text,
+            changes, application, actor, "add_signers", node=node, task=task, opinion=text,
             detail={"signers": [s.username for s in signers], "names": names},
         )
         now = self.now()
         for signer in signers:
-            signer_task = self._new_task(
-                session, application, task.node_index, node, signer, kind=t.SIGNER, now=now,
-                parent=task,
-            )
-            await session.flush()
+            signer_task = self._new_task(changes, case, task.node_index, node, signer, kind=t.SIGNER, now=now,
+                                         parent=task)
             self._notify(
-                session, "signer_requested", signer.id, application, task=signer_task,
+                changes, "signer_requested", signer.id, application, task=signer_task,
                 opinion=text, node_name=node["name"], actor_name=actor.name,
             )
         self._notify(
-            session, "application_signers_added", application.applicant_id, application,
+            changes, "application_signers_added", application.applicant_id, application,
             node_name=node["name"], actor_name=actor.name, signers=names,
         )
-        return Decision(application, task)
+        await runtime.write(changes)
+        return Decision(case, task)
 
     async def sign(
         self, session: AsyncSession, actor: User, task_id: int, opinion: Any, agree: Any
@@ -212,30 +218,29 @@ class Workflow:
         text = _opinion(opinion, required=True)
         if not isinstance(agree, bool):
             raise InvalidInput("agree_required", "请说明是否同意(agree: true/false)")
-        task, application = await self._lock_own_task(session, actor, task_id)
-        self._move_task(task, "sign", decision="agree" if agree else "disagree", opinion=text)
+        runtime = await Runtime.of(session)
+        case, task = await self._lock_own_task(runtime, actor, task_id)
+        application, changes = case.application, Changes()
+        self._move_task(changes, task, "sign", decision="agree" if agree else "disagree", opinion=text)
         node = application.process[task.node_index]
         self._record(
-            session, application, actor, "sign", node=node, task=task, opinion=text,
+            changes, application, actor, "sign", node=node, task=task, opinion=text,
             detail={"agree": agree},
         )
-        parent = await session.scalar(
-            select(Task).where(Task.id == task.parent_task_id).execution_options(populate_existing=True)
-        )
-        siblings = await session.scalars(
-            select(Task).where(Task.parent_task_id == parent.id, Task.status.in_(t.OPEN_TASK_STATES))
-        )
-        if not list(siblings) and parent.status == t.WAITING:
-            parent.status = t.task_after(parent.kind, parent.status, "signers_done")
+        parent = case.task(task.parent_task_id)
+        owing = _open([x for x in case.tasks if x.parent_task_id == parent.id])
+        if not owing and parent.status == t.WAITING:
+            self._move_task(changes, parent, "signers_done", decision=None, opinion=None)
             self._notify(
-                session, "signer_opinions_ready", parent.assignee_id, application, task=parent,
+                changes, "signer_opinions_ready", parent.assignee_id, application, task=parent,
                 node_name=node["name"],
             )
-        return Decision(application, task)
+        await runtime.write(changes)
+        return Decision(case, task)
 
     async def terminate(
         self, session: AsyncSession, actor: User, ids: Any, reason: Any
-    ) -> list[Application]:
+    ) -> list[ApplicationRow]:
         text = _opinion(reason, required=False)
         if (
             not isinstance(ids, list)
@@ -245,17 +250,22 @@ class Workflow:
             raise InvalidInput("ids_required", "请指定要终止的申请(ids)")
         if len(ids) > MAX_TERMINATE:
             raise InvalidInput("too_many_ids", f"一次最多终止 {MAX_TERMINATE} 个申请")
-        finished = []
+        runtime = await Runtime.of(session)
+        changes, finished = Changes(), []
         for application_id in sorted(set(ids)):  # a fixed lock order avoids deadlocks
-            application = await self._lock_own_application(session, actor, application_id)
+            case = await self._lock_own_application(runtime, actor, application_id)
+            application = case.application
             application.status = t.application_after(application.status, "terminate")
             application.current_node = None
             application.finished_at = application.updated_at = self.now()
-            cancelled = await self._cancel_open_tasks(session, application)
-            self._record(session, application, actor, "terminate", node=None, opinion=text)
+            changes.application_changed(application)
+            cancelled = _open(case.tasks)
+            self._cancel(changes, cancelled)
+            self._record(changes, application, actor, "terminate", node=None, opinion=text)
             for assignee_id in {task.assignee_id for task in cancelled}:
-                self._notify(session, "application_terminated", assignee_id, application, opinion=text)
+                self._notify(changes, "application_terminated", assignee_id, application, opinion=text)
             finished.append(application)
+        await runtime.write(changes)
         return finished
 
     # ------------------------------------------------------------ helpers
@@ -282,158 +292,107 @@ class Workflow:
         seq = (await session.execute(stmt)).scalar_one()
         return f"{NUMBER_PREFIX}{day}-{seq:04d}"
 
-    async def _lock_application(self, session: AsyncSession, application_id: int) -> Optional[Application]:
-        return await session.scalar(
-            select(Application)
-            .where(Application.id == application_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-
-    async def _lock_own_application(self, session: AsyncSession, actor: User, application_id: int) -> Application:
-        application = await self._lock_application(session, application_id)
-        if application is None:
+    async def _lock_own_application(self, runtime: Runtime, actor: User, application_id: int) -> Case:
+        case = await runtime.lock_case(application_id)
+        if case is None:
             raise NotFound("application_not_found", f"没有找到申请 {application_id}")
-        if application.applicant_id != actor.id:
+        if case.application.applicant_id != actor.id:
             raise Forbidden("not_applicant", "只有申请人本人可以执行该操作")
-        return application
+        return case
 
-    async def _lock_own_task(self, session: AsyncSession, actor: User, task_id: int) -> tuple[Task, Application]:
-        application = await session.scalar(
-            select(Application)
-            .join(Task, Task.application_id == Application.id)
-            .where(Task.id == task_id, Task.assignee_id == actor.id)
-            .with_for_update(of=Application)
-            .execution_options(populate_existing=True)
-        )
-        if application is None:  # not found and not yours look the same: no leak
+    async def _lock_own_task(self, runtime: Runtime, actor: User, task_id: int) -> tuple[Case, TaskRow]:
+        # The tasks are read after the application's lock is taken: another decision may just have committed.
+        case = await runtime.lock_case_of_task(task_id, actor.id)
+        if case is None:  # not found and not yours look the same: no leak
             raise NotFound("task_not_found", f"没有找到您的任务 {task_id}")
-        # Read the task after taking the lock: another decision may just have committed.
-        task = await session.scalar(
-            select(Task).where(Task.id == task_id).execution_options(populate_existing=True)
-        )
-        return task, application
+        return case, case.task(task_id)
 
-    def _move_task(self, task: Task, move: str, *, decision: Optional[str], opinion: Optional[str]) -> None:
-        task.status = t.task_after(task.kind, task.status, move)
+    def _move_task(
+        self, changes: Changes, task: TaskRow, move: str, *, decision: Optional[str], opinion: Optional[str]
+    ) -> None:
+        was = task.status
+        task.status = t.task_after(task.kind, was, move)
         if task.status == t.DONE:
             task.decision = decision
             task.opinion = opinion
             task.decided_at = self.now()
+            changes.task_decided(task, was)
+        else:
+            changes.task_moved(task, was)
 
-    async def _node_tasks(self, session: AsyncSession, application: Application, node_index: int) -> list[Task]:
-        rows = await session.scalars(
-            select(Task).where(
-                Task.application_id == application.id,
-                Task.round == application.round,
-                Task.node_index == node_index,
-            )
-        )
-        return list(rows)
-
-    async def _cancel_open_tasks(self, session: AsyncSession, application: Application) -> list[Task]:
-        rows = list(
-            await session.scalars(
-                select(Task).where(
-                    Task.application_id == application.id, Task.status.in_(t.OPEN_TASK_STATES)
-                )
-            )
-        )
-        self._cancel(rows)
-        return rows
-
-    def _cancel(self, tasks: Iterable[Task]) -> None:
+    def _cancel(self, changes: Changes, tasks: list[TaskRow]) -> None:
         for task in tasks:
-            task.status = t.task_after(task.kind, task.status, "cancel")
+            self._move_task(changes, task, "cancel", decision=None, opinion=None)
 
     async def _start_node(
-        self,
-        session: AsyncSession,
-        application: Application,
-        index: int,
-        org: OrgDirectory,
-        *,
-        matter_name: Optional[str] = None,
-        previous: Optional[dict[str, Any]] = None,
+        self, changes: Changes, case: Case, index: int, org: OrgDirectory,
+        *, previous: Optional[dict[str, Any]] = None,
     ) -> None:
         """Create the tasks of node ``index``, or finish the application after the last."""
+        application = case.application
         now = self.now()
         application.updated_at = now
+        changes.application_changed(application)
         if index >= len(application.process):
             application.status = t.application_after(application.status, "finish")
             application.current_node = None
             application.finished_at = now
-            self._notify(session, "application_approved", application.applicant_id, application)
+            self._notify(changes, "application_approved", application.applicant_id, application)
             return
         if index > 0:
             application.status = t.application_after(application.status, "advance")
             self._notify(
-                session, "application_progressed", application.applicant_id, application,
+                changes, "application_progressed", application.applicant_id, application,
                 node_name=(previous or {}).get("name"),
             )
         application.current_node = index
         node = application.process[index]
-        applicant = await session.scalar(select(User).where(User.id == application.applicant_id))
-        people = await approvers_for_node(node, applicant, application.chosen_approvers, org)
-        tasks = [
-            self._new_task(session, application, index, node, person, kind=t.APPROVAL, now=now)
-            for person in people
-        ]
-        await session.flush()
-        for task in tasks:
-            self._notify(session, "task_assigned", task.assignee_id, application, task=task, node_name=node["name"])
+        people = await approvers_for_node(node, case.applicant, application.chosen_approvers, org)
+        for person in people:
+            task = self._new_task(changes, case, index, node, person, kind=t.APPROVAL, now=now)
+            self._notify(changes, "task_assigned", task.assignee_id, application, task=task, node_name=node["name"])
 
     def _new_task(
-        self, session: AsyncSession, application: Application, index: int, node: dict[str, Any],
-        assignee: User, *, kind: str, now: datetime, parent: Optional[Task] = None,
-    ) -> Task:
-        task = Task(
-            application_id=application.id,
-            round=application.round,
-            node_index=index,
-            node_key=node["key"],
-            assignee_id=assignee.id,
-            kind=kind,
-            parent_task_id=parent.id if parent else None,
-            status=t.PENDING,
-            created_at=now,
+        self, changes: Changes, case: Case, index: int, node: dict[str, Any], assignee: User, *,
+        kind: str, now: datetime, parent: Optional[TaskRow] = None,
+    ) -> TaskRow:
+        task = TaskRow(
+            application_id=case.application.id, round=case.application.round, node_index=index,
+            node_key=node["key"], assignee=Person(assignee.id, assignee.username, assignee.name), kind=kind,
+            parent_task_id=parent.id if parent else None, status=t.PENDING, created_at=now,
         )
-        session.add(task)
+        changes.new_tasks.append(task)
+        case.tasks.append(task)
         return task
 
     def _record(
-        self, session: AsyncSession, application: Application, actor: User, action: str, *,
-        node: Optional[dict[str, Any]], task: Optional[Task] = None, opinion: Optional[str] = None,
+        self, changes: Changes, application: ApplicationRow, actor: User, action: str, *,
+        node: Optional[dict[str, Any]], task: Optional[TaskRow] = None, opinion: Optional[str] = None,
         detail: Optional[dict[str, Any]] = None,
     ) -> None:
-        session.add(
-            FlowRecord(
-                application_id=application.id,
-                task_id=task.id if task else None,
-                round=application.round,
-                node_key=node["key"] if node else None,
-                node_name=node["name"] if node else "发起申请" if action in ("submit", "resubmit") else "申请人",
-                actor_id=actor.id,
-                action=action,
-                opinion=opinion or None,
-                detail=detail or {},
-                created_at=self.now(),
-            )
-        )
+        changes.records.append({
+            "application_id": application.id,
+            "task_id": task.id if task else None,
+            "round": application.round,
+            "node_key": node["key"] if node else None,
+            "node_name": node["name"] if node else "发起申请" if action in ("submit", "resubmit") else "申请人",
+            "actor_id": actor.id,
+            "action": action,
+            "opinion": opinion or None,
+            "detail": detail or {},
+            "created_at": self.now(),
+        })
 
     def _notify(
-        self, session: AsyncSession, event: str, recipient_id: int, application: Application, *,
-        task: Optional[Task] = None, **payload: Any,
+        self, changes: Changes, event: str, recipient_id: int, application: ApplicationRow, *,
+        task: Optional[TaskRow] = None, **payload: Any,
     ) -> None:
-        session.add(
-            OutboxMessage(
-                event=event,
-                recipient_id=recipient_id,
-                application_id=application.id,
-                task_id=task.id if task else None,
-                payload={"number": application.number, "status": application.status, **payload},
-                created_at=self.now(),
-                next_attempt_at=self.now(),
-            )
-        )
-
+        now = self.now()
+        changes.outbox.append(({
+            "event": event,
+            "recipient_id": recipient_id,
+            "application_id": application.id,
+            "payload": {"number": application.number, "status": application.status, **payload},
+            "created_at": now,
+            "next_attempt_at": now,
+        }, task))

@@ -39,7 +39,7 @@ def _decide(move: str):
 
         async def command(session, user):
             decision = await apply_decision(request.app[WORKFLOW], session, user, task_id, move, body)
-            return 200, await _views(request, session).task_summary(user, decision.task.id)
+            return 200, _views(request, session).decided_task(decision.case, decision.task)
 
         return await run_command(request, body, command)
 

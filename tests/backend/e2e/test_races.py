@@ -65,3 +65,28 @@ async def test_terminate_racing_an_approval_leaves_a_consistent_application(api,
             Task.status.in_(["pending", "waiting"])))
     assert open_tasks == 0
     assert approve_status in (200, 409)
+
+
+async def test_two_approvers_of_an_or_sign_node_at_once_advance_the_application_once(api, database):
+    from backend.catalog.loader import import_catalog
+    async with database.write() as session:
+        await import_catalog(session, {"centers": [{"code": "race_c", "name": "竞争测试", "matters": [{
+            "code": "race_or", "name": "或签竞争", "form": [{"key": "note", "label": "说明", "type": "text"}],
+            "process": [{"key": "desk", "name": "教务处审核", "mode": "any",
+                         "approvers": {"rule": "users", "users": ["t1203", "t1204"]}}]}]}]})
+    app = await api.post("/applications", "t2001", json=submission("race_or", {"note": "x"}), expect=201)
+    one = await pending_task(api, "t1203", app["number"])
+    two = await pending_task(api, "t1204", app["number"])
+    results = await asyncio.gather(
+        api.call("POST", f"/tasks/{one['id']}/approve", "t1203", json={}),
+        api.call("POST", f"/tasks/{two['id']}/approve", "t1204", json={}),
+    )
+    assert sorted(status for status, _ in results) == [200, 409]
+    assert (await api.get(f"/applications/{app['id']}", "t2001"))["status"] == "approved"
+    async with database.read() as session:
+        approvals = await session.scalar(select(func.count()).select_from(FlowRecord).where(
+            FlowRecord.action == "approve"))
+        approved = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.event == "application_approved"))
+        statuses = sorted(await session.scalars(select(Task.status).where(Task.application_id == app["id"])))
+    assert (approvals, approved, statuses) == (1, 1, ["cancelled", "done"])

@@ -1,0 +1,264 @@
+"""The workflow's runtime rows in SQLAlchemy Core: what a command reads under its lock,
+and its changes written back in a few batched statements.
+
+The engine works on plain rows here instead of ORM objects: a decision is the hot path
+of the system and the ORM's identity map and unit of work cost more Python than the SQL
+itself. Statements are built once with bound parameters, so each call only binds values
+and hits SQLAlchemy's compiled cache.
+
+Concurrency: ``lock_case_of_task`` / ``lock_case`` lock the application row (``FOR
+UPDATE`` on PostgreSQL; SQLite's write transactions are serialized as a whole), and the
+tasks are read only after that, so they are current. Every task update is still guarded
+by the state it was read in (``… WHERE status = :was``): a row changed behind the lock's
+back makes the command fail with 409 instead of writing over it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from ..workflow.errors import Conflict
+from .models import Application, Department, FlowRecord, Matter, OutboxMessage, Task, User
+
+applications = Application.__table__
+tasks = Task.__table__
+users = User.__table__
+departments = Department.__table__
+matters = Matter.__table__
+flow_records = FlowRecord.__table__
+outbox = OutboxMessage.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who holds a task or applied: what answers and notifications show of them."""
+
+    id: int
+    username: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant(Person):
+    department_id: int
+    department_name: Optional[str] = None  # read with the case; not needed to submit
+
+
+@dataclass(slots=True)
+class ApplicationRow:
+    id: Optional[int]  # None until inserted
+    number: str
+    matter_id: int
+    applicant_id: int
+    form: dict[str, Any]
+    process: list[dict[str, Any]]
+    chosen_approvers: dict[str, Any]
+    status: str
+    current_node: Optional[int]
+    round: int
+    created_at: datetime
+    updated_at: datetime
+    finished_at: Optional[datetime]
+    version: int = 1
+
+
+@dataclass(slots=True)
+class TaskRow:
+    application_id: int
+    round: int
+    node_index: int
+    node_key: str
+    assignee: Person
+    kind: str
+    parent_task_id: Optional[int]
+    status: str
+    created_at: datetime
+    decision: Optional[str] = None
+    opinion: Optional[str] = None
+    decided_at: Optional[datetime] = None
+    id: Optional[int] = None  # None until inserted
+
+    @property
+    def assignee_id(self) -> int:
+        return self.assignee.id
+
+
+@dataclass(slots=True)
+class Case:
+    """One application locked for a command, with all of its tasks (oldest first)."""
+
+    application: ApplicationRow
+    matter_code: str
+    matter_name: str
+    applicant: Applicant
+    tasks: list[TaskRow]
+
+    def task(self, task_id: int) -> TaskRow:
+        return next(x for x in self.tasks if x.id == task_id)
+
+
+@dataclass
+class Changes:
+    """What a command changes, kept until ``Runtime.write`` sends it in batches.
+
+    A changed task is kept with the state it was read in: the guard of its update.
+    Outbox rows may name a new task, whose id exists only once it is inserted."""
+
+    decided: dict[int, tuple[TaskRow, str]] = field(default_factory=dict)
+    moved: dict[int, tuple[TaskRow, str]] = field(default_factory=dict)
+    applications: dict[int, ApplicationRow] = field(default_factory=dict)
+    new_tasks: list[TaskRow] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[tuple[dict[str, Any], Optional[TaskRow]]] = field(default_factory=list)
+
+    def task_decided(self, task: TaskRow, was: str) -> None:
+        self.decided[task.id] = (task, was)
+
+    def task_moved(self, task: TaskRow, was: str) -> None:
+        """A new state only (cancelled, waiting, back to pending)."""
+        if task.id is not None:  # a task created by this command is inserted in its final state
+            self.moved.setdefault(task.id, (task, was))
+
+    def application_changed(self, application: ApplicationRow) -> None:
+        self.applications[application.id] = application
+
+
+# ------------------------------------------------------------ statements, built once
+
+_APPLICATION_COLUMNS = [applications.c[name] for name in ApplicationRow.__dataclass_fields__]
+_CASE = (
+    select(*_APPLICATION_COLUMNS, matters.c.code, matters.c.name,
+           users.c.username, users.c.name.label("applicant_name"), users.c.department_id,
+           departments.c.name.label("department_name"))
+    .join_from(applications, matters, matters.c.id == applications.c.matter_id)
+    .join(users, users.c.id == applications.c.applicant_id)
+    .join(departments, departments.c.id == users.c.department_id)
+    .with_for_update(of=applications)
+)
+LOCK_CASE = _CASE.where(applications.c.id == bindparam("application_id"))
+LOCK_CASE_OF_TASK = _CASE.where(applications.c.id == (
+    select(tasks.c.application_id)
+    .where(tasks.c.id == bindparam("task_id"), tasks.c.assignee_id == bindparam("assignee_id"))
+    .scalar_subquery()
+))
+CASE_TASKS = (
+    select(tasks.c.id, tasks.c.application_id, tasks.c.round, tasks.c.node_index, tasks.c.node_key,
+           tasks.c.assignee_id, users.c.username, users.c.name, tasks.c.kind, tasks.c.parent_task_id,
+           tasks.c.status, tasks.c.created_at, tasks.c.decision, tasks.c.opinion, tasks.c.decided_at)
+    .join_from(tasks, users, users.c.id == tasks.c.assignee_id)
+    .where(tasks.c.application_id == bindparam("application_id"))
+    .order_by(tasks.c.id)
+)
+DECIDE_TASK = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("b_id"), tasks.c.status == bindparam("b_was"))
+    .values(status=bindparam("b_status"), decision=bindparam("b_decision"), opinion=bindparam("b_opinion"),
+            decided_at=bindparam("b_decided_at"), version=tasks.c.version + 1)
+)
+MOVE_TASKS = (
+    update(tasks)
+    .where(tasks.c.id.in_(bindparam("b_ids", expanding=True)), tasks.c.status == bindparam("b_was"))
+    .values(status=bindparam("b_status"), version=tasks.c.version + 1)
+)
+UPDATE_APPLICATION = (
+    update(applications)
+    .where(applications.c.id == bindparam("b_id"), applications.c.version == bindparam("b_version"))
+    .values(status=bindparam("b_status"), current_node=bindparam("b_current_node"), round=bindparam("b_round"),
+            form=bindparam("b_form"), chosen_approvers=bindparam("b_chosen_approvers"),
+            updated_at=bindparam("b_updated_at"), finished_at=bindparam("b_finished_at"),
+            version=applications.c.version + 1)
+)
+INSERT_APPLICATION = insert(applications).returning(applications.c.id)
+INSERT_TASKS = insert(tasks).returning(tasks.c.id, sort_by_parameter_order=True)
+INSERT_RECORDS = insert(flow_records)
+INSERT_OUTBOX = insert(outbox)
+
+
+def _expect(count: int, result: Any) -> None:
+    """A guarded update that matched fewer rows than read under the lock lost a race."""
+    if result.rowcount != count:
+        raise Conflict("concurrent_change", "该任务或申请刚被他人处理,请刷新后再试")
+
+
+class Runtime:
+    """Reads and writes of one command, on its unit of work's connection."""
+
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
+
+    @classmethod
+    async def of(cls, session: AsyncSession) -> "Runtime":
+        return cls(await session.connection())
+
+    async def lock_case_of_task(self, task_id: int, assignee_id: int) -> Optional[Case]:
+        """The case of a task assigned to ``assignee_id``, its application locked; None if
+        there is no such task (not found and not yours look the same)."""
+        return await self._case(LOCK_CASE_OF_TASK, {"task_id": task_id, "assignee_id": assignee_id})
+
+    async def lock_case(self, application_id: int) -> Optional[Case]:
+        return await self._case(LOCK_CASE, {"application_id": application_id})
+
+    async def _case(self, statement: Any, params: dict[str, Any]) -> Optional[Case]:
+        row = (await self.connection.execute(statement, params)).first()
+        if row is None:
+            return None
+        application = ApplicationRow(*row[:len(_APPLICATION_COLUMNS)])
+        code, name, username, applicant_name, department_id, department_name = row[len(_APPLICATION_COLUMNS):]
+        applicant = Applicant(application.applicant_id, username, applicant_name, department_id, department_name)
+        return Case(application, code, name, applicant, await self.tasks_of(application.id))
+
+    async def tasks_of(self, application_id: int) -> list[TaskRow]:
+        rows = await self.connection.execute(CASE_TASKS, {"application_id": application_id})
+        return [
+            TaskRow(application_id=r.application_id, round=r.round, node_index=r.node_index, node_key=r.node_key,
+                    assignee=Person(r.assignee_id, r.username, r.name), kind=r.kind,
+                    parent_task_id=r.parent_task_id, status=r.status, created_at=r.created_at,
+                    decision=r.decision, opinion=r.opinion, decided_at=r.decided_at, id=r.id)
+            for r in rows
+        ]
+
+    async def insert_application(self, application: ApplicationRow) -> None:
+        values = {name: getattr(application, name) for name in ApplicationRow.__dataclass_fields__ if name != "id"}
+        application.id = (await self.connection.execute(INSERT_APPLICATION, values)).scalar_one()
+
+    async def write(self, changes: Changes) -> None:
+        """Send the changes: guarded task updates, applications, new tasks, flow records,
+        outbox rows — one statement per kind (executemany for several rows)."""
+        execute = self.connection.execute
+        for task, was in changes.decided.values():
+            _expect(1, await execute(DECIDE_TASK, {
+                "b_id": task.id, "b_was": was, "b_status": task.status, "b_decision": task.decision,
+                "b_opinion": task.opinion, "b_decided_at": task.decided_at}))
+        groups: dict[tuple[str, str], list[int]] = {}
+        for task, was in changes.moved.values():
+            groups.setdefault((was, task.status), []).append(task.id)
+        for (was, status), ids in groups.items():
+            _expect(len(ids), await execute(MOVE_TASKS, {"b_ids": ids, "b_was": was, "b_status": status}))
+        for application in changes.applications.values():
+            _expect(1, await execute(UPDATE_APPLICATION, {
+                "b_id": application.id, "b_version": application.version, "b_status": application.status,
+                "b_current_node": application.current_node, "b_round": application.round,
+                "b_form": application.form, "b_chosen_approvers": application.chosen_approvers,
+                "b_updated_at": application.updated_at, "b_finished_at": application.finished_at}))
+            application.version += 1
+        if changes.new_tasks:
+            await self._insert_tasks(changes.new_tasks)
+        if changes.records:
+            await execute(INSERT_RECORDS, changes.records)
+        if changes.outbox:
+            await execute(INSERT_OUTBOX, [{**row, "task_id": task.id if task else None}
+                                          for row, task in changes.outbox])
+
+    async def _insert_tasks(self, new: list[TaskRow]) -> None:
+        rows = [{"application_id": x.application_id, "round": x.round, "node_index": x.node_index,
+                 "node_key": x.node_key, "assignee_id": x.assignee.id, "kind": x.kind,
+                 "parent_task_id": x.parent_task_id, "status": x.status, "decision": x.decision,
+                 "opinion": x.opinion, "created_at": x.created_at, "decided_at": x.decided_at, "version": 1}
+                for x in new]
+        ids = (await self.connection.execute(INSERT_TASKS, rows)).scalars().all()
+        for task, task_id in zip(new, ids):
+            task.id = task_id
