@@ -71,14 +71,19 @@ async def test_a_countersign_node_needs_every_approver(api):
     assert (await api.get(f"/applications/{app['id']}", "t2001"))["status"] == "approved"
 
 
-async def test_the_first_approval_of_an_any_node_cancels_the_others(api, database):
+async def submit_or_sign(api, database) -> dict:
+    """An application of a one-node matter that either of t1203 and t1204 may approve."""
     from backend.catalog.loader import import_catalog
     async with database.write() as session:
         await import_catalog(session, {"centers": [{"code": "test_c", "name": "测试中心", "matters": [{
             "code": "test_or", "name": "或签测试", "form": [{"key": "note", "label": "说明", "type": "text"}],
             "process": [{"key": "desk", "name": "教务处审核", "mode": "any",
                          "approvers": {"rule": "users", "users": ["t1203", "t1204"]}}]}]}]})
-    app = await api.post("/applications", "t2001", json=submission("test_or", {"note": "x"}), expect=201)
+    return await api.post("/applications", "t2001", json=submission("test_or", {"note": "x"}), expect=201)
+
+
+async def test_the_first_approval_of_an_any_node_cancels_the_others(api, database):
+    app = await submit_or_sign(api, database)
     mine = await pending_task(api, "t1203", app["number"])
     other = await pending_task(api, "t1204", app["number"])
     await api.post(f"/tasks/{mine['id']}/approve", "t1203", json={})

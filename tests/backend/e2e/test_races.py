@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from backend.db.models import FlowRecord, OutboxMessage, Task
 
 from ..helpers import SEAL, network_account, submission
-from .test_applications import pending_task
+from .test_applications import pending_task, submit_or_sign
 
 RACERS = 20
 
@@ -68,13 +68,7 @@ async def test_terminate_racing_an_approval_leaves_a_consistent_application(api,
 
 
 async def test_two_approvers_of_an_or_sign_node_at_once_advance_the_application_once(api, database):
-    from backend.catalog.loader import import_catalog
-    async with database.write() as session:
-        await import_catalog(session, {"centers": [{"code": "race_c", "name": "竞争测试", "matters": [{
-            "code": "race_or", "name": "或签竞争", "form": [{"key": "note", "label": "说明", "type": "text"}],
-            "process": [{"key": "desk", "name": "教务处审核", "mode": "any",
-                         "approvers": {"rule": "users", "users": ["t1203", "t1204"]}}]}]}]})
-    app = await api.post("/applications", "t2001", json=submission("race_or", {"note": "x"}), expect=201)
+    app = await submit_or_sign(api, database)
     one = await pending_task(api, "t1203", app["number"])
     two = await pending_task(api, "t1204", app["number"])
     results = await asyncio.gather(
