@@ -42,6 +42,10 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL: no fsync per commit (≈2 ms here, while every other
+        # writer waits), still never corrupt; a power cut may lose the last commits, a crash
+        # of the process loses nothing. FULL would make every commit survive power loss.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
