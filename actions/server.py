@@ -13,15 +13,22 @@ import hmac
 import logging
 import os
 import sys
+import warnings
 from typing import Mapping, Optional
 
-from sanic import Sanic, response
-from sanic.request import Request
+with warnings.catch_warnings():  # the filters as they were once these imports are done
+    # Sanic's import turns on every DeprecationWarning (filterwarnings("once")), and the imports below
+    # then print third-party ones (sanic_cors' distutils) that are not ours to fix.
+    from sanic import Sanic, response
+    from sanic.request import Request
 
-from rasa_sdk import utils
-from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
-from rasa_sdk.endpoint import create_app, create_argument_parser, create_ssl_context
-from rasa_sdk.plugin import plugin_manager
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from rasa_sdk import utils
+    from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+    from rasa_sdk.endpoint import create_app, create_argument_parser, create_ssl_context
+    from rasa_sdk.plugin import plugin_manager
+
+from actions.backend_client import backend
 
 TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
 MIN_TOKEN_LENGTH = 32
@@ -64,6 +71,11 @@ def require_token(app: Sanic, token: str) -> Sanic:
     return app
 
 
+async def close_backend_client(_app: Sanic, _loop) -> None:
+    """The actions' connection pool to the backend, closed on shutdown (else asyncio logs an error)."""
+    await backend().close()
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     parser = create_argument_parser()
     parser.set_defaults(actions="actions")
@@ -79,6 +91,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     # As rasa_sdk.endpoint.run, with the token check added to the app.
     app = require_token(create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload), token)
+    app.register_listener(close_backend_client, "after_server_stop")
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
