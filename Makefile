@@ -80,6 +80,8 @@ WECOM_DEV_ENV     := var/wecom-simulator.env
 WECOM_CONFIGURED   = $(or $(WECOM_CORP_ID),$(shell grep -s '^WECOM_CORP_ID=.' .env))
 # The simulator calls the callback gateway (Procfile wecom_gateway), as WeCom would.
 WECOM_GATEWAY_URL := http://127.0.0.1:$(or $(WECOM_GATEWAY_PORT),5006)/webhooks/wecom/webhook
+# The env files honcho loads (and devtools/console.py reads the ports from).
+RUN_ENV_FILES      = $(if $(WECOM_CONFIGURED),.env,.env,$(WECOM_DEV_ENV))
 
 run: $(BACKEND_READY) .env $(MODEL)
 	@# An .env written before the web chat existed gets its secret (backend and Rasa share it).
@@ -89,11 +91,14 @@ run: $(BACKEND_READY) .env $(MODEL)
 	@grep -q '^ACTION_SERVER_TOKEN=' .env || echo "ACTION_SERVER_TOKEN=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" >> .env
 	@# A dev corp written before the gateway existed had the simulator call Rasa directly.
 	@$(if $(wildcard $(WECOM_DEV_ENV)),sed -i 's#^WECOM_CALLBACK_URL=http://127.0.0.1:5005/webhooks/wecom/webhook$$#WECOM_CALLBACK_URL=$(WECOM_GATEWAY_URL)#' $(WECOM_DEV_ENV))
-	$(BACKEND) -m backend migrate
-	$(BACKEND) -m backend seed-demo --if-empty
-	@$(if $(WECOM_CONFIGURED),echo "==> WeCom: real credentials configured (WECOM_CORP_ID); the simulator is not started",$(BACKEND) -m devtools.wecom_simulator --write-dev-env $(WECOM_DEV_ENV) --callback-url $(WECOM_GATEWAY_URL); echo "==> WeCom: no real credentials, the simulator plays WeCom for a dev corp: http://127.0.0.1:8090/_sim/")
-	@echo "==> Starting backend (:8080), action server (:5055) and Rasa (:5005) on 127.0.0.1 — Ctrl-C stops all"
-	$(VENV_BACKEND)/bin/honcho start -f Procfile $(if $(WECOM_CONFIGURED),-e .env -c wecom_simulator=0,-e .env,$(WECOM_DEV_ENV))
+	@$(BACKEND) -m backend migrate
+	@$(BACKEND) -m backend seed-demo --if-empty
+	@$(if $(WECOM_CONFIGURED),echo "==> WeCom: real credentials configured (WECOM_CORP_ID); the simulator is not started",$(BACKEND) -m devtools.wecom_simulator --write-dev-env $(WECOM_DEV_ENV) --callback-url $(WECOM_GATEWAY_URL); echo "==> WeCom: no real credentials, the simulator plays WeCom for a dev corp")
+	@echo "==> Starting the Procfile's processes on 127.0.0.1 — Ctrl-C stops all. The console shows what starts, where"
+	@echo "    to open it and what needs attention; each process's full output is in var/log/<process>.log"
+	@# devtools/console.py keeps every line in var/log/ and shows the few a person needs.
+	@set -o pipefail; $(VENV_BACKEND)/bin/honcho start --no-colour -f Procfile -e $(RUN_ENV_FILES) \
+	  $(if $(WECOM_CONFIGURED),-c wecom_simulator=0) 2>&1 | $(BACKEND) -m devtools.console --env $(RUN_ENV_FILES)
 
 # ---------------------------------------------------------------- test
 test: test-backend test-deploy test-bot test-web
