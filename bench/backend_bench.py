@@ -260,6 +260,20 @@ async def measure_approvals(base: str, url: str, approvals: int, clients: int) -
     return rate, statistics.median(timings), percentile(timings, 0.95)
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by the server process and its workers (Linux /proc): what an
+    approval costs the server, whatever else the machine is busy with."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that ended while we looked
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -318,7 +332,10 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
                 base = f"http://127.0.0.1:{port}/api/v1"
                 asyncio.run(wait_until_up(base))
                 reads = asyncio.run(measure_reads(base, url, args.requests))
+                cpu_before = server_cpu_seconds(server.pid)
                 approvals = asyncio.run(measure_approvals(base, url, args.approvals, args.clients))
+                say(f"  · server CPU {(server_cpu_seconds(server.pid) - cpu_before) * 1000 / args.approvals:.1f} ms "
+                    "per approval (login and lookups included)")
             finally:
                 server.terminate()
         return {"backend": backend, "seed_s": seeded, "reads": reads, "approvals": approvals}
