@@ -15,6 +15,7 @@ from typing import AsyncIterator
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -69,6 +70,10 @@ class Database:
                 self.url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=True
             )
             self._write_engine = self.engine
+        # One-statement reads need no transaction: on PostgreSQL that saves BEGIN and
+        # ROLLBACK round trips (SQLite's reads stay in the engine's own BEGIN … ROLLBACK).
+        self._single_reads = self.engine if self.is_sqlite else self.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
         # SQLite has one writer at a time; queueing writers here is fairer and faster
         # than letting them poll the file lock (busy_timeout stays as the cross-process guard).
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -79,6 +84,12 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._read_sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def read_one(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a single read statement (e.g. who is calling, on every request)."""
+        async with self._single_reads.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth.passwords import verify_password
 from ..auth.tokens import read_token
 from ..db.models import User
+from ..db.org import active_user
 from ..workflow.errors import Forbidden, NotAuthenticated
 from .keys import ACTOR, DATABASE, SETTINGS
 
@@ -64,8 +65,7 @@ async def resolve_actor(request: web.Request) -> User:
             raise NotAuthenticated("invalid_token", "登录已失效,请重新登录")
         condition = User.id == user_id
         unknown = NotAuthenticated("invalid_token", "登录已失效,请重新登录")
-    async with request.app[DATABASE].read() as session:
-        user = await session.scalar(select(User).where(condition, User.active.is_(True)))
+    user = await active_user(request.app[DATABASE], condition)
     if user is None:
         raise unknown
     return user
