@@ -9,10 +9,11 @@ database lock instead of failing half-way with "database is locked".
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import AsyncIterator
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def to_async_url(url: str) -> str:
@@ -58,6 +61,31 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     return engine
 
 
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection only when it has been idle a while. SQLAlchemy's
+    ``pool_pre_ping`` pings at every checkout, and on asyncpg a ping is three round trips
+    (BEGIN, ping, ROLLBACK): more than a third of an approval's. A connection that came back
+    from a request moments ago is alive; one idle longer may have been cut (a restart, a
+    firewall), so it is pinged, and if dead the pool is invalidated and a new one connected.
+    A restart within those seconds fails the next statement instead, which also invalidates
+    the pool (SQLAlchemy's disconnect handling)."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(dbapi_connection, record):  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy):  # noqa: ANN001
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:  # whatever the ping died of, the connection is unusable
+            raise exc.InvalidatePoolError() from error  # the pool connects afresh and retries
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = to_async_url(url)
@@ -67,8 +95,9 @@ class Database:
             self._write_engine = _sqlite_engine(self.url, immediate=True)
         else:
             self.engine = create_async_engine(
-                self.url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=True
+                self.url, echo=echo, pool_size=20, max_overflow=10
             )
+            _ping_when_idle(self.engine)
             self._write_engine = self.engine
         # One-statement reads need no transaction: on PostgreSQL that saves BEGIN and
         # ROLLBACK round trips (SQLite's reads stay in the engine's own BEGIN … ROLLBACK).
