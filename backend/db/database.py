@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Optional
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
@@ -37,8 +37,13 @@ def to_async_url(url: str) -> str:
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+def _sqlite_engine(url: str, *, begin: Optional[str]) -> AsyncEngine:
+    """``begin``: how its transactions start (``BEGIN IMMEDIATE`` for writers), or None for
+    single statements that are each their own transaction: no BEGIN, no ROLLBACK — each is a
+    trip to aiosqlite's thread."""
+    single = {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True, "pool_reset_on_return": None}
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                                 **({} if begin else single))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
@@ -54,9 +59,10 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection):  # noqa: ANN001
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if begin:
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection):  # noqa: ANN001
+            connection.exec_driver_sql(begin)
 
     return engine
 
@@ -91,18 +97,17 @@ class Database:
         self.url = to_async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine = _sqlite_engine(self.url, immediate=False)
-            self._write_engine = _sqlite_engine(self.url, immediate=True)
+            self.engine = _sqlite_engine(self.url, begin="BEGIN")
+            self._write_engine = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE")
+            self._single_reads = _sqlite_engine(self.url, begin=None)
         else:
             self.engine = create_async_engine(
                 self.url, echo=echo, pool_size=20, max_overflow=10
             )
             _ping_when_idle(self.engine)
             self._write_engine = self.engine
-        # One-statement reads need no transaction: on PostgreSQL that saves BEGIN and
-        # ROLLBACK round trips (SQLite's reads stay in the engine's own BEGIN … ROLLBACK).
-        self._single_reads = self.engine if self.is_sqlite else self.engine.execution_options(
-            isolation_level="AUTOCOMMIT")
+            # One-statement reads need no transaction: no BEGIN and ROLLBACK round trips.
+            self._single_reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite has one writer at a time; queueing writers here is fairer and faster
         # than letting them poll the file lock (busy_timeout stays as the cross-process guard).
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -131,5 +136,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._write_engine is not self.engine:
+        if self.is_sqlite:
             await self._write_engine.dispose()
+            await self._single_reads.dispose()
