@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from .sqlite_driver import one_trip_dbapi
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
 PING_AFTER_IDLE_SECONDS = 10.0
@@ -42,8 +44,8 @@ def _sqlite_engine(url: str, *, begin: Optional[str]) -> AsyncEngine:
     single statements that are each their own transaction: no BEGIN, no ROLLBACK — each is a
     trip to aiosqlite's thread."""
     single = {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True, "pool_reset_on_return": None}
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-                                 **({} if begin else single))
+    engine = create_async_engine(url, module=one_trip_dbapi(),
+                                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **({} if begin else single))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
