@@ -15,7 +15,12 @@
    STEP_ASIDE_AFTER_SECONDS gives its place up (a slow backend blocks no one) and its turn
    comes back ahead of turns not yet started. Waiting for the conversation's own lock (a
    second message of the same sender) happens before the queue.
-3. The HTTP API's secret comes from the environment, never from the command line (which
+3. Events are deserialised without a search of Event's whole class tree for each one.
+   Rasa rebuilds every turn's tracker from stored events, and ``Event.resolve_by_type``
+   walked all subclasses (recursively, with ``inspect.isabstract``) per event: about 6 % of
+   a turn's CPU with conversations of a few dozen events. The classes are mapped by type
+   name once; a name not in the map (a class imported later) falls back to Rasa's search.
+4. The HTTP API's secret comes from the environment, never from the command line (which
    `ps` shows to every user): with RASA_JWT_SECRET set, `run` enables the API behind JWT
    (HS256) auth; without it the API stays off. --auth-token, --jwt-secret and an
    --enable-api without the secret are refused.
@@ -30,7 +35,7 @@ import sys
 from collections import deque
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Optional, TypeVar
 
 from jsonschema import validators
 from jsonschema.exceptions import best_match
@@ -171,11 +176,32 @@ def turns_at_once() -> int:
 
 
 def apply_fixes() -> None:
+    from rasa.shared.core.events import Event
+
     RemoteAction._validate_action_result = validate_action_result
     queue_turns(turns_at_once())
+    Event.resolve_by_type = staticmethod(resolving_event_types_once(Event.resolve_by_type))
 
 
-# ------------------------------------------------------------------ 3. the API's secret
+# ------------------------------------------------------------------ 3. event classes by name
+def resolving_event_types_once(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    by_name: dict[str, type] = {}
+
+    @functools.wraps(resolve)
+    def resolve_by_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
+        if not by_name:
+            for cls in reversed(all_subclasses(Event)):  # reversed: the first match wins, as in Rasa
+                by_name[cls.type_name] = cls
+        found = by_name.get(type_name)
+        return found if found is not None else resolve(type_name, default)
+
+    return resolve_by_type
+
+
+# ------------------------------------------------------------------ 4. the API's secret
 JWT_SECRET_VARIABLE = "RASA_JWT_SECRET"
 MIN_JWT_SECRET_LENGTH = 32  # HS256 wants a key of at least its 256 bits
 

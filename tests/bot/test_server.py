@@ -11,6 +11,8 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.utils.common import all_subclasses
 
 from bot import server
 
@@ -49,15 +51,29 @@ def test_an_invalid_response_is_refused_with_rasas_message(result):
     assert "Failed to validate Action server response" in ours.value.message
 
 
+def test_event_classes_are_resolved_as_rasa_resolves_them():
+    resolve = server.resolving_event_types_once(Event.resolve_by_type)
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert len(names) > 20
+    for name in names:
+        assert resolve(name) is Event.resolve_by_type(name), name
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        resolve("no_such_event")
+    assert resolve("no_such_event", default=Event) is Event
+    assert resolve("topic") is None  # Rasa's backwards compatibility, kept
+
+
 def test_apply_fixes_replaces_rasas_check_and_queues_turns(monkeypatch):
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
     monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
     monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
     original_turn, original_run = MessageProcessor.handle_message, RemoteAction.run
     server.apply_fixes()
     assert RemoteAction._validate_action_result is server.validate_action_result
     assert MessageProcessor.handle_message.__wrapped__ is original_turn
     assert RemoteAction.run.__wrapped__ is original_run
+    assert Event.resolve_by_type.__wrapped__ is not None and Event.resolve_by_type("user") is UserUttered
 
 
 async def test_after_apply_fixes_turns_really_go_through_the_queue(monkeypatch):
@@ -72,6 +88,7 @@ async def test_after_apply_fixes_turns_really_go_through_the_queue(monkeypatch):
 
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
     monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
     monkeypatch.setattr(MessageProcessor, "handle_message", recording_turn)
     monkeypatch.setenv("RASA_TURNS_AT_ONCE", "1")
     server.apply_fixes()
