@@ -66,6 +66,18 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 18
     raise RuntimeError(f"{url} did not come up in {seconds} s:\n{log.read_text()[-3000:]}")
 
 
+def wait_for_text(text: str, process: subprocess.Popen, log: Path, offset: int, seconds: float) -> None:
+    """Until ``text`` shows up in ``log`` past byte ``offset`` (what this start of the process wrote)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if text.encode() in log.read_bytes()[offset:]:
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"{log.name} exited early:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    raise RuntimeError(f"no {text!r} in {log} after {seconds} s:\n{log.read_text()[-3000:]}")
+
+
 def stop_process(process: subprocess.Popen, grace: float = 20) -> None:
     """SIGTERM, then SIGKILL if it has not exited after ``grace`` seconds."""
     process.terminate()
@@ -108,7 +120,7 @@ class Stack:
             self.env.update(self._wecom_env())
         self.processes: list[tuple[subprocess.Popen, Any]] = []
         self.names: list[str] = []
-        self.commands: dict[str, tuple[list[str], Optional[str]]] = {}
+        self.commands: dict[str, tuple[list[str], Optional[str], Optional[str]]] = {}
         self.tokens: dict[str, str] = {}
 
     def _wecom_env(self) -> dict[str, str]:
@@ -122,8 +134,11 @@ class Stack:
             "NOTIFY_BACKOFF_SECONDS": os.environ.get("NOTIFY_BACKOFF_SECONDS", "1"),
         }
 
-    def start(self, name: str, args: list[str], health: Optional[str]) -> None:
+    def start(self, name: str, args: list[str], health: Optional[str], ready_text: Optional[str] = None) -> None:
+        """Starts ``name`` and waits until its ``health`` URL answers, or (no HTTP side) until its
+        log says ``ready_text``."""
         log_path = self.tmp / f"{name}.log"
+        offset = log_path.stat().st_size if log_path.exists() else 0  # a restart appends
         log = open(log_path, "a")
         # Rasa at a lower CPU priority, as in the Procfile: its turns are CPU-bound, while the
         # gateway's acknowledgements and the API calls of actions are short and waited for.
@@ -135,13 +150,12 @@ class Stack:
         else:
             self.names.append(name)
             self.processes.append((process, log))
-        self.commands[name] = (args, health)
-        if health is not None:  # Rasa loading its model on a busy 2-core machine can take minutes
-            wait_for(health, process, log_path, float(os.environ.get("STACK_START_SECONDS", "300")))
-        else:  # no HTTP side (the notifier): alive after a moment is the best sign we get
-            time.sleep(1.5)
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited early:\n{log_path.read_text()[-3000:]}")
+        self.commands[name] = (args, health, ready_text)
+        seconds = float(os.environ.get("STACK_START_SECONDS", "300"))  # Rasa loading its model can take minutes
+        if health is not None:
+            wait_for(health, process, log_path, seconds)
+        elif ready_text is not None:
+            wait_for_text(ready_text, process, log_path, offset, seconds)
 
     def stop(self, name: str) -> None:
         process, log = self.processes[self.names.index(name)]
@@ -179,8 +193,12 @@ class Stack:
                             "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.dev.yml",
                             "--interface", "127.0.0.1", "--port", str(rasa)], f"http://127.0.0.1:{rasa}/")
         if self.notifier:
-            self.start("notifier", [str(BACKEND_PYTHON), "-m", "backend", "notify"], None)
+            self.start_notifier()
         return self
+
+    def start_notifier(self) -> None:
+        """The backend's outbox worker (``python -m backend notify``); it says when it polls."""
+        self.start("notifier", [str(BACKEND_PYTHON), "-m", "backend", "notify"], None, "notifier started")
 
     def pid(self, name: str) -> int:
         return self.processes[self.names.index(name)][0].pid

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import jwt
 from playwright.sync_api import Page, expect
 
-from devtools.stack import BACKEND_PYTHON, http
+from devtools.stack import http
 
 from .conftest import TZ, tomorrow
 
@@ -177,7 +177,7 @@ def approve_current(stack, approver: str, application: dict) -> None:
 def test_someone_without_wecom_gets_notifications_in_the_panel_live_or_when_it_opens(hall, stack):
     """许嘉怡 (s20240102) has no WeCom id: the notifier tells her in the web chat."""
     stack.env.update({"NOTIFY_POLL_SECONDS": "0.5", "NOTIFY_BACKOFF_SECONDS": "1"})
-    stack.start("notifier", [str(BACKEND_PYTHON), "-m", "backend", "notify"], None)
+    stack.start_notifier()
     try:
         page = hall.login("s20240102")
         open_chat(page)
