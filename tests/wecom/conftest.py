@@ -47,20 +47,17 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
     running.stop()
 
 
-def running_stack(tmp_path_factory: pytest.TempPathFactory, **options: Any) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("wecom-stack"), **options)
+@pytest.fixture(scope="session")
+def wecom_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One stack for the suite: Rasa's wecom channel against the simulator, behind the gateway.
+    No notifier (only replies reach users); test_notifications_e2e runs one for its tests."""
+    running = Stack(tmp_path_factory.mktemp("wecom-stack"), wecom=True)
     if not running.model.exists():
         pytest.fail(f"no trained model at {running.model}: run `make train` first")
     try:
         yield running.up()
     finally:
         running.down()
-
-
-@pytest.fixture(scope="module")
-def wecom_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Rasa's wecom channel against the simulator; no notifier (only replies reach users)."""
-    yield from running_stack(tmp_path_factory, wecom=True)
 
 
 def sent_to(stack: Stack, userid: str, after: int = 0) -> list[dict[str, Any]]:
@@ -112,6 +109,22 @@ def say(stack: Stack, userid: str, text: str, count: int = 1) -> list[dict[str, 
     status, delivery = stack.sim("POST", "say", {"userid": userid, "text": text})
     assert status == 200 and delivery["statuses"] == [200], delivery
     return wait_for_sends(stack, userid, after, count)
+
+
+def sent_before_a_greeting(stack: Stack, userid: str, after: int, seconds: float = 60) -> list[dict[str, Any]]:
+    """What reached ``userid`` after message id ``after``, known to be all of it: the user then says
+    你好 and the greeting arrives. One conversation's turns are answered in order, so an answer to
+    anything that reached the bot before (a retry, a callback let through) came before it."""
+    status, delivery = stack.sim("POST", "say", {"userid": userid, "text": "你好"})
+    assert status == 200 and delivery["statuses"] == [200], delivery
+    deadline = time.monotonic() + seconds
+    while True:
+        sent = sent_to(stack, userid, after)
+        greetings = [i for i, message in enumerate(sent) if "校务助手" in content_of([message])]
+        if greetings:
+            return sent[:greetings[0]]
+        assert time.monotonic() < deadline, f"no greeting to {userid} after {seconds} s: {sent}"
+        time.sleep(0.2)
 
 
 def click(stack: Stack, userid: str, card: dict[str, Any], title: str, count: int = 1) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 from bot.channels.wecom_gateway import FORWARDS_IN_FLIGHT
 from devtools.stack import RASA_BIN, ROOT, Stack, free_port, http
 
-from .conftest import content_of, last_id, sent_to, wait_for_sends
+from .conftest import content_of, last_id, sent_before_a_greeting, wait_for_sends
 from .test_channel_e2e import deliver, text_message, user_turns
 
 
@@ -58,24 +58,24 @@ def test_bad_callbacks_get_their_status_and_nothing_is_forwarded(wecom_stack):
     assert deliver(stack, xml="<xml><FromUserName>fengyaqin</From")["statuses"] == [400]
     assert deliver(stack, body="<xml><Encrypt>unterminated")["statuses"] == [400]
     assert deliver(stack, body="<xml>" + "x" * (70 * 1024) + "</xml>")["statuses"] == [413]
-    time.sleep(2)
-    counts = gateway_counts(stack)
+    assert sent_before_a_greeting(stack, userid, before_sent) == [] and "我的申请" not in user_turns(stack, userid)
+    counts = wait_until_forwarded(stack, before_counts["forwarded"] + 1)
     assert counts["rejected"] - before_counts["rejected"] >= 4  # the 413 is refused before it is read
-    assert (counts["accepted"], counts["forwarded"]) == (before_counts["accepted"], before_counts["forwarded"])
-    assert sent_to(stack, userid, before_sent) == [] and "我的申请" not in user_turns(stack, userid)
+    accepted, forwarded = (counts[n] - before_counts[n] for n in ("accepted", "forwarded"))
+    assert (accepted, forwarded) == (1, 1)  # the greeting alone
 
 
 def test_a_delivery_repeated_three_times_is_forwarded_once(wecom_stack):
     stack, userid = wecom_stack, "zengzhiyuan"
     before, after = wait_until_forwarded(stack, 0), last_id(stack, userid)
-    xml = text_message(stack, userid, "你好", uuid.uuid4().int % 10**18)
+    xml = text_message(stack, userid, "我的待办", uuid.uuid4().int % 10**18)
     with ThreadPoolExecutor(3) as pool:  # WeCom's retries may overlap the first try
         results = list(pool.map(lambda _: deliver(stack, xml=xml), range(3)))
     assert [r["statuses"] for r in results] == [[200]] * 3
-    counts = wait_until_forwarded(stack, before["forwarded"] + 1)
-    assert counts["forwarded"] - before["forwarded"] == 1 and counts["duplicates"] - before["duplicates"] == 2
-    replies = wait_for_sends(stack, userid, after, settle=3)
-    assert len(replies) == 1 and "校务助手" in content_of(replies)
+    replies = sent_before_a_greeting(stack, userid, after)
+    assert len(replies) == 1 and "待办" in content_of(replies), replies
+    counts = wait_until_forwarded(stack, before["forwarded"] + 2)  # …and the greeting
+    assert counts["forwarded"] - before["forwarded"] == 2 and counts["duplicates"] - before["duplicates"] == 2
 
 
 def wait_until_in_flight(stack: Stack, count: int, seconds: float = 10) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def test_callbacks_are_acknowledged_while_rasa_is_stopped_and_processed_once_it_
     stack = wecom_stack
     users = ["jiangwenwen", "duwenhua", "renzhigang", "liujing", "chenzhiqiang", "sunlijuan", "hejianping", "xuhaitao"]
     assert len(users) > FORWARDS_IN_FLIGHT
-    marks = {u: last_id(stack, u) for u in users}
+    marks, before = {u: last_id(stack, u) for u in users}, wait_until_forwarded(stack, 0)
     rasa = stack.pid("rasa")
     os.kill(rasa, signal.SIGSTOP)  # Rasa answers nothing at all now
     try:
@@ -100,12 +100,14 @@ def test_callbacks_are_acknowledged_while_rasa_is_stopped_and_processed_once_it_
             deliveries = list(pool.map(lambda u: stack.sim("POST", "say", {"userid": u, "text": "你好"})[1], users))
         assert [d["statuses"] for d in deliveries] == [[200]] * len(users), deliveries  # no WeCom retry
         counts = wait_until_in_flight(stack, FORWARDS_IN_FLIGHT)
-        assert counts["pending"] == len(users)  # held by the gateway, not lost
-        time.sleep(1)  # the others stay queued: never more forwards at once than the bound
-        assert gateway_counts(stack)["in_flight"] == FORWARDS_IN_FLIGHT
+        # All held by the gateway (each forward is set off before its 200), not lost; the others queue
+        # behind the bound.
+        assert counts["pending"] == len(users) and counts["in_flight"] == FORWARDS_IN_FLIGHT, counts
     finally:
         os.kill(rasa, signal.SIGCONT)
+    counts = wait_until_forwarded(stack, before["forwarded"] + len(users), seconds=120)
+    assert counts["forwarded"] - before["forwarded"] == len(users)  # and nothing more is pending
     for userid in users:
-        replies = wait_for_sends(stack, userid, marks[userid], seconds=120, settle=3)
+        replies = wait_for_sends(stack, userid, marks[userid], seconds=120)
         assert len(replies) == 1 and "校务助手" in content_of(replies)
-        assert user_turns(stack, userid).count("你好") == 1
+        assert user_turns(stack, userid).count("你好") == 1  # one turn each: each forwarded once
