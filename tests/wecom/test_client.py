@@ -50,13 +50,30 @@ async def test_a_revoked_token_is_fetched_again_once_and_the_calls_succeed(simul
     assert {f"撤销后{i}" for i in range(5)} <= set(contents)
 
 
+async def wecom_token(simulator: Simulator, session: aiohttp.ClientSession) -> str:
+    """The app's token as WeCom hands it out now: the same one until it expires."""
+    c = simulator.credentials
+    async with session.get(f"{simulator.api_base}gettoken",
+                           params={"corpid": c["WECOM_CORP_ID"], "corpsecret": c["WECOM_SECRET"]}) as answer:
+        return (await answer.json())["access_token"]
+
+
 async def test_an_expired_token_is_renewed_before_use(tmp_path, session, caplog):
     caplog.set_level(logging.INFO, logger=client_logger.name)
-    short = Simulator(tmp_path, token_ttl=2)
+    short = Simulator(tmp_path, token_ttl=1)
     try:
         client = client_for(short, session)
         await client.send_message("zhangwei", text("一"))
-        time.sleep(2.5)
+        held = await wecom_token(short, session)  # the client's
+        deadline = time.monotonic() + 5
+        while await wecom_token(short, session) == held:  # until WeCom let it expire
+            assert time.monotonic() < deadline, "WeCom's token of 1 s never expired"
+            await asyncio.sleep(0.05)
+        # The client learnt of the token a moment after WeCom issued it: it may hold on that moment longer.
+        deadline = time.monotonic() + 0.5
+        while client._token_is_fresh():
+            assert time.monotonic() < deadline, "the client still counts a token WeCom let expire as valid"
+            await asyncio.sleep(0.01)
         await client.send_message("zhangwei", text("二"))
         assert client.token_fetches == 2
         assert "access_token rejected" not in caplog.text  # renewed before use, not after WeCom said 42001
