@@ -20,7 +20,14 @@
    walked all subclasses (recursively, with ``inspect.isabstract``) per event: about 6 % of
    a turn's CPU with conversations of a few dozen events. The classes are mapped by type
    name once; a name not in the map (a class imported later) falls back to Rasa's search.
-4. The HTTP API's secret comes from the environment, never from the command line (which
+4. Models are loaded for prediction only. To give a TensorFlow model its variables, Rasa
+   trains it for one step on an example before loading the weights (``RasaModel.load``),
+   which builds the training graph, the gradients and Adam's slots, and keeps them: about
+   380 MB of the server's resident memory. Here the variables come from one prediction on
+   the example Rasa keeps for warming up, with the weights restored as they are created, and
+   every variable the prediction uses must have been restored from the checkpoint (else
+   loading fails). Fine-tuning still loads Rasa's way.
+5. The HTTP API's secret comes from the environment, never from the command line (which
    `ps` shows to every user): with RASA_JWT_SECRET set, `run` enables the API behind JWT
    (HS256) auth; without it the API stays off. --auth-token, --jwt-secret and an
    --enable-api without the secret are refused.
@@ -177,10 +184,12 @@ def turns_at_once() -> int:
 
 def apply_fixes() -> None:
     from rasa.shared.core.events import Event
+    from rasa.utils.tensorflow.models import RasaModel
 
     RemoteAction._validate_action_result = validate_action_result
     queue_turns(turns_at_once())
     Event.resolve_by_type = staticmethod(resolving_event_types_once(Event.resolve_by_type))
+    RasaModel.load = loading_for_prediction_only(RasaModel.__dict__["load"])
 
 
 # ------------------------------------------------------------------ 3. event classes by name
@@ -201,7 +210,27 @@ def resolving_event_types_once(resolve: Callable[..., Any]) -> Callable[..., Any
     return resolve_by_type
 
 
-# ------------------------------------------------------------------ 4. the API's secret
+# ------------------------------------------------------------------ 4. models for prediction only
+def loading_for_prediction_only(load: classmethod) -> classmethod:
+    rasas_load = load.__func__
+
+    def load_for_prediction(cls: type, model_file_name: str, model_data_example: Any,
+                            predict_data_example: Any = None, finetune_mode: bool = False,
+                            *args: Any, **kwargs: Any) -> Any:
+        if finetune_mode or predict_data_example is None:
+            return rasas_load(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                              *args, **kwargs)
+        model = cls(*args, **kwargs)
+        # The checkpoint also holds the optimizer's slots: not wanted here, hence expect_partial.
+        restored = model.load_weights(model_file_name).expect_partial()
+        model.run_inference(predict_data_example)  # creates the variables; each is restored on creation
+        restored.assert_existing_objects_matched()
+        return model
+
+    return classmethod(functools.wraps(rasas_load)(load_for_prediction))
+
+
+# ------------------------------------------------------------------ 5. the API's secret
 JWT_SECRET_VARIABLE = "RASA_JWT_SECRET"
 MIN_JWT_SECRET_LENGTH = 32  # HS256 wants a key of at least its 256 bits
 

@@ -13,6 +13,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.tensorflow.models import RasaModel
 
 from bot import server
 
@@ -68,6 +69,7 @@ def test_apply_fixes_replaces_rasas_check_and_queues_turns(monkeypatch):
     monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
     monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
     monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
     original_turn, original_run = MessageProcessor.handle_message, RemoteAction.run
     server.apply_fixes()
     assert RemoteAction._validate_action_result is server.validate_action_result
@@ -89,6 +91,7 @@ async def test_after_apply_fixes_turns_really_go_through_the_queue(monkeypatch):
     monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
     monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
     monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
     monkeypatch.setattr(MessageProcessor, "handle_message", recording_turn)
     monkeypatch.setenv("RASA_TURNS_AT_ONCE", "1")
     server.apply_fixes()

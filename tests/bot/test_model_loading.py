@@ -1,0 +1,58 @@
+"""bot/server.py loads the trained model for prediction only (no training step, no optimizer):
+it must understand every message exactly as Rasa's own loading does, with far less memory.
+
+Each loading runs in a process of its own, as the server does (the fix is global, and loading
+a model imports libraries whose warnings are not ours)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+from .conftest import MODEL, RASA_BIN, ROOT
+
+MESSAGES = ["你好", "我有什么待办", "怎么打开校务服务网", "加签是什么意思", "我要请假", "帮我申请公章使用",
+            "退回是什么意思", "查看我的申请进度", "同意", "今天天气怎么样", "企业微信怎么关注"]
+
+
+def understanding(fixed: bool) -> dict:
+    run = subprocess.run([str(RASA_BIN / "python"), "-W", "ignore", "-m", "tests.bot.test_model_loading",
+                          "fixed" if fixed else "rasa", str(MODEL)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_prediction_only_loading_understands_as_rasas_loading_in_less_memory():
+    rasas, ours = understanding(fixed=False), understanding(fixed=True)
+    assert ours["parsed"] == rasas["parsed"]
+    assert {intent for intent, *_ in rasas["parsed"]} >= {"greet", "faq", "list_tasks", "request_matter"}
+    assert ours["rss_mb"] < rasas["rss_mb"] - 200, (ours["rss_mb"], rasas["rss_mb"])
+
+
+def parse_in_this_process(fixed: bool, model: str) -> None:
+    from rasa.core.agent import load_agent
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot import server
+
+    if fixed:
+        RasaModel.load = server.loading_for_prediction_only(RasaModel.__dict__["load"])
+
+    async def parse_all() -> list:
+        agent = await load_agent(model_path=model)
+        assert agent.is_ready(), "the model did not load"
+        parsed = [await agent.parse_message(text) for text in MESSAGES]
+        return [(p["intent"]["name"], round(p["intent"]["confidence"], 5),
+                 sorted((e["entity"], e["value"]) for e in p["entities"]),
+                 p["response_selector"]["faq"]["response"]["intent_response_key"],
+                 round(p["response_selector"]["faq"]["response"]["confidence"], 5)) for p in parsed]
+
+    parsed = asyncio.run(parse_all())
+    rss_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS:"))
+    print(json.dumps({"parsed": parsed, "rss_mb": rss_kb / 1024}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    parse_in_this_process(sys.argv[1] == "fixed", sys.argv[2])
