@@ -7,13 +7,19 @@ Starts the whole stack (devtools/stack.py), then for each concurrency level runs
 many users at once, each a distinct demo account, each alternating turns that are
 answered by a plain response (greeting, how-to FAQ) with turns that call the backend
 (pending tasks, my applications). Reports turns/s and p50/p95 for both kinds in the
-same run, the (b)/(a) p95 ratio (goal ≤ 1.5), the training time of the current model
-(re-measured with --train) and each process's resident memory.
+same run, the (b)/(a) p95 ratio (goal ≤ 1.2), the training time of the current model
+(re-measured with --train) and each process's resident memory, Rasa's after the warm-up
+and after every level (≥ 1,000 turns with the defaults).
+
+Then the bare-Rasa baseline in the same run: the same model served by plain `rasa run`
+(REST channel, in-memory tracker store, no action server), plain turns only, so what our
+fixes (bot/server.py), the SQL tracker store and our actions cost is visible side by side.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import tempfile
@@ -26,7 +32,8 @@ import aiohttp
 import yaml
 
 from bench.stats import percentile, report
-from devtools.stack import RASA_BIN, ROOT, Stack
+from bench.train_bench import timed_training
+from devtools.stack import RASA_BIN, ROOT, Stack, free_port, http
 
 RESULTS = ROOT / "bench" / "results"
 # (text, kind): "plain" turns are answered from the domain, "backend" turns call the API.
@@ -56,10 +63,13 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+PLAIN_CONVERSATION = [turn for turn in CONVERSATION if turn[1] == "plain"]
+
+
 async def user(session: aiohttp.ClientSession, url: str, sender: str, turns: int,
-               timings: dict[str, list[float]]) -> None:
+               timings: dict[str, list[float]], conversation: list[tuple[str, str]]) -> None:
     for i in range(turns):
-        text, kind = CONVERSATION[i % len(CONVERSATION)]
+        text, kind = conversation[i % len(conversation)]
         began = time.perf_counter()
         async with session.post(url, json={"sender": sender, "message": text}) as response:
             replies = await response.json()
@@ -67,65 +77,93 @@ async def user(session: aiohttp.ClientSession, url: str, sender: str, turns: int
         timings[kind].append((time.perf_counter() - began) * 1000)
 
 
-async def level(stack: Stack, usernames: list[str], users: int, turns: int) -> dict[str, float]:
-    url = f"http://127.0.0.1:{stack.ports['rasa']}/webhooks/rest/webhook"
-    timings: dict[str, list[float]] = {"plain": [], "backend": []}
+async def level(port: int, usernames: list[str], users: int, turns: int,
+                conversation: list[tuple[str, str]] = CONVERSATION) -> dict[str, float]:
+    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    timings: dict[str, list[float]] = {kind: [] for _, kind in conversation}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=users)) as session:
         began = time.perf_counter()
-        await asyncio.gather(*[user(session, url, f"web:{usernames[i % len(usernames)]}", turns, timings)
-                               for i in range(users)])
+        await asyncio.gather(*[user(session, url, f"web:{usernames[i % len(usernames)]}", turns, timings,
+                                    conversation) for i in range(users)])
         elapsed = time.perf_counter() - began
-    row = {"users": users, "turns_per_s": (len(timings["plain"]) + len(timings["backend"])) / elapsed}
+    row = {"users": users, "turns": sum(map(len, timings.values())),
+           "turns_per_s": sum(map(len, timings.values())) / elapsed}
     for kind, values in timings.items():
         row[f"{kind}_p50"], row[f"{kind}_p95"] = statistics.median(values), percentile(values, 0.95)
-    row["ratio"] = row["backend_p95"] / row["plain_p95"]
-    print(f"  · {users} users: {row['turns_per_s']:.1f} turns/s; plain p50/p95 {row['plain_p50']:.0f}/"
-          f"{row['plain_p95']:.0f} ms; backend p50/p95 {row['backend_p50']:.0f}/{row['backend_p95']:.0f} ms; "
-          f"ratio {row['ratio']:.2f}", flush=True)
+    shown = "; ".join(f"{kind} p50/p95 {row[kind + '_p50']:.0f}/{row[kind + '_p95']:.0f} ms" for kind in timings)
+    if "backend" in timings:
+        row["ratio"] = row["backend_p95"] / row["plain_p95"]
+        shown += f"; ratio {row['ratio']:.2f}"
+    print(f"  · {users} users: {row['turns_per_s']:.1f} turns/s; {shown}", flush=True)
     return row
 
 
+def bare_rasa_levels(stack: Stack, usernames: list[str], levels: list[int], turns: int) -> list[dict[str, float]]:
+    """The same model under plain `rasa run`: REST channel, in-memory trackers, no actions."""
+    print("Bare Rasa (plain `rasa run`, plain turns only):", flush=True)
+    port = free_port()
+    stack.start("bare_rasa", [str(RASA_BIN / "rasa"), "run", "--model", str(stack.model), "--connector", "rest",
+                              "--interface", "127.0.0.1", "--port", str(port)], f"http://127.0.0.1:{port}/")
+    try:
+        for name in usernames[:3]:
+            http("POST", f"http://127.0.0.1:{port}/webhooks/rest/webhook", {"sender": f"web:{name}", "message": "你好"})
+        return [asyncio.run(level(port, usernames, n, turns, PLAIN_CONVERSATION)) for n in levels]
+    finally:
+        stack.stop("bare_rasa")
+
+
 def training_seconds() -> float:
+    """A full training from scratch, as `make bench-train` does it (empty cache)."""
+    print("Training a fresh model (a few minutes) …", flush=True)
     with tempfile.TemporaryDirectory() as out:
-        print("  · training a fresh model (this takes a few minutes) …", flush=True)
-        began = time.perf_counter()
-        subprocess.run([str(RASA_BIN / "rasa"), "train", "--config", "config.yml", "--domain", "bot/domain",
-                        "--data", "data", "--out", out, "--force"], cwd=ROOT, check=True, capture_output=True)
-        return time.perf_counter() - began
+        total, _ = timed_training(ROOT / "config.yml", Path(out))
+    return total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", default="1,10,50")
-    parser.add_argument("--turns", type=int, default=12, help="turns per user per level")
+    parser.add_argument("--turns", type=int, default=20, help="turns per user per level")
     parser.add_argument("--train", action="store_true", help="also measure a full training run")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare-Rasa baseline")
     parser.add_argument("--results", type=Path, default=RESULTS / "bot.md")
     args = parser.parse_args()
     trained = training_seconds() if args.train else None
     org = yaml.safe_load((ROOT / "backend" / "demo_data" / "org.yml").read_text(encoding="utf-8"))
     usernames = [u["username"] for u in org["users"]]
+    levels = [int(n) for n in args.users.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp)).up()
         try:
             for name in usernames[:3]:  # warm-up: first turns load models and caches
                 stack.say(f"web:{name}", "你好")
                 stack.say(f"web:{name}", "我有什么待办")
-            rows = [asyncio.run(level(stack, usernames, int(n), args.turns)) for n in args.users.split(",")]
+            rasa_rss = [("after the warm-up", rss_mb(stack.pid("rasa")))]
+            rows = []
+            for n in levels:
+                rows.append(asyncio.run(level(stack.ports["rasa"], usernames, n, args.turns)))
+                rasa_rss.append((f"after {sum(r['turns'] for r in rows):,} turns", rss_mb(stack.pid("rasa"))))
             memory = {name: rss_mb(stack.pid(name)) for name in ("backend", "actions", "rasa")}
+            stack.stop("rasa")  # the baseline has the machine to itself, as ours had
+            bare = [] if args.no_bare else bare_rasa_levels(stack, usernames, levels, args.turns)
         finally:
             stack.down()
+    load = os.getloadavg()
     lines = [
         f"Assistant benchmark, {datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}; REST channel, "
-        f"{args.turns} turns per user, half plain responses (a), half backend calls (b).",
+        f"{args.turns} turns per user, half plain responses (a), half backend calls (b); load average at the end "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.",
         "",
-        "| users | turns/s | (a) plain p50 / p95 | (b) backend p50 / p95 | (b)/(a) p95 |",
-        "|---|---|---|---|---|",
+        "| users | turns/s | (a) plain p50 / p95 | (b) backend p50 / p95 | (b)/(a) p95 | bare Rasa: turns/s | bare p50 / p95 |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for r, b in zip(rows, bare or [None] * len(rows)):
+        baseline = f"{b['turns_per_s']:.1f} | {b['plain_p50']:.0f} / {b['plain_p95']:.0f} ms" if b else "– | –"
         lines.append(f"| {r['users']} | {r['turns_per_s']:.1f} | {r['plain_p50']:.0f} / {r['plain_p95']:.0f} ms "
-                     f"| {r['backend_p50']:.0f} / {r['backend_p95']:.0f} ms | {r['ratio']:.2f} |")
+                     f"| {r['backend_p50']:.0f} / {r['backend_p95']:.0f} ms | {r['ratio']:.2f} | {baseline} |")
     lines.append("")
     lines.append("Resident memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items())
+                 + "; Rasa " + ", ".join(f"{v:.0f} MB {k}" for k, v in rasa_rss)
                  + (f"; training time {trained:.0f} s." if trained else "."))
     table = "\n".join(lines)
     report(args.results, table)
