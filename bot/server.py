@@ -27,7 +27,13 @@
    the example Rasa keeps for warming up, with the weights restored as they are created, and
    every variable the prediction uses must have been restored from the checkpoint (else
    loading fails). Fine-tuning still loads Rasa's way.
-5. The HTTP API's secret comes from the environment, never from the command line (which
+5. A SQLite tracker store (development, tests, a single machine) writes ahead (WAL) and does
+   not wait for the disk on every commit (synchronous=NORMAL): Rasa's tracker store is
+   synchronous, so each turn's commit held the event loop, every other turn with it, for an
+   fsync. A crash of Rasa loses nothing; a power cut may lose the last turns of conversations
+   (the backend, not the tracker, is the record of applications and decisions). PostgreSQL
+   is untouched.
+6. The HTTP API's secret comes from the environment, never from the command line (which
    `ps` shows to every user): with RASA_JWT_SECRET set, `run` enables the API behind JWT
    (HS256) auth; without it the API stays off. --auth-token, --jwt-secret and an
    --enable-api without the secret are refused.
@@ -48,6 +54,8 @@ from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 T = TypeVar("T")
 DEFAULT_TURNS_AT_ONCE = 2
@@ -190,6 +198,8 @@ def apply_fixes() -> None:
     queue_turns(turns_at_once())
     Event.resolve_by_type = staticmethod(resolving_event_types_once(Event.resolve_by_type))
     RasaModel.load = loading_for_prediction_only(RasaModel.__dict__["load"])
+    if not event.contains(Engine, "connect", sqlite_write_ahead):
+        event.listen(Engine, "connect", sqlite_write_ahead)
 
 
 # ------------------------------------------------------------------ 3. event classes by name
@@ -230,7 +240,16 @@ def loading_for_prediction_only(load: classmethod) -> classmethod:
     return classmethod(functools.wraps(rasas_load)(load_for_prediction))
 
 
-# ------------------------------------------------------------------ 5. the API's secret
+# ------------------------------------------------------------------ 5. SQLite without an fsync per turn
+def sqlite_write_ahead(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+# ------------------------------------------------------------------ 6. the API's secret
 JWT_SECRET_VARIABLE = "RASA_JWT_SECRET"
 MIN_JWT_SECRET_LENGTH = 32  # HS256 wants a key of at least its 256 bits
 

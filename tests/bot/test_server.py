@@ -14,6 +14,8 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.tensorflow.models import RasaModel
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bot import server
 
@@ -52,6 +54,19 @@ def test_an_invalid_response_is_refused_with_rasas_message(result):
     assert "Failed to validate Action server response" in ours.value.message
 
 
+@pytest.fixture
+def rasa_as_shipped(monkeypatch):
+    """What apply_fixes replaces, put back after the test (the fixes are global)."""
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
+    monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
+    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
+    yield
+    if event.contains(Engine, "connect", server.sqlite_write_ahead):
+        event.remove(Engine, "connect", server.sqlite_write_ahead)
+
+
 def test_event_classes_are_resolved_as_rasa_resolves_them():
     resolve = server.resolving_event_types_once(Event.resolve_by_type)
     names = {cls.type_name for cls in all_subclasses(Event)}
@@ -64,12 +79,7 @@ def test_event_classes_are_resolved_as_rasa_resolves_them():
     assert resolve("topic") is None  # Rasa's backwards compatibility, kept
 
 
-def test_apply_fixes_replaces_rasas_check_and_queues_turns(monkeypatch):
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
-    monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
-    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
-    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
-    monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
+def test_apply_fixes_replaces_rasas_check_and_queues_turns(rasa_as_shipped):
     original_turn, original_run = MessageProcessor.handle_message, RemoteAction.run
     server.apply_fixes()
     assert RemoteAction._validate_action_result is server.validate_action_result
@@ -78,7 +88,7 @@ def test_apply_fixes_replaces_rasas_check_and_queues_turns(monkeypatch):
     assert Event.resolve_by_type.__wrapped__ is not None and Event.resolve_by_type("user") is UserUttered
 
 
-async def test_after_apply_fixes_turns_really_go_through_the_queue(monkeypatch):
+async def test_after_apply_fixes_turns_really_go_through_the_queue(rasa_as_shipped, monkeypatch):
     running, peak = [0], [0]
 
     async def recording_turn(self, message):
@@ -88,10 +98,6 @@ async def test_after_apply_fixes_turns_really_go_through_the_queue(monkeypatch):
         running[0] -= 1
         return message
 
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
-    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
-    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
-    monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
     monkeypatch.setattr(MessageProcessor, "handle_message", recording_turn)
     monkeypatch.setenv("RASA_TURNS_AT_ONCE", "1")
     server.apply_fixes()
@@ -250,3 +256,15 @@ def test_turns_at_once_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("RASA_TURNS_AT_ONCE", "0")
     with pytest.raises(SystemExit, match="RASA_TURNS_AT_ONCE"):
         server.turns_at_once()
+
+
+def test_a_sqlite_tracker_store_writes_ahead_without_an_fsync_per_turn(tmp_path, rasa_as_shipped):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from sqlalchemy import text
+
+    server.apply_fixes()
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "trackers.db"))
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
