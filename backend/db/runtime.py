@@ -23,8 +23,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Optional
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import CTE, Insert, Integer, Select, Table, Update, bindparam, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..workflow.errors import Conflict
@@ -161,6 +161,8 @@ CASE_TASKS = (
 )
 
 _APPLICATION_STATE = ("status", "current_node", "round", "form", "chosen_approvers", "updated_at", "finished_at")
+TASK_COLUMNS = ("application_id", "round", "node_index", "node_key", "assignee_id", "kind", "parent_task_id", "status",
+                "decision", "opinion", "created_at", "decided_at", "version")
 RECORD_COLUMNS = ("application_id", "task_id", "round", "node_key", "node_name", "actor_id", "action", "opinion",
                   "detail", "created_at")
 OUTBOX_COLUMNS = ("event", "recipient_id", "application_id", "task_id", "payload", "status", "attempts",
@@ -196,13 +198,33 @@ def _update_application(p: str) -> Update:
     )
 
 
-def _insert_unnested(table: Table, columns: tuple[str, ...], prefix: str) -> Insert:
-    """INSERT … SELECT FROM unnest(arrays) WITH ORDINALITY, one array per column
-    (``{prefix}{column}``): any number of rows in one cacheable statement, ids in row order
-    (PostgreSQL)."""
+def _unnested(table: Table, columns: tuple[str, ...], prefix: str, **more: Any) -> Any:
+    """Rows from arrays, one parameter ``{prefix}{column}`` per column (typed like the
+    table's column, or as given in ``more``), numbered in ``row_number``: any number of rows
+    in one cacheable statement (PostgreSQL)."""
     arrays = [bindparam(f"{prefix}{name}", type_=ARRAY(table.c[name].type)) for name in columns]
-    rows = func.unnest(*arrays).table_valued(*columns, with_ordinality="row_number").render_derived()
+    arrays += [bindparam(f"{prefix}{name}", type_=ARRAY(type_)) for name, type_ in more.items()]
+    return func.unnest(*arrays).table_valued(*columns, *more, with_ordinality="row_number").render_derived()
+
+
+def _insert_unnested(table: Table, columns: tuple[str, ...], prefix: str) -> Insert:
+    """INSERT … SELECT FROM unnest(…) ORDER BY the rows' order, so ids follow it."""
+    rows = _unnested(table, columns, prefix)
     return insert(table).from_select(columns, select(*[rows.c[name] for name in columns]).order_by(rows.c.row_number))
+
+
+def _insert_outbox(new_tasks: Optional[CTE]) -> Insert:
+    """Outbox rows; a row about a task created by the same statement names it by position
+    (``new_task``, 1-based) and gets its id from ``new_tasks``, whose ids follow row order."""
+    rows = _unnested(outbox, OUTBOX_COLUMNS, "o_", new_task=Integer())
+    if new_tasks is None:
+        return insert(outbox).from_select(
+            OUTBOX_COLUMNS, select(*[rows.c[name] for name in OUTBOX_COLUMNS]).order_by(rows.c.row_number))
+    numbered = select(new_tasks.c.id, func.row_number().over(order_by=new_tasks.c.id).label("position")).subquery()
+    values = [func.coalesce(rows.c.task_id, numbered.c.id) if name == "task_id" else rows.c[name]
+              for name in OUTBOX_COLUMNS]
+    return insert(outbox).from_select(OUTBOX_COLUMNS, select(*values).select_from(
+        rows.outerjoin(numbered, numbered.c.position == rows.c.new_task)).order_by(rows.c.row_number))
 
 
 DECIDE_TASK = _decide_task("b_")
@@ -220,19 +242,23 @@ _BUILDERS = {"decide": _decide_task, "move": _move_tasks, "application": _update
 
 
 @lru_cache(maxsize=256)
-def _at_once(kinds: tuple[str, ...], records: bool, outbox_rows: bool) -> Select:
-    """One statement for a command's writes (PostgreSQL): each guarded update a CTE whose
-    matched rows are counted, the inserts CTEs that run whether read or not. Built once per
-    shape, so SQLAlchemy's cache key and compiled form are reused."""
+def _at_once(kinds: tuple[str, ...], new_tasks: bool, records: bool, outbox_rows: bool) -> Select:
+    """One statement for all of a command's writes (PostgreSQL): each guarded update a CTE
+    whose matched rows are counted, the inserts CTEs (they run whether read or not), the new
+    tasks' ids returned in order. Built once per shape, so SQLAlchemy's cache key and compiled
+    form are reused."""
     guarded = [_BUILDERS[kind](f"g{index}_") for index, kind in enumerate(kinds)]
     ctes = [statement.returning(statement.table.c.id).cte(f"guarded{index}") for index, statement in enumerate(guarded)]
-    counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in ctes]
+    columns = [select(func.count()).select_from(cte).scalar_subquery() for cte in ctes]
+    inserted = _insert_unnested(tasks, TASK_COLUMNS, "t_").returning(tasks.c.id).cte("new_tasks") if new_tasks else None
+    if inserted is not None:
+        columns.append(select(func.array_agg(aggregate_order_by(inserted.c.id, inserted.c.id))).scalar_subquery())
     inserts = []
     if records:
         inserts.append(_insert_unnested(flow_records, RECORD_COLUMNS, "r_").cte("new_records"))
     if outbox_rows:
-        inserts.append(_insert_unnested(outbox, OUTBOX_COLUMNS, "o_").cte("new_outbox"))
-    return select(*counts or [literal(0)]).add_cte(*inserts)
+        inserts.append(_insert_outbox(inserted).cte("new_outbox"))
+    return select(*columns or [literal(0)]).add_cte(*inserts)
 
 
 def _guarded(changes: Changes) -> list[tuple[str, dict[str, Any], int]]:
@@ -252,6 +278,13 @@ def _guarded(changes: Changes) -> list[tuple[str, dict[str, Any], int]]:
         for application in changes.applications.values()
     ]
     return updates
+
+
+def _task_values(task: TaskRow) -> dict[str, Any]:
+    return {"application_id": task.application_id, "round": task.round, "node_index": task.node_index,
+            "node_key": task.node_key, "assignee_id": task.assignee.id, "kind": task.kind,
+            "parent_task_id": task.parent_task_id, "status": task.status, "decision": task.decision,
+            "opinion": task.opinion, "created_at": task.created_at, "decided_at": task.decided_at, "version": 1}
 
 
 def _expect(expected: int, matched: int) -> None:
@@ -302,47 +335,54 @@ class Runtime:
         application.id = (await self.connection.execute(INSERT_APPLICATION, values)).scalar_one()
 
     async def write(self, changes: Changes) -> None:
-        """Send the changes: new tasks (their ids go into outbox rows), the guarded updates of
-        tasks and applications, flow records and outbox rows. On PostgreSQL all but the new
-        tasks go as one statement of data-modifying CTEs — a round trip costs an approval
-        more than anything else there; elsewhere it is one statement per kind, executemany
-        for rows. Either way a guard that matches fewer rows than expected fails the command."""
-        if changes.new_tasks:
-            await self._insert_tasks(changes.new_tasks)
+        """Send the changes: new tasks, the guarded updates of tasks and applications, flow
+        records, outbox rows (which may name the new tasks). On PostgreSQL that is one
+        statement of data-modifying CTEs — a round trip costs an approval more than anything
+        else there; elsewhere one statement per kind, executemany for rows. Either way a guard
+        that matches fewer rows than expected fails the command."""
         guarded = _guarded(changes)
-        outbox_rows = [{**OUTBOX_DEFAULTS, **row, "task_id": task.id if task else None} for row, task in changes.outbox]
         if self.connection.dialect.name == "postgresql":
-            await self._write_at_once(guarded, changes.records, outbox_rows)
+            await self._write_at_once(guarded, changes)
         else:
-            for kind, params, expected in guarded:
-                _expect(expected, (await self.connection.execute(
-                    _ONE_BY_ONE[kind], {f"b_{key}": value for key, value in params.items()})).rowcount)
-            if changes.records:
-                await self.connection.execute(INSERT_RECORDS, changes.records)
-            if outbox_rows:
-                await self.connection.execute(INSERT_OUTBOX, outbox_rows)
+            await self._write_one_by_one(guarded, changes)
         for application in changes.applications.values():
             application.version += 1
 
-    async def _write_at_once(self, guarded: list[tuple[str, dict[str, Any], int]], records: list[dict[str, Any]],
-                             outbox_rows: list[dict[str, Any]]) -> None:
-        statement = _at_once(tuple(kind for kind, _, _ in guarded), bool(records), bool(outbox_rows))
+    async def _write_one_by_one(self, guarded: list[tuple[str, dict[str, Any], int]], changes: Changes) -> None:
+        if changes.new_tasks:
+            rows = [_task_values(task) for task in changes.new_tasks]
+            ids = (await self.connection.execute(INSERT_TASKS, rows)).scalars().all()
+            for task, task_id in zip(changes.new_tasks, ids):
+                task.id = task_id
+        for kind, params, expected in guarded:
+            _expect(expected, (await self.connection.execute(
+                _ONE_BY_ONE[kind], {f"b_{key}": value for key, value in params.items()})).rowcount)
+        if changes.records:
+            await self.connection.execute(INSERT_RECORDS, changes.records)
+        if changes.outbox:
+            await self.connection.execute(INSERT_OUTBOX, [
+                {**OUTBOX_DEFAULTS, **row, "task_id": task.id if task else None} for row, task in changes.outbox])
+
+    async def _write_at_once(self, guarded: list[tuple[str, dict[str, Any], int]], changes: Changes) -> None:
+        new, records = changes.new_tasks, changes.records
+        statement = _at_once(tuple(kind for kind, _, _ in guarded), bool(new), bool(records), bool(changes.outbox))
         params: dict[str, Any] = {}
         for index, (_, values, _) in enumerate(guarded):
             params.update({f"g{index}_{key}": value for key, value in values.items()})
-        for prefix, columns, rows in (("r_", RECORD_COLUMNS, records), ("o_", OUTBOX_COLUMNS, outbox_rows)):
+        position = {id(task): number for number, task in enumerate(new, 1)}
+        outbox_rows = [
+            {**OUTBOX_DEFAULTS, **row, "task_id": task.id if task else None,
+             "new_task": position.get(id(task)) if task else None}
+            for row, task in changes.outbox
+        ]
+        for prefix, columns, rows in (("t_", TASK_COLUMNS, [_task_values(task) for task in new]),
+                                      ("r_", RECORD_COLUMNS, records),
+                                      ("o_", (*OUTBOX_COLUMNS, "new_task"), outbox_rows)):
             if rows:
                 params.update({f"{prefix}{name}": [row[name] for row in rows] for name in columns})
-        counts = (await self.connection.execute(statement, params)).one()
+        *counts, = (await self.connection.execute(statement, params)).one()
+        if new:
+            for task, task_id in zip(new, counts.pop()):
+                task.id = task_id
         for (_, _, expected), count in zip(guarded, counts):
             _expect(expected, count)
-
-    async def _insert_tasks(self, new: list[TaskRow]) -> None:
-        rows = [{"application_id": x.application_id, "round": x.round, "node_index": x.node_index,
-                 "node_key": x.node_key, "assignee_id": x.assignee.id, "kind": x.kind,
-                 "parent_task_id": x.parent_task_id, "status": x.status, "decision": x.decision,
-                 "opinion": x.opinion, "created_at": x.created_at, "decided_at": x.decided_at, "version": 1}
-                for x in new]
-        ids = (await self.connection.execute(INSERT_TASKS, rows)).scalars().all()
-        for task, task_id in zip(new, ids):
-            task.id = task_id
