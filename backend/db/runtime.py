@@ -13,8 +13,9 @@ by the state it was read in (``… WHERE status = :was``), the application's by 
 a row changed behind the lock's back makes the command fail with 409 instead of writing
 over it.
 
-Round trips: an approval on PostgreSQL is BEGIN, the lock, the tasks, the next node's
-approvers, the new tasks, one statement for everything else (data-modifying CTEs), COMMIT.
+Round trips, the main cost of a decision on PostgreSQL: BEGIN, the lock, the tasks, the next
+node's approvers, one statement for all the writes (data-modifying CTEs), COMMIT. SQLite
+(one writer at a time, in-process) sends one statement per kind of write.
 """
 from __future__ import annotations
 
@@ -380,7 +381,7 @@ class Runtime:
                                       ("o_", (*OUTBOX_COLUMNS, "new_task"), outbox_rows)):
             if rows:
                 params.update({f"{prefix}{name}": [row[name] for row in rows] for name in columns})
-        *counts, = (await self.connection.execute(statement, params)).one()
+        counts = list((await self.connection.execute(statement, params)).one())
         if new:
             for task, task_id in zip(new, counts.pop()):
                 task.id = task_id
