@@ -108,8 +108,11 @@ class Database:
             )
             _ping_when_idle(self.engine)
             self._write_engine = self.engine
-            # One-statement reads need no transaction: no BEGIN and ROLLBACK round trips.
-            self._single_reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            # One-statement reads need no transaction: no BEGIN and ROLLBACK round trips. Their
+            # own small pool, so no connection switches its isolation level back and forth.
+            self._single_reads = create_async_engine(self.url, echo=echo, isolation_level="AUTOCOMMIT",
+                                                     pool_size=5, max_overflow=5)
+            _ping_when_idle(self._single_reads)
         # SQLite has one writer at a time; queueing writers here is fairer and faster
         # than letting them poll the file lock (busy_timeout stays as the cross-process guard).
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -138,6 +141,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self._single_reads.dispose()
         if self.is_sqlite:
             await self._write_engine.dispose()
-            await self._single_reads.dispose()
