@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
 RESULTS = ROOT / "bench" / "results"
 HELD_OUT = "tests/nlu/held_out.yml"
-HOOK = re.compile(r"(Starting|Finished) training component '(\w+)'")
+HOOK = re.compile(r"(Starting to train|Finished training) component '(\w+)'")
 
 
 def timed_training(config: Path, out: Path) -> tuple[float, list[tuple[str, float]]]:
@@ -50,7 +50,7 @@ def timed_training(config: Path, out: Path) -> tuple[float, list[tuple[str, floa
                 continue
             now = time.perf_counter()
             kind, component = hook.groups()
-            if kind == "Starting":
+            if kind.startswith("Starting"):
                 steps.append((f"data for {component}" if steps else "reading and validating the data", now - mark))
             else:
                 steps.append((component, now - mark))
