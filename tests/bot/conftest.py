@@ -1,22 +1,11 @@
 """Whole conversations against the real stack (see devtools/stack.py)."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
+from devtools.stack import MODEL, RASA_BIN, ROOT  # noqa: F401 (re-exported for the tests)
 
-from devtools.stack import MODEL, RASA_BIN, ROOT, Stack  # noqa: F401 (re-exported for the tests)
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` first")
-    running = Stack(tmp_path_factory.mktemp("stack"))
-    try:
-        yield running.up()
-    finally:
-        running.down()
+# The stack itself (fixture ``stack``) is tests/conftest.py's, shared with the other suites.
 
 
 def text_of(replies: list[dict[str, Any]]) -> str:

@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devtools.stack import DEMO_PASSWORD, ROOT, Stack
-# The same whole-stack fixture as the conversation tests.
-from tests.bot.conftest import stack  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

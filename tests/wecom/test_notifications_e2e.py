@@ -17,7 +17,7 @@ from .conftest import click, content_of, last_id, say, sent_before_a_greeting, s
 
 @pytest.fixture(scope="module")
 def notify_stack(wecom_stack: Stack) -> Iterator[Stack]:
-    """The suite's stack with the notifier running, once what earlier tests queued went out."""
+    """The run's stack with the notifier running, once what earlier tests (of any suite) queued went out."""
     stack = wecom_stack
     status, domain = stack.rasa_api("GET", "/domain", headers={"Accept": "application/json"})
     if status != 200 or "EXTERNAL_notification" not in str(domain.get("intents")):
@@ -25,7 +25,7 @@ def notify_stack(wecom_stack: Stack) -> Iterator[Stack]:
                     "or a private model passed as STACK_MODEL)")
     stack.start_notifier()
     try:
-        outbox_settled(stack)
+        outbox_settled(stack, seconds=300)  # a Rasa turn per row: tests/bot leaves a few dozen
         yield stack
     finally:
         stack.stop("notifier")
