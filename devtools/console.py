@@ -5,8 +5,9 @@
 Every line of every process goes to var/log/<process>.log (the run before's to <process>.log.1).
 The console shows what starts, when each service answers and where to open it, and what needs
 attention: log records at WARNING or above, tracebacks, a process that exits, Python warnings
-raised in our own code, notifications that failed. Third-party chatter (Rasa's and Sanic's INFO,
-jieba, DeprecationWarnings from site-packages) stays in the log files. Ctrl-C reaches honcho,
+raised in our own code or about how we use a library, notifications that failed. Third-party
+chatter (Rasa's and Sanic's INFO, jieba, the deprecations libraries raise about their own
+dependencies) stays in the log files. Ctrl-C reaches honcho,
 which stops everything; this reads on until honcho's output ends.
 """
 from __future__ import annotations
@@ -55,7 +56,11 @@ STARTED = re.compile(r"^(\S+?)\.\d+ started \(pid=(\d+)\)$")
 STOPPED = re.compile(r"^(\S+?)\.\d+ stopped \(rc=(-?\d+)\)$")
 LEVEL = re.compile(r"(?:^|[\s\[])(WARNING|WARN|ERROR|CRITICAL|FATAL)(?:[\]\s:]|$)")
 NATIVE_ERROR = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [EF] ")  # TensorFlow's C++ log
-PY_WARNING = re.compile(r"^(?P<path>\S+\.py):\d+: \w*Warning: ")
+PY_WARNING = re.compile(r"^(?P<path>\S+\.py):\d+: (?P<category>\w*Warning): ")
+# What a library warns about how we use it (Rasa: our config and data) is ours to read; the
+# deprecations of its own dependencies are not.
+THIRD_PARTY_SHOWN = {"UserWarning", "RuntimeWarning"}
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # Rasa colours its warnings even into a pipe
 NEW_RECORD = re.compile(r"^\[?\d{4}-\d\d-\d\d")
 TRACEBACK = ("Traceback (most recent call last):", "During handling of the above exception",
              "The above exception was the direct cause")
@@ -76,8 +81,10 @@ def read_env(files: str) -> dict[str, str]:
     return env
 
 
-def is_own_code(path: str) -> bool:
-    return not os.path.isabs(path) or (path.startswith(str(ROOT)) and "/.venv/" not in path)
+def is_shown(warning: re.Match) -> bool:
+    path = warning["path"]
+    own = not os.path.isabs(path) or (path.startswith(str(ROOT)) and "/.venv/" not in path)
+    return own or warning["category"] in THIRD_PARTY_SHOWN
 
 
 class Noise:
@@ -98,7 +105,7 @@ class Noise:
             return True
         warning = PY_WARNING.match(text)
         if warning:
-            return self._record(is_own_code(warning["path"]), until_indented=True)
+            return self._record(is_shown(warning), until_indented=True)
         if LEVEL.search(text) or NATIVE_ERROR.match(text) or (self.also and self.also.search(text)):
             return self._record(True, until_indented=False)
         if self.left and not NEW_RECORD.match(text):
@@ -150,6 +157,7 @@ class Console:
 
     # ------------------------------------------------------------ honcho's lines
     def line(self, raw: str) -> None:
+        raw = COLOUR.sub("", raw)
         match = HONCHO_LINE.match(raw)
         if not match:  # honcho's own complaints (no Procfile, bad env file …)
             with self.lock:

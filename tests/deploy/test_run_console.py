@@ -22,6 +22,8 @@ HONCHO_OUTPUT = f"""\
 07:45:40 rasa.1            | bot/channels/wecom.py:12: UserWarning: something of ours
 07:45:40 rasa.1            |   warnings.warn("something of ours")
 07:46:00 rasa.1            | 2026-12-01 07:46:00 WARNING  rasa.core.agent  - the tracker store is slow
+07:46:01 rasa.1            | \x1b[93m{SITE}/rasa/shared/utils/io.py:100: UserWarning: 'evaluate_every_number_of_epochs=20' is greater than 'epochs=12'.
+07:46:01 rasa.1            | \x1b[0m2026-12-01 07:46:01 INFO     root  - Rasa server is up and running.
 07:46:01 actions.1         | 2026-12-01 07:46:01 ERROR    asyncio  - Unclosed client session
 07:46:01 actions.1         | client_session: <aiohttp.client.ClientSession object at 0x7fb6ab317f10>
 07:46:02 actions.1         | 2026-12-01 07:46:02 INFO     __main__  - fine
@@ -47,12 +49,12 @@ def run_console(lines: str, log_dir: Path) -> str:
 def test_the_console_shows_starts_problems_and_our_own_warnings_and_keeps_every_line_in_the_logs(tmp_path):
     shown = run_console(HONCHO_OUTPUT, tmp_path)
     assert "rasa             starting: the assistant (Rasa) (pid 961)" in shown
-    for wanted in ["UserWarning: something of ours", 'warnings.warn("something of ours")', "tracker store is slow",
+    for wanted in ["UserWarning: something of ours", f"{SITE}/rasa/shared/utils/io.py:100: UserWarning: 'evaluate", 'warnings.warn("something of ours")', "tracker store is slow",
                    "Unclosed client session", "client_session: <aiohttp", "Traceback", 'File "actions/base.py"',
                    "ValueError: broken", "stopping everything", "All stopped"]:
         assert wanted in shown, wanted
     for unwanted in ["pkg_resources", "declare_namespace", "PEP 420", "Starting Rasa server", "prefix dict",
-                     "Loading model cost", "__main__  - fine", "ordinary output", "sending SIGTERM", "rc=-15"]:
+                     "Loading model cost", "up and running", "\x1b[", "__main__  - fine", "ordinary output", "sending SIGTERM", "rc=-15"]:
         assert unwanted not in shown, unwanted
     rasa_log = (tmp_path / "rasa.log").read_text()
     assert "declare_namespace(pkg)" in rasa_log and "Loading model cost" in rasa_log
