@@ -41,10 +41,6 @@ class Decision:
     case: Case
     task: TaskRow
 
-    @property
-    def application(self) -> ApplicationRow:
-        return self.case.application
-
 
 def _opinion(text: Any, *, required: bool) -> str:
     if text is None:
