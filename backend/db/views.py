@@ -7,7 +7,7 @@ is reported as not found, so ids of other people's data leak nothing.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, Optional
 
 from sqlalchemy import exists, or_, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from ..workflow import transitions as t
 from ..workflow.approvers import candidates_for, is_applicant_choice
 from ..workflow.errors import NotFound
-from .models import Application, Department, FlowRecord, Matter, ServiceCenter, Task, User
+from .models import Application, Department, FlowRecord, Matter, ServiceCenter, Task, User, as_utc
 from .org import OrgDirectory
 from .runtime import Case, TaskRow
 
@@ -39,11 +39,7 @@ class Views:
         self.tz = tz
 
     def time(self, value: Optional[datetime]) -> Optional[str]:
-        if value is None:
-            return None
-        if value.tzinfo is None:  # SQLite hands back naive datetimes; every stored time is UTC
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(self.tz).isoformat(timespec="seconds")
+        return as_utc(value).astimezone(self.tz).isoformat(timespec="seconds") if value else None
 
     # ------------------------------------------------------------ people
 

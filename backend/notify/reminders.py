@@ -7,7 +7,7 @@ the same key a no-op, whichever worker (or restart) tries it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db.database import Database
-from ..db.models import Application, OutboxMessage, Task
+from ..db.models import Application, OutboxMessage, Task, as_utc
 from ..workflow import transitions as t
 
 EVENT = "task_overdue"
@@ -23,13 +23,8 @@ CHUNK = 500
 DAY = timedelta(days=1)
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def reminder_key(task_id: int, created_at: datetime, now: datetime, overdue: timedelta) -> str:
-    period = int((now - _utc(created_at) - overdue) // DAY)
+    period = int((now - as_utc(created_at) - overdue) // DAY)
     return f"{EVENT}:{task_id}:{period}"
 
 
@@ -54,7 +49,7 @@ async def scan(database: Database, now: datetime, overdue: timedelta) -> int:
             {"event": EVENT, "recipient_id": row.assignee_id, "application_id": row.application_id,
              "task_id": row.id, "dedupe_key": reminder_key(row.id, row.created_at, now, overdue),
              "payload": {"number": row.number, "node_name": row.process[row.node_index]["name"],
-                         "waited_hours": int((now - _utc(row.created_at)).total_seconds() // 3600)},
+                         "waited_hours": int((now - as_utc(row.created_at)).total_seconds() // 3600)},
              "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
             for row in rows
         ]
