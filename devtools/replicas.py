@@ -23,7 +23,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from devtools.stack import (BACKEND_PYTHON, DEMO_PASSWORD, MODEL, RASA_BIN, RASA_NICENESS, ROOT, free_port,
-                            http, stop_process, wait_for)
+                            http, start_or_stop, stop_process, wait_for)
 
 POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -106,6 +106,10 @@ class Replicas:
         wait_for(health, process, log_path, float(os.environ.get("STACK_START_SECONDS", "420")))
 
     def up(self) -> "Replicas":
+        start_or_stop(self._start_all, self.down)  # down() also drops the databases
+        return self
+
+    def _start_all(self) -> None:
         for database in self.databases:
             postgres_admin(f'CREATE DATABASE "{database}"')
         for command in (["migrate"], ["seed-demo"]):
@@ -129,7 +133,6 @@ class Replicas:
         for i in range(self.count):
             wait_for(self.rasa_url(i) + "/", self.processes[f"rasa{i}"], self.tmp / f"rasa{i}.log",
                      float(os.environ.get("STACK_START_SECONDS", "420")))
-        return self
 
     def _spawn_rasa(self, i: int) -> None:
         name, ports = f"rasa{i}", self.ports[i]

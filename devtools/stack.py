@@ -25,7 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKEND_PYTHON = ROOT / ".venv" / "backend" / "bin" / "python"
@@ -76,6 +76,16 @@ def wait_for_text(text: str, process: subprocess.Popen, log: Path, offset: int, 
             raise RuntimeError(f"{log.name} exited early:\n{log.read_text()[-3000:]}")
         time.sleep(0.1)
     raise RuntimeError(f"no {text!r} in {log} after {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+def start_or_stop(start: Callable[[], None], stop: Callable[[], None]) -> None:
+    """``start()``; if a part does not come up, ``stop()`` what did and re-raise: no process
+    outlives a failed start (a leaked Rasa holds ~1 GB and a port until someone kills it)."""
+    try:
+        start()
+    except BaseException:
+        stop()
+        raise
 
 
 def stop_process(process: subprocess.Popen, grace: float = 20) -> None:
@@ -171,6 +181,10 @@ class Stack:
         self.resume(name)
 
     def up(self) -> "Stack":
+        start_or_stop(self._start_all, self.down)
+        return self
+
+    def _start_all(self) -> None:
         for command in (["migrate"], ["seed-demo"]):
             subprocess.run([str(BACKEND_PYTHON), "-m", "backend", *command], cwd=ROOT, env=self.env, check=True,
                            capture_output=True, timeout=300)
@@ -194,7 +208,6 @@ class Stack:
                             "--interface", "127.0.0.1", "--port", str(rasa)], f"http://127.0.0.1:{rasa}/")
         if self.notifier:
             self.start_notifier()
-        return self
 
     def start_notifier(self) -> None:
         """The backend's outbox worker (``python -m backend notify``); it says when it polls."""
