@@ -14,7 +14,6 @@ Results: a Markdown table on stdout and in bench/results/train.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -25,11 +24,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.stats import report
+from devtools.held_out import held_out_scores
+from devtools.stack import RASA_BIN, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-RASA = ROOT / ".venv" / "rasa" / "bin" / "rasa"
+RASA = RASA_BIN / "rasa"
 RESULTS = ROOT / "bench" / "results"
-HELD_OUT = "tests/nlu/held_out.yml"
 HOOK = re.compile(r"(Starting to train|Finished training) component '(\w+)'")
 
 
@@ -64,17 +63,6 @@ def timed_training(config: Path, out: Path) -> tuple[float, list[tuple[str, floa
     return total, steps
 
 
-def quality_gates(model: Path, out: Path) -> tuple[float, float]:
-    """Intent macro-F1 and FAQ selection accuracy on the held-out split, as make test checks them."""
-    print("  · evaluating on the held-out split …", flush=True)
-    subprocess.run([str(RASA), "test", "nlu", "--model", str(model), "--nlu", HELD_OUT, "--out", str(out),
-                    "--no-plot"], cwd=ROOT, check=True, capture_output=True,
-                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-    intents = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
-    faq = json.loads((out / "response_selection_report.json").read_text(encoding="utf-8"))
-    return intents["macro avg"]["f1-score"], faq.get("accuracy", faq.get("micro avg", {}).get("f1-score"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
@@ -86,7 +74,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         total, steps = timed_training(args.config.resolve(), out)
-        gates = None if args.no_evaluate else quality_gates(out / "model.tar.gz", out / "evaluation")
+        gates = None
+        if not args.no_evaluate:
+            print("  · evaluating on the held-out split …", flush=True)
+            gates = held_out_scores(out / "model.tar.gz", out / "evaluation")
     lines = [
         f"Training benchmark, {datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}; {args.config.name}, "
         f"empty cache, load average {load:.2f} at the start.",
@@ -97,8 +88,8 @@ def main() -> None:
     lines += [f"| {step} | {seconds:.1f} | {seconds / total:.0%} |" for step, seconds in steps if seconds >= 0.05]
     lines.append(f"| **total** | **{total:.0f}** | |")
     if gates:
-        lines += ["", f"Held-out split: intent macro-F1 {gates[0]:.3f}, FAQ response selection {gates[1]:.3f} "
-                      f"(gates 0.95)."]
+        lines += ["", f"Held-out split: intent macro-F1 {gates.intent_macro_f1:.3f}, FAQ response selection "
+                      f"{gates.faq_accuracy:.3f} (gates 0.95)."]
     report(args.results, "\n".join(lines))
 
 

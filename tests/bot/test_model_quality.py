@@ -7,8 +7,9 @@ fixed seeds is repeatable on this machine: a forced retrain gave the same number
 """
 from __future__ import annotations
 
-import json
 import subprocess
+
+from devtools.held_out import held_out_scores
 
 from .conftest import MODEL, RASA_BIN, ROOT
 
@@ -22,17 +23,11 @@ def rasa(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_nlu_on_the_held_out_split_meets_the_bar(tmp_path):
-    run = rasa("test", "nlu", "--model", str(MODEL), "--nlu", "tests/nlu/held_out.yml", "--out", str(tmp_path),
-               "--no-plot")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    intents = json.loads((tmp_path / "intent_report.json").read_text(encoding="utf-8"))
-    f1 = intents["macro avg"]["f1-score"]
-    worst = sorted(((v["f1-score"], k) for k, v in intents.items() if isinstance(v, dict) and "f1-score" in v
-                    and k not in ("macro avg", "weighted avg", "micro avg")))[:5]
-    assert f1 >= MIN_INTENT_MACRO_F1, f"intent macro-F1 {f1:.3f} < {MIN_INTENT_MACRO_F1}; worst: {worst}"
-    faq = json.loads((tmp_path / "response_selection_report.json").read_text(encoding="utf-8"))
-    accuracy = faq.get("accuracy", faq.get("micro avg", {}).get("f1-score"))
-    assert accuracy is not None and accuracy >= MIN_FAQ_ACCURACY, f"FAQ response selection accuracy {accuracy}"
+    scores = held_out_scores(MODEL, tmp_path)
+    assert scores.intent_macro_f1 >= MIN_INTENT_MACRO_F1, (
+        f"intent macro-F1 {scores.intent_macro_f1:.3f} < {MIN_INTENT_MACRO_F1}; worst: {scores.worst_intents}")
+    assert scores.faq_accuracy is not None and scores.faq_accuracy >= MIN_FAQ_ACCURACY, (
+        f"FAQ response selection accuracy {scores.faq_accuracy}")
 
 
 def test_every_test_story_is_followed(tmp_path):
