@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, TextIO
 
+import honcho.environ
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -70,14 +72,12 @@ CONTINUATION_LINES = 15
 
 
 def read_env(files: str) -> dict[str, str]:
-    """The environment honcho gives the processes: ours, overridden by the env files (KEY=VALUE)."""
+    """The environment honcho gives the processes: ours, overridden by the env files, read as honcho reads them."""
     env = dict(os.environ)
     for name in filter(None, files.split(",")):
         path = ROOT / name
-        for line in path.read_text().splitlines() if path.exists() else []:
-            key, sep, value = line.strip().partition("=")
-            if sep and not key.startswith("#"):
-                env[key.strip()] = value.strip().strip("'\"")
+        if path.exists():
+            env.update(honcho.environ.parse(path.read_text()))
     return env
 
 
@@ -196,8 +196,7 @@ class Console:
             self.say(clock, "system", text)
 
     def relative(self, name: str) -> str:
-        path = self.log_dir / f"{name}.log"
-        return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+        return f"{self.relative_dir()}/{name}.log"
 
     def tail(self, name: str, count: int = 15) -> None:
         self.logs[name].flush()

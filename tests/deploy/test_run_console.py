@@ -69,3 +69,15 @@ def test_a_process_that_exits_on_its_own_is_shown_with_its_last_lines(tmp_path):
     assert "actions          exited (status 2), so everything stops" in shown
     assert "ACTION_SERVER_TOKEN is not set." in shown  # its last lines, although no log level
     assert (tmp_path / "actions.log.1").read_text() == "the run before\n"
+
+
+def test_the_ports_come_from_the_env_files_as_honcho_reads_them(tmp_path, monkeypatch):
+    from devtools import console
+
+    monkeypatch.setattr(console, "ROOT", tmp_path)
+    (tmp_path / ".env").write_text("# secrets\nBACKEND_PORT=9090\nRASA_PORT='6006'\n")
+    (tmp_path / "sim.env").write_text("WECOM_SIMULATOR_PORT=9191\nBACKEND_PORT=9292\n")  # a later file wins
+    env = console.read_env(".env,sim.env,missing.env")
+    ports = Console(env, tmp_path, io.StringIO()).ports
+    assert (ports["backend"], ports["rasa"], ports["wecom_simulator"]) == (9292, 6006, 9191)
+    assert ports["actions"] == int(env.get("ACTION_SERVER_PORT") or 5055)
