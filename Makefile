@@ -52,7 +52,7 @@ $(RASA_READY): requirements/rasa.txt requirements/rasa-dev.txt
 # Retrained only when the config, the domain or the training data changed.
 # The model carries the time training started, so inputs edited meanwhile retrain next time.
 $(MODEL): $(RASA_READY) $(BOT_INPUTS)
-	@echo "==> Training the assistant (under 3 minutes on 2 cores; less when Rasa can reuse unchanged parts)"
+	@echo "==> Training the assistant (about 4 minutes on 2 cores; less when Rasa can reuse unchanged parts)"
 	@mkdir -p models && touch models/.training-started
 	$(RASA) train --config config.yml --domain bot/domain --data data --out models --fixed-model-name campus
 	@touch -r models/.training-started $@

@@ -86,8 +86,8 @@ async def level(port: int, usernames: list[str], users: int, turns: int,
         await asyncio.gather(*[user(session, url, f"web:{usernames[i % len(usernames)]}", turns, timings,
                                     conversation) for i in range(users)])
         elapsed = time.perf_counter() - began
-    row = {"users": users, "turns": sum(map(len, timings.values())),
-           "turns_per_s": sum(map(len, timings.values())) / elapsed}
+    turns_done = sum(map(len, timings.values()))
+    row = {"users": users, "turns": turns_done, "turns_per_s": turns_done / elapsed}
     for kind, values in timings.items():
         row[f"{kind}_p50"], row[f"{kind}_p95"] = statistics.median(values), percentile(values, 0.95)
     shown = "; ".join(f"{kind} p50/p95 {row[kind + '_p50']:.0f}/{row[kind + '_p95']:.0f} ms" for kind in timings)
