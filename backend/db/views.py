@@ -331,10 +331,8 @@ class Views:
     def decided_task(self, case: Case, task: TaskRow) -> dict[str, Any]:
         """The answer to a decision, from the rows the command holds: the same as
         ``task_summary`` read after the commit, without reading anything back."""
-        applicant = case.applicant
-        shown_applicant = {"username": applicant.username, "name": applicant.name,
-                           "department": applicant.department_name}
-        head = self._task_head(task, case.application, case.matter_code, case.matter_name, shown_applicant)
+        applicant = {**self.person(case.applicant), "department": case.applicant.department_name}
+        head = self._task_head(task, case.application, case.matter_code, case.matter_name, applicant)
         signers = [(s, s.assignee) for s in case.tasks if s.parent_task_id == task.id]
         return self._summary(head, task, case.application, signers)
 
