@@ -102,9 +102,9 @@ class Workflow:
         case = await self._lock_own_application(runtime, actor, application_id)
         application = case.application
         application.status = t.application_after(application.status, "resubmit")
-        matter = await session.get_one(Matter, application.matter_id)
         org = OrgDirectory(session)
-        if form is not None:
+        if form is not None:  # the case has the matter's name; its form only a new form needs
+            matter = await session.get_one(Matter, application.matter_id)
             application.form = await self._validate(matter.form_schema, form, org)
         if approvers is not None:
             application.chosen_approvers = await check_choices(application.process, actor, approvers, org)
