@@ -208,19 +208,19 @@ def _unnested(table: Table, columns: tuple[str, ...], prefix: str, **more: Any) 
     return func.unnest(*arrays).table_valued(*columns, *more, with_ordinality="row_number").render_derived()
 
 
-def _insert_unnested(table: Table, columns: tuple[str, ...], prefix: str) -> Insert:
-    """INSERT … SELECT FROM unnest(…) ORDER BY the rows' order, so ids follow it."""
-    rows = _unnested(table, columns, prefix)
+def _insert_unnested(table: Table, columns: tuple[str, ...], prefix: str, **more: Any) -> Insert:
+    """INSERT … SELECT FROM unnest(…) ORDER BY the rows' order, so ids follow it (arrays in
+    ``more`` are read but not inserted)."""
+    rows = _unnested(table, columns, prefix, **more)
     return insert(table).from_select(columns, select(*[rows.c[name] for name in columns]).order_by(rows.c.row_number))
 
 
 def _insert_outbox(new_tasks: Optional[CTE]) -> Insert:
     """Outbox rows; a row about a task created by the same statement names it by position
     (``new_task``, 1-based) and gets its id from ``new_tasks``, whose ids follow row order."""
-    rows = _unnested(outbox, OUTBOX_COLUMNS, "o_", new_task=Integer())
     if new_tasks is None:
-        return insert(outbox).from_select(
-            OUTBOX_COLUMNS, select(*[rows.c[name] for name in OUTBOX_COLUMNS]).order_by(rows.c.row_number))
+        return _insert_unnested(outbox, OUTBOX_COLUMNS, "o_", new_task=Integer())
+    rows = _unnested(outbox, OUTBOX_COLUMNS, "o_", new_task=Integer())
     numbered = select(new_tasks.c.id, func.row_number().over(order_by=new_tasks.c.id).label("position")).subquery()
     values = [func.coalesce(rows.c.task_id, numbered.c.id) if name == "task_id" else rows.c[name]
               for name in OUTBOX_COLUMNS]
@@ -286,6 +286,10 @@ def _task_values(task: TaskRow) -> dict[str, Any]:
             "node_key": task.node_key, "assignee_id": task.assignee.id, "kind": task.kind,
             "parent_task_id": task.parent_task_id, "status": task.status, "decision": task.decision,
             "opinion": task.opinion, "created_at": task.created_at, "decided_at": task.decided_at, "version": 1}
+
+
+def _outbox_values(row: dict[str, Any], task: Optional[TaskRow]) -> dict[str, Any]:
+    return {**OUTBOX_DEFAULTS, **row, "task_id": task.id if task else None}
 
 
 def _expect(expected: int, matched: int) -> None:
@@ -361,8 +365,7 @@ class Runtime:
         if changes.records:
             await self.connection.execute(INSERT_RECORDS, changes.records)
         if changes.outbox:
-            await self.connection.execute(INSERT_OUTBOX, [
-                {**OUTBOX_DEFAULTS, **row, "task_id": task.id if task else None} for row, task in changes.outbox])
+            await self.connection.execute(INSERT_OUTBOX, [_outbox_values(row, task) for row, task in changes.outbox])
 
     async def _write_at_once(self, guarded: list[tuple[str, dict[str, Any], int]], changes: Changes) -> None:
         new, records = changes.new_tasks, changes.records
@@ -371,11 +374,8 @@ class Runtime:
         for index, (_, values, _) in enumerate(guarded):
             params.update({f"g{index}_{key}": value for key, value in values.items()})
         position = {id(task): number for number, task in enumerate(new, 1)}
-        outbox_rows = [
-            {**OUTBOX_DEFAULTS, **row, "task_id": task.id if task else None,
-             "new_task": position.get(id(task)) if task else None}
-            for row, task in changes.outbox
-        ]
+        outbox_rows = [{**_outbox_values(row, task), "new_task": position.get(id(task)) if task else None}
+                       for row, task in changes.outbox]
         for prefix, columns, rows in (("t_", TASK_COLUMNS, [_task_values(task) for task in new]),
                                       ("r_", RECORD_COLUMNS, records),
                                       ("o_", (*OUTBOX_COLUMNS, "new_task"), outbox_rows)):
