@@ -69,3 +69,23 @@ async def test_an_application_changed_behind_the_locks_back_is_not_written_over(
             changes.application_changed(case.application)
             await runtime.write(changes)
     assert await state(database, application_id) == before
+
+
+async def test_a_task_moved_behind_the_locks_back_is_not_cancelled_over(database, monkeypatch):
+    workflow, application_id, task_id, _ = await submitted(database)
+    before = await state(database, application_id)
+    lock_case = Runtime.lock_case
+
+    async def locked_then_decided_elsewhere(self, wanted):
+        case = await lock_case(self, wanted)
+        # Someone who did not take the lock decides the open task after it was read …
+        await self.connection.execute(update(Task).where(Task.id == task_id).values(status=t.DONE))
+        return case
+
+    monkeypatch.setattr(Runtime, "lock_case", locked_then_decided_elsewhere)
+    with pytest.raises(Conflict) as refused:
+        async with database.write() as session:
+            applicant = await session.scalar(select(User).where(User.username == "t2001"))
+            await workflow.terminate(session, applicant, [application_id], "不办了")  # … so cancelling it matches nothing
+    assert refused.value.status == 409 and refused.value.code == "concurrent_change"
+    assert await state(database, application_id) == before
