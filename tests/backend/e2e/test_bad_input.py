@@ -70,6 +70,14 @@ async def test_a_decided_task_cannot_be_decided_again(api, database):
     assert await rows(database, FlowRecord) == 2
 
 
+@pytest.mark.parametrize("matter", [None, "", 5, ["seal_usage"]])
+async def test_submitting_needs_a_matter_code(api, database, matter):
+    body = {**SEAL(), "matter": matter}
+    status, error = await api.call("POST", "/applications", "t2001", json=body)
+    assert (status, error["error"]["code"]) == (400, "matter_required")
+    assert await rows(database, Application) == 0
+
+
 @pytest.mark.parametrize("body,code", [
     ({"opinion": 5}, "opinion_invalid"), ({"opinion": "字" * 2001}, "opinion_too_long"), ({}, "opinion_required"),
     ({"opinion": "   "}, "opinion_required"),
