@@ -1,6 +1,7 @@
 """Submitting, listing, reading, resubmitting and terminating applications over HTTP."""
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from backend.db.models import Application, OutboxMessage, Task
@@ -71,14 +72,19 @@ async def test_a_countersign_node_needs_every_approver(api):
     assert (await api.get(f"/applications/{app['id']}", "t2001"))["status"] == "approved"
 
 
-async def submit_or_sign(api, database) -> dict:
-    """An application of a one-node matter that either of t1203 and t1204 may approve."""
+async def one_node_matter(database, code: str, name: str, node: dict) -> None:
+    """A matter of the test centre with one text field (note) and the one node given."""
     from backend.catalog.loader import import_catalog
     async with database.write() as session:
         await import_catalog(session, {"centers": [{"code": "test_c", "name": "测试中心", "matters": [{
-            "code": "test_or", "name": "或签测试", "form": [{"key": "note", "label": "说明", "type": "text"}],
-            "process": [{"key": "desk", "name": "教务处审核", "mode": "any",
-                         "approvers": {"rule": "users", "users": ["t1203", "t1204"]}}]}]}]})
+            "code": code, "name": name, "form": [{"key": "note", "label": "说明", "type": "text"}],
+            "process": [node]}]}]})
+
+
+async def submit_or_sign(api, database) -> dict:
+    """An application of a one-node matter that either of t1203 and t1204 may approve."""
+    await one_node_matter(database, "test_or", "或签测试", {
+        "key": "desk", "name": "教务处审核", "mode": "any", "approvers": {"rule": "users", "users": ["t1203", "t1204"]}})
     return await api.post("/applications", "t2001", json=submission("test_or", {"note": "x"}), expect=201)
 
 
@@ -178,6 +184,16 @@ async def test_an_approver_must_be_chosen_from_the_candidates(api, database):
                                   json=submission("seal_usage", seal_usage(), {"leader": "t0002", "x": "t1"}))
     assert status == 400 and body["error"]["code"] == "approvers_invalid"
     assert await count(database, Application) == 0 and await count(database, Task) == 0
+
+
+@pytest.mark.parametrize("department", ["jwc", "no_such_department"])
+async def test_a_node_nobody_can_approve_refuses_the_submission_and_writes_nothing(api, database, department):
+    # Nobody in 教务处 keeps the seals; no department has the code no_such_department.
+    await one_node_matter(database, "test_nobody", "无人审核测试", {
+        "key": "desk", "name": "用印审核", "approvers": {"rule": "role", "role": "印章管理员", "department": department}})
+    status, body = await api.call("POST", "/applications", "t2001", json=submission("test_nobody", {"note": "x"}))
+    assert (status, body["error"]["code"]) == (400, "no_approver")
+    assert await count(database, Application) == 0 and await count(database, OutboxMessage) == 0
 
 
 async def test_a_bad_form_is_refused_field_by_field_and_nothing_is_written(api, database):
