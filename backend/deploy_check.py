@@ -24,8 +24,8 @@ from dotenv import dotenv_values
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from wecom import WeComConfig, WeComConfigError
-from wecom.config import CALLBACK_NAMES, CALLBACK_ONLY_NAMES
+from wecom_api import WeComConfig, WeComConfigError
+from wecom_api.config import CALLBACK_NAMES, CALLBACK_ONLY_NAMES
 
 from .auth.passwords import verify_password
 from .catalog.loader import DEMO_DIR, read_yaml

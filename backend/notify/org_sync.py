@@ -17,7 +17,7 @@ import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wecom import WeComClient, WeComConfig, WeComConfigError, WeComError
+from wecom_api import WeComClient, WeComConfig, WeComConfigError, WeComError
 
 from ..config import ConfigError
 from ..db.database import Database

@@ -29,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from wecom import WeComClient, WeComConfig, WeComConfigError, WeComError
+from wecom_api import WeComClient, WeComConfig, WeComConfigError, WeComError
 
 from .wecom_callback import MAX_BODY_BYTES, SENDER_PREFIX, USERID, CallbackCrypto, Inbound, Rejected
 from .wecom_delivery import Delivery

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
 
-from wecom import WeComClient, WeComError
+from wecom_api import WeComClient, WeComError
 
 from .wecom_callback import Inbound
 from .wecom_render import RenderedTurn, menu_choice, render_turn

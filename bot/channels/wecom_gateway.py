@@ -41,7 +41,7 @@ import uvloop
 from aiohttp import web
 from yarl import URL
 
-from wecom import WeComConfig, WeComConfigError
+from wecom_api import WeComConfig, WeComConfigError
 
 from .wecom_callback import MAX_BODY_BYTES, CallbackCrypto, Inbound, Rejected
 from .wecom_queue import Queued, RedisCallbackQueue

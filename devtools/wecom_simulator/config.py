@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
-from wecom.config import WeComConfig, WeComConfigError, is_aes_key
+from wecom_api.config import WeComConfig, WeComConfigError, is_aes_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ORG = ROOT / "backend" / "demo_data" / "org.yml"

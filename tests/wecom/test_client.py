@@ -1,4 +1,4 @@
-"""wecom/client.py against the simulator: token cache, single-flight refresh, errcodes, contacts."""
+"""wecom_api/client.py against the simulator: token cache, single-flight refresh, errcodes, contacts."""
 from __future__ import annotations
 
 import asyncio
@@ -8,8 +8,8 @@ import time
 import aiohttp
 import pytest
 
-from wecom import WeComClient, WeComError
-from wecom.client import logger as client_logger
+from wecom_api import WeComClient, WeComError
+from wecom_api.client import logger as client_logger
 
 from .conftest import Simulator
 

@@ -4,7 +4,7 @@ import secrets
 
 import pytest
 
-from wecom.config import DEFAULT_API_BASE, WeComConfig, WeComConfigError
+from wecom_api.config import DEFAULT_API_BASE, WeComConfig, WeComConfigError
 
 ENV = {"WECOM_CORP_ID": "wwcorp", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s3cret",
        "WECOM_TOKEN": "tok", "WECOM_AES_KEY": base64.b64encode(secrets.token_bytes(32)).decode()[:43]}
@@ -36,7 +36,7 @@ def test_api_only_processes_need_no_callback_secrets():
 
 
 def test_a_callback_only_process_needs_no_app_secret():
-    from wecom import WeComConfig, WeComConfigError
+    from wecom_api import WeComConfig, WeComConfigError
 
     aes = "a" * 43
     callbacks = {"WECOM_CORP_ID": "wwcorp", "WECOM_TOKEN": "tok", "WECOM_AES_KEY": aes}

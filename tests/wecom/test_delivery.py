@@ -7,7 +7,7 @@ import pytest
 from bot.channels.wecom_callback import Inbound
 from bot.channels.wecom_delivery import Delivery, RateLimited, SendRateLimiter
 from bot.channels.wecom_store import MemoryStore
-from wecom import WeComClient
+from wecom_api import WeComClient
 
 
 class Clock:
