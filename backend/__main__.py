@@ -29,7 +29,7 @@ from .config import DEFAULT_DATABASE_URL, ConfigError, NotifierSettings, Setting
 from .db import migrate
 from .db.database import Database
 from .db.models import User
-from .notify.org_sync import print_report, sync_org_from_env
+from .catalog.org_sync import print_report, sync_org_from_env
 from .notify.worker import run_worker
 from .web.server import serve
 

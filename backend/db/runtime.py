@@ -28,7 +28,7 @@ from sqlalchemy import CTE, Insert, Integer, Select, Table, Update, bindparam, f
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from ..workflow.errors import Conflict
+from ..errors import Conflict
 from .models import Application, Department, FlowRecord, Matter, OutboxMessage, Task, User
 
 applications = Application.__table__

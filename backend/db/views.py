@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from ..workflow import transitions as t
 from ..workflow.approvers import candidates_for, is_applicant_choice
-from ..workflow.errors import NotFound
+from ..errors import NotFound
 from .models import Application, Department, FlowRecord, Matter, ServiceCenter, Task, User, as_utc
 from .org import OrgDirectory
 from .runtime import Case, TaskRow

@@ -19,7 +19,7 @@ from ..auth.passwords import verify_password
 from ..auth.tokens import read_token
 from ..db.models import User
 from ..db.org import active_user
-from ..workflow.errors import Forbidden, NotAuthenticated
+from ..errors import Forbidden, NotAuthenticated
 from .keys import ACTOR, DATABASE, SETTINGS
 
 PUBLIC_PATHS = {"/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/health"}

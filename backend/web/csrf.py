@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..workflow.errors import Forbidden
+from ..errors import Forbidden
 from .sessions import WEB_SESSION, is_page
 
 FIELD = "csrf_token"

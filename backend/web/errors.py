@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from ..workflow.errors import WorkflowError
+from ..errors import AppError
 from .jsonio import json_response
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def error_response(status: int, code: str, message: str, details: Optional[dict[
 async def error_middleware(request: web.Request, handler):
     try:
         return await handler(request)
-    except WorkflowError as error:
+    except AppError as error:
         return error_response(error.status, error.code, error.message, error.details)
     except web.HTTPException as error:
         if error.status < 400:

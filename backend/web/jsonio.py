@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..workflow.errors import InvalidInput
+from ..errors import InvalidInput
 
 dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 

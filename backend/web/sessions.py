@@ -14,7 +14,7 @@ from aiohttp import web
 from ..db import web_sessions
 from ..db.models import User
 from ..db.web_sessions import LiveSession
-from ..workflow.errors import NotAuthenticated
+from ..errors import NotAuthenticated
 from .keys import ACTOR, DATABASE, SETTINGS, WORKFLOW
 
 COOKIE = "campus_session"

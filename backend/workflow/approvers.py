@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..db.org import Member, OrgDirectory
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 
 class Applicant(Protocol):

@@ -25,7 +25,7 @@ from ..db.org import OrgDirectory
 from ..db.runtime import Applicant, ApplicationRow, Case, Changes, Person, Runtime, TaskRow
 from . import transitions as t
 from .approvers import approvers_for_node, check_choices
-from .errors import Forbidden, InvalidInput, NotFound
+from ..errors import Forbidden, InvalidInput, NotFound
 from .forms import person_values, validate_form
 
 NUMBER_PREFIX = "SW"

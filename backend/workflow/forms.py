@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Iterable, Optional
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 FIELD_TYPES = (
     "text", "textarea", "number", "date", "datetime", "choice", "multichoice", "person", "attachment",

@@ -6,7 +6,7 @@ being silently ignored.
 """
 from __future__ import annotations
 
-from .errors import Conflict
+from ..errors import Conflict
 
 # Application states
 RUNNING, RETURNED, APPROVED, TERMINATED = "running", "returned", "approved", "terminated"

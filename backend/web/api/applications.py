@@ -5,9 +5,9 @@ from aiohttp import web
 
 from ...db.views import Views
 from ...workflow import transitions as t
-from ...workflow.errors import InvalidInput
+from ...errors import InvalidInput
 from ..auth import actor
-from ..commands import run_command
+from ..idempotent import run_command
 from ..jsonio import int_query, json_response, read_json
 from ..keys import DATABASE, SETTINGS, WORKFLOW
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ...db.models import Matter
 from ...db.views import Views
-from ...workflow.errors import InvalidInput, NotFound
+from ...errors import InvalidInput, NotFound
 from ...workflow.forms import validate_form
 from ..auth import actor
 from ..jsonio import json_response, read_json

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...db import web_notices
-from ...workflow.errors import InvalidInput
+from ...errors import InvalidInput
 from ..auth import actor
 from ..jsonio import int_query, json_response, read_json
 from ..keys import DATABASE, WORKFLOW

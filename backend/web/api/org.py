@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...db.views import Views
-from ...workflow.errors import InvalidInput
+from ...errors import InvalidInput
 from ..jsonio import int_query, json_response
 from ..keys import DATABASE, SETTINGS
 

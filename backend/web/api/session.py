@@ -5,7 +5,7 @@ from aiohttp import web
 
 from ...auth.tokens import issue_token
 from ...db.views import Views
-from ...workflow.errors import InvalidInput, NotAuthenticated
+from ...errors import InvalidInput, NotAuthenticated
 from ..auth import actor, authenticate
 from ..jsonio import json_response, read_json
 from ..keys import DATABASE, SETTINGS

@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...db.views import Views
-from ...workflow.errors import InvalidInput
+from ...errors import InvalidInput
 from ..auth import actor
-from ..commands import apply_decision, run_command
+from ..idempotent import apply_decision, run_command
 from ..jsonio import int_query, json_response, read_json
 from ..keys import DATABASE, SETTINGS, WORKFLOW
 

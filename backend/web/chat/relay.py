@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ...workflow.errors import InvalidInput, NotAuthenticated, WorkflowError
+from ...errors import AppError, InvalidInput, NotAuthenticated
 from ..jsonio import json_response
 from ..keys import SETTINGS
 from .tokens import session_user, token_user_id
@@ -26,11 +26,11 @@ MAX_BODY_BYTES = 8 * 1024
 MAX_MESSAGE_CHARS = 1000
 
 
-class TooLarge(WorkflowError):
+class TooLarge(AppError):
     status = 413
 
 
-class AssistantUnavailable(WorkflowError):
+class AssistantUnavailable(AppError):
     status = 502
 
 

@@ -11,14 +11,14 @@ from aiohttp import web
 
 from ...auth.tokens import issue_token, read_token
 from ...db.models import User
-from ...workflow.errors import NotAuthenticated, WorkflowError
+from ...errors import AppError, NotAuthenticated
 from ..jsonio import json_response
 from ..keys import ACTOR, SETTINGS
 
 AUDIENCE = "webchat"
 
 
-class ChatDisabled(WorkflowError):
+class ChatDisabled(AppError):
     status = 503
 
 

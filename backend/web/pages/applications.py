@@ -5,8 +5,8 @@ from aiohttp import web
 
 from ...workflow import transitions as t
 from ...workflow.engine import MAX_TERMINATE
-from ...workflow.errors import Conflict, Forbidden, InvalidInput, Unprocessable
-from ..commands import run_form_once
+from ...errors import Conflict, Forbidden, InvalidInput, Unprocessable
+from ..idempotent import run_form_once
 from ..keys import ACTOR, DATABASE, WORKFLOW
 from . import diagram, forms
 from .rendering import page_number, render, see_other, views

@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from ...workflow.errors import NotAuthenticated, WorkflowError
+from ...errors import AppError, NotAuthenticated
 from ..errors import error_response, http_error
 from ..sessions import is_page, login_url
 from .rendering import render
@@ -37,7 +37,7 @@ async def page_error_middleware(request: web.Request, handler):
         if request.method in ("GET", "HEAD") and not _wants_json(request):
             raise web.HTTPSeeOther(login_url(request.path_qs)) from None
         return _error_page(request, error.status, error.code, error.message)
-    except WorkflowError as error:
+    except AppError as error:
         return _error_page(request, error.status, error.code, error.message)
     except web.HTTPException as error:
         if error.status < 400:

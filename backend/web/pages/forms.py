@@ -10,8 +10,8 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from ...workflow.errors import WorkflowError
-from ..commands import FORM_TOKEN_FIELD, new_form_token
+from ...errors import AppError
+from ..idempotent import FORM_TOKEN_FIELD, new_form_token
 
 APPROVER_ERRORS = {"approver_invalid", "approver_required", "approvers_invalid"}
 
@@ -42,7 +42,7 @@ def chosen_approvers(nodes: list[dict[str, Any]], posted: MultiMapping[Any]) -> 
     return found
 
 
-def field_errors(error: WorkflowError) -> dict[str, str]:
+def field_errors(error: AppError) -> dict[str, str]:
     """Per-field messages; 选择审核人 problems go under the key ``approvers``."""
     errors = dict(error.details.get("fields") or {})
     if error.code in APPROVER_ERRORS:
@@ -51,7 +51,7 @@ def field_errors(error: WorkflowError) -> dict[str, str]:
 
 
 def form_context(matter: dict[str, Any], values: dict[str, Any], approvers: dict[str, str],
-                 error: WorkflowError | None = None, posted: MultiMapping[Any] | None = None) -> dict[str, Any]:
+                 error: AppError | None = None, posted: MultiMapping[Any] | None = None) -> dict[str, Any]:
     """What matter_form.html needs, for a fresh, a prefilled or a refused form. A refused
     form keeps its one-time token (nothing was submitted with it); a fresh one gets a new one."""
     kept = posted.get(FORM_TOKEN_FIELD) if posted is not None and error is not None else None

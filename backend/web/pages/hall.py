@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...workflow.errors import InvalidInput, Unprocessable
-from ..commands import run_form_once
+from ...errors import InvalidInput, Unprocessable
+from ..idempotent import run_form_once
 from ..keys import ACTOR, DATABASE, WORKFLOW
 from . import forms
 from .rendering import render, see_other, views

@@ -6,9 +6,9 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from ...workflow.errors import Conflict, InvalidInput
+from ...errors import Conflict, InvalidInput
 from ..api.org import COLLEGE
-from ..commands import apply_decision
+from ..idempotent import apply_decision
 from ..keys import ACTOR, DATABASE, WORKFLOW
 from . import diagram
 from .rendering import page_number, render, see_other, views

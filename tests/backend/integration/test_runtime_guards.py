@@ -12,7 +12,7 @@ from backend.db.models import Application, FlowRecord, Task, User
 from backend.db.runtime import Changes, Runtime
 from backend.workflow import transitions as t
 from backend.workflow.engine import Workflow
-from backend.workflow.errors import Conflict
+from backend.errors import Conflict
 
 from ..helpers import SEAL
 

@@ -18,7 +18,7 @@ from backend.catalog.loader import import_catalog
 from backend.db.models import Application, FlowRecord, OutboxMessage, Task, User
 from backend.workflow import transitions as t
 from backend.workflow.engine import Workflow
-from backend.workflow.errors import WorkflowError
+from backend.errors import AppError
 
 from .. import databases
 
@@ -119,7 +119,7 @@ async def test_random_command_sequences_keep_the_invariants(database, sequence):
         try:
             async with database.write() as session:
                 await run_step(workflow, session, users, step)
-        except WorkflowError:
+        except AppError:
             async with database.read() as session:
                 assert await snapshot(session) == before, f"failed step {step} changed the database"
         async with database.read() as session:

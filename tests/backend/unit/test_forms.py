@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from backend.workflow.errors import InvalidInput
+from backend.errors import InvalidInput
 from backend.workflow.forms import check_schema, validate_form
 
 TODAY = date(2026, 11, 27)

@@ -1,7 +1,7 @@
 import pytest
 
 from backend.workflow import transitions as t
-from backend.workflow.errors import Conflict
+from backend.errors import Conflict
 
 
 def test_finished_applications_allow_no_move():

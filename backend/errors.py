@@ -1,4 +1,5 @@
-"""Errors the workflow raises; the web layer maps ``status`` to the HTTP code.
+"""The application's errors, raised by every layer (storage's guards, the workflow's
+rules, the read side, the web layer); the web layer maps ``status`` to the HTTP code.
 
 Messages are in Chinese because they reach users (the web pages and the bot show them);
 ``code`` is stable and machine-readable.
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 
-class WorkflowError(Exception):
+class AppError(Exception):
     status = 400
 
     def __init__(self, code: str, message: str, details: Optional[dict[str, Any]] = None):
@@ -18,27 +19,27 @@ class WorkflowError(Exception):
         self.details = details or {}
 
 
-class InvalidInput(WorkflowError):
+class InvalidInput(AppError):
     status = 400
 
 
-class NotAuthenticated(WorkflowError):
+class NotAuthenticated(AppError):
     status = 401
 
 
-class Forbidden(WorkflowError):
+class Forbidden(AppError):
     status = 403
 
 
-class NotFound(WorkflowError):
+class NotFound(AppError):
     status = 404
 
 
-class Conflict(WorkflowError):
+class Conflict(AppError):
     """The thing is no longer in a state that allows the move (already decided …)."""
 
     status = 409
 
 
-class Unprocessable(WorkflowError):
+class Unprocessable(AppError):
     status = 422

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db.database import Database
 from ..db.models import IdempotencyRecord, User
 from ..workflow.engine import Decision, Workflow
-from ..workflow.errors import Conflict, InvalidInput, Unprocessable
+from ..errors import Conflict, InvalidInput, Unprocessable
 from .auth import actor
 from .jsonio import json_response
 from .keys import DATABASE
