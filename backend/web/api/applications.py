@@ -3,17 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...db.views import Views
 from ...workflow import transitions as t
 from ...errors import InvalidInput
 from ..auth import actor
 from ..idempotent import run_command
+from ...read.applications import ApplicationsView
 from ..jsonio import int_query, json_response, read_json
-from ..keys import DATABASE, SETTINGS, WORKFLOW
-
-
-def _views(request: web.Request, session) -> Views:
-    return Views(session, request.app[SETTINGS].timezone)
+from ..keys import DATABASE, WORKFLOW
+from ..reading import view
 
 
 async def submit_application(request: web.Request) -> web.Response:
@@ -23,7 +20,7 @@ async def submit_application(request: web.Request) -> web.Response:
         application = await request.app[WORKFLOW].submit(
             session, user, body.get("matter"), body.get("form"), body.get("approvers")
         )
-        return 201, await _views(request, session).application(user, application.id)
+        return 201, await view(request, session, ApplicationsView).application(user, application.id)
 
     return await run_command(request, body, command)
 
@@ -37,13 +34,14 @@ async def list_applications(request: web.Request) -> web.Response:
     limit = int_query(request, "limit", 20, 1, 100)
     offset = int_query(request, "offset", 0, 0, 1_000_000)
     async with request.app[DATABASE].read() as session:
-        return json_response(await _views(request, session).applications(actor(request), status, limit, offset))
+        listing = await view(request, session, ApplicationsView).applications(actor(request), status, limit, offset)
+    return json_response(listing)
 
 
 async def get_application(request: web.Request) -> web.Response:
     application_id = int(request.match_info["id"])
     async with request.app[DATABASE].read() as session:
-        return json_response(await _views(request, session).application(actor(request), application_id))
+        return json_response(await view(request, session, ApplicationsView).application(actor(request), application_id))
 
 
 async def resubmit_application(request: web.Request) -> web.Response:
@@ -52,7 +50,7 @@ async def resubmit_application(request: web.Request) -> web.Response:
 
     async def command(session, user):
         await request.app[WORKFLOW].resubmit(session, user, application_id, body.get("form"), body.get("approvers"))
-        return 200, await _views(request, session).application(user, application_id)
+        return 200, await view(request, session, ApplicationsView).application(user, application_id)
 
     return await run_command(request, body, command)
 
@@ -62,7 +60,7 @@ async def terminate_applications(request: web.Request) -> web.Response:
 
     async def command(session, user):
         finished = await request.app[WORKFLOW].terminate(session, user, body.get("ids"), body.get("reason"))
-        views = _views(request, session)
+        views = view(request, session, ApplicationsView)
         return 200, {"items": [await views.application(user, a.id) for a in finished]}
 
     return await run_command(request, body, command)

@@ -5,21 +5,18 @@ from aiohttp import web
 from sqlalchemy import select
 
 from ...db.models import Matter
-from ...db.views import Views
 from ...errors import InvalidInput, NotFound
+from ...read.catalog import CatalogView
 from ...workflow.forms import validate_form
 from ..auth import actor
 from ..jsonio import json_response, read_json
-from ..keys import DATABASE, SETTINGS, WORKFLOW
-
-
-def _views(request: web.Request, session) -> Views:
-    return Views(session, request.app[SETTINGS].timezone)
+from ..keys import DATABASE, WORKFLOW
+from ..reading import view
 
 
 async def list_centers(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        return json_response({"items": await _views(request, session).centers()})
+        return json_response({"items": await view(request, session, CatalogView).centers()})
 
 
 async def search_matters(request: web.Request) -> web.Response:
@@ -27,12 +24,13 @@ async def search_matters(request: web.Request) -> web.Response:
     if len(q) > 100:
         raise InvalidInput("bad_query", "搜索词过长")
     async with request.app[DATABASE].read() as session:
-        return json_response({"items": await _views(request, session).search_matters(q)})
+        return json_response({"items": await view(request, session, CatalogView).search_matters(q)})
 
 
 async def get_matter(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        return json_response(await _views(request, session).matter(request.match_info["code"], actor(request)))
+        matter = await view(request, session, CatalogView).matter(request.match_info["code"], actor(request))
+    return json_response(matter)
 
 
 async def validate_matter_form(request: web.Request) -> web.Response:

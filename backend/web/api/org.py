@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...db.views import Views
 from ...errors import InvalidInput
+from ...read.people import PeopleView
 from ..jsonio import int_query, json_response
-from ..keys import DATABASE, SETTINGS
+from ..keys import DATABASE
+from ..reading import view
 
 COLLEGE = "浙江艺术职业学院"
 
 
 async def department_tree(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        return json_response(await Views(session, request.app[SETTINGS].timezone).departments_tree(COLLEGE))
+        return json_response(await view(request, session, PeopleView).departments_tree(COLLEGE))
 
 
 async def search_users(request: web.Request) -> web.Response:
@@ -23,5 +24,5 @@ async def search_users(request: web.Request) -> web.Response:
     limit = int_query(request, "limit", 20, 1, 100)
     department = request.query.get("department") or None
     async with request.app[DATABASE].read() as session:
-        items = await Views(session, request.app[SETTINGS].timezone).search_users(q, department, limit)
+        items = await view(request, session, PeopleView).search_users(q, department, limit)
     return json_response({"items": items})

@@ -4,11 +4,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...auth.tokens import issue_token
-from ...db.views import Views
 from ...errors import InvalidInput, NotAuthenticated
+from ...read.people import PeopleView
 from ..auth import actor, authenticate
 from ..jsonio import json_response, read_json
 from ..keys import DATABASE, SETTINGS
+from ..reading import view
 
 
 async def login(request: web.Request) -> web.Response:
@@ -21,7 +22,7 @@ async def login(request: web.Request) -> web.Response:
         user = await authenticate(session, username, password)
         if user is None:
             raise NotAuthenticated("login_failed", "用户名或密码错误")
-        me = await Views(session, settings.timezone).me(user)
+        me = await view(request, session, PeopleView).me(user)
     token = issue_token(settings.secret_key, user.id, user.username, settings.token_ttl_seconds)
     return json_response({"token": token, "token_type": "Bearer",
                           "expires_in": settings.token_ttl_seconds, "user": me})
@@ -29,4 +30,4 @@ async def login(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        return json_response(await Views(session, request.app[SETTINGS].timezone).me(actor(request)))
+        return json_response(await view(request, session, PeopleView).me(actor(request)))

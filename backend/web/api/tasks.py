@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...db.views import Views
 from ...errors import InvalidInput
+from ...read.tasks import TasksView
 from ..auth import actor
 from ..idempotent import apply_decision, run_command
 from ..jsonio import int_query, json_response, read_json
-from ..keys import DATABASE, SETTINGS, WORKFLOW
-
-
-def _views(request: web.Request, session) -> Views:
-    return Views(session, request.app[SETTINGS].timezone)
+from ..keys import DATABASE, WORKFLOW
+from ..reading import view
 
 
 async def list_tasks(request: web.Request) -> web.Response:
@@ -22,12 +19,13 @@ async def list_tasks(request: web.Request) -> web.Response:
     limit = int_query(request, "limit", 20, 1, 100)
     offset = int_query(request, "offset", 0, 0, 1_000_000)
     async with request.app[DATABASE].read() as session:
-        return json_response(await _views(request, session).tasks(actor(request), status, limit, offset))
+        return json_response(await view(request, session, TasksView).tasks(actor(request), status, limit, offset))
 
 
 async def get_task(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        return json_response(await _views(request, session).task(actor(request), int(request.match_info["id"])))
+        task = await view(request, session, TasksView).task(actor(request), int(request.match_info["id"]))
+    return json_response(task)
 
 
 def _decide(move: str):
@@ -39,7 +37,7 @@ def _decide(move: str):
 
         async def command(session, user):
             decision = await apply_decision(request.app[WORKFLOW], session, user, task_id, move, body)
-            return 200, _views(request, session).decided_task(decision.case, decision.task)
+            return 200, view(request, session, TasksView).decided_task(decision.case, decision.task)
 
         return await run_command(request, body, command)
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ...errors import Conflict, Forbidden, InvalidInput, Unprocessable
+from ...read.applications import ApplicationsView
+from ...read.catalog import CatalogView
 from ...workflow import transitions as t
 from ...workflow.engine import MAX_TERMINATE
-from ...errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from ..idempotent import run_form_once
 from ..keys import ACTOR, DATABASE, WORKFLOW
+from ..reading import view
 from . import diagram, forms
-from .rendering import page_number, render, see_other, views
+from .rendering import page_number, render, see_other
 
 PAGE_SIZE = 20
 TERMINABLE = (t.RUNNING, t.RETURNED)
@@ -23,7 +26,7 @@ async def application_list(request: web.Request) -> web.Response:
         status = None
     page = page_number(request)
     async with request.app[DATABASE].read() as session:
-        listing = await views(request, session).applications(request[ACTOR], status, PAGE_SIZE,
+        listing = await view(request, session, ApplicationsView).applications(request[ACTOR], status, PAGE_SIZE,
                                                              (page - 1) * PAGE_SIZE)
     context = {"status": status, "page": page, "terminable": TERMINABLE, "states": t.APPLICATION_STATES,
                "labels": t.STATUS_LABELS, "notice": NOTICES.get(request.query.get("notice", "")), **listing}
@@ -48,7 +51,7 @@ async def terminate(request: web.Request) -> web.Response:
     user = request[ACTOR]
     if posted.get("confirmed") != "1":
         async with request.app[DATABASE].read() as session:
-            shown = views(request, session)
+            shown = view(request, session, ApplicationsView)
             chosen = [await shown.application(user, i) for i in ids]
         return render(request, "terminate_confirm.html", {"applications": chosen})
     reason = posted.get("reason") if isinstance(posted.get("reason"), str) else None
@@ -60,13 +63,12 @@ async def terminate(request: web.Request) -> web.Response:
 async def _own_returned(request: web.Request, session, returned: bool = True) -> tuple[dict, dict]:
     """The user's own application (returned, unless ``returned`` is False) and its matter."""
     user = request[ACTOR]
-    shown = views(request, session)
-    application = await shown.application(user, int(request.match_info["id"]))
+    application = await view(request, session, ApplicationsView).application(user, int(request.match_info["id"]))
     if application["applicant"]["username"] != user.username:
         raise Forbidden("not_applicant", "只有申请人本人可以修改申请")
     if returned and application["status"] != t.RETURNED:
         raise Conflict("application_state", f"申请当前状态为「{application['status_label']}」,只有已退回的申请可以修改后重新提交")
-    return application, await shown.matter(application["matter"]["code"], user)
+    return application, await view(request, session, CatalogView).matter(application["matter"]["code"], user)
 
 
 async def edit_page(request: web.Request) -> web.Response:
@@ -101,7 +103,8 @@ async def resubmit(request: web.Request) -> web.Response:
 
 async def progress(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        application = await views(request, session).application(request[ACTOR], int(request.match_info["id"]))
+        shown = view(request, session, ApplicationsView)
+        application = await shown.application(request[ACTOR], int(request.match_info["id"]))
     context = {"application": application, "diagram": diagram.layout(application),
                "notice": NOTICES.get(request.query.get("notice", ""))}
     return render(request, "progress.html", context)

@@ -4,10 +4,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...errors import InvalidInput, Unprocessable
+from ...read.catalog import CatalogView
 from ..idempotent import run_form_once
 from ..keys import ACTOR, DATABASE, WORKFLOW
+from ..reading import view
 from . import forms
-from .rendering import render, see_other, views
+from .rendering import render, see_other
 
 MAX_QUERY = 100
 
@@ -15,7 +17,7 @@ MAX_QUERY = 100
 async def hall(request: web.Request) -> web.Response:
     q = request.query.get("q", "").strip()[:MAX_QUERY]
     async with request.app[DATABASE].read() as session:
-        shown = views(request, session)
+        shown = view(request, session, CatalogView)
         centers = await shown.centers()
         results = await shown.search_matters(q) if q else None
     return render(request, "hall.html", {"q": q, "centers": centers, "results": results})
@@ -23,7 +25,7 @@ async def hall(request: web.Request) -> web.Response:
 
 async def matter_page(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        matter = await views(request, session).matter(request.match_info["code"], request[ACTOR])
+        matter = await view(request, session, CatalogView).matter(request.match_info["code"], request[ACTOR])
     return render(request, "matter.html", forms.form_context(matter, {}, {}))
 
 
@@ -31,7 +33,7 @@ async def submit_matter(request: web.Request) -> web.Response:
     posted = await request.post()
     user = request[ACTOR]
     async with request.app[DATABASE].read() as session:
-        matter = await views(request, session).matter(request.match_info["code"], user)
+        matter = await view(request, session, CatalogView).matter(request.match_info["code"], user)
     answers = forms.answers(matter["form"], posted)
     approvers = forms.chosen_approvers(matter["nodes"], posted)
 

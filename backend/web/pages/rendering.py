@@ -8,19 +8,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from ...db.views import Views
 from ..csrf import FIELD, token_for
-from ..keys import ACTOR, SETTINGS
+from ..keys import ACTOR
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 STATE_LABELS = {"done": "已完成", "current": "办理中", "waiting": "未开始", "returned": "已退回",
                 "terminated": "已终止"}
-
-
-def views(request: web.Request, session) -> Views:
-    return Views(session, request.app[SETTINGS].timezone)
 
 
 def when(value: Optional[str]) -> str:

@@ -7,11 +7,14 @@ from typing import Any, Optional
 from aiohttp import web
 
 from ...errors import Conflict, InvalidInput
+from ...read.people import PeopleView
+from ...read.tasks import TasksView
 from ..api.org import COLLEGE
 from ..idempotent import apply_decision
 from ..keys import ACTOR, DATABASE, WORKFLOW
+from ..reading import view
 from . import diagram
-from .rendering import page_number, render, see_other, views
+from .rendering import page_number, render, see_other
 
 PAGE_SIZE = 20
 TABS = {"todo": "pending", "done": "done"}
@@ -34,16 +37,17 @@ async def task_list(request: web.Request) -> web.Response:
         tab = "todo"
     page = page_number(request)
     async with request.app[DATABASE].read() as session:
-        listing = await views(request, session).tasks(request[ACTOR], TABS[tab], PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        tasks = view(request, session, TasksView)
+        listing = await tasks.tasks(request[ACTOR], TABS[tab], PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render(request, "tasks.html", {"tab": tab, "page": page, **listing})
 
 
 async def _task_page(request: web.Request, task_id: int, status: int = 200, error: Optional[str] = None,
                      kept: Optional[dict[str, Any]] = None) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        shown = views(request, session)
-        task = await shown.task(request[ACTOR], task_id)
-        org = await shown.departments_tree(COLLEGE) if "add_signers" in task["actions"] else None
+        task = await view(request, session, TasksView).task(request[ACTOR], task_id)
+        asks_signers = "add_signers" in task["actions"]
+        org = await view(request, session, PeopleView).departments_tree(COLLEGE) if asks_signers else None
     notice = NOTICES.get(request.query.get("notice", ""))
     context = {"task": task, "application": task["application"], "diagram": diagram.layout(task["application"]),
                "org": org, "error": error, "notice": notice, "kept": kept or {"opinion": "", "users": []}}
