@@ -8,15 +8,15 @@ conversation's lock for long.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from typing import Any, Optional
 from urllib.parse import quote
 
 import aiohttp
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8080/api/v1"
-TIMEOUT = aiohttp.ClientTimeout(total=float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "8")), connect=2)
+from .settings import DEFAULT_BACKEND_URL, Settings
+
+CONNECT_TIMEOUT_SECONDS = 2
 
 
 class BackendUnavailable(Exception):
@@ -32,14 +32,21 @@ class BackendError(Exception):
 
 
 class BackendClient:
-    def __init__(self, base_url: Optional[str] = None, service_token: Optional[str] = None):
-        self.base_url = (base_url or os.environ.get("BACKEND_URL", DEFAULT_BASE_URL)).rstrip("/")
-        self.service_token = service_token or os.environ.get("BACKEND_SERVICE_TOKEN", "")
+    """One per action-server process (one connection pool), made by actions/server.py."""
+
+    def __init__(self, base_url: str = DEFAULT_BACKEND_URL, service_token: str = "", timeout_seconds: float = 8.0):
+        self.base_url = base_url.rstrip("/")
+        self.service_token = service_token
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS)
         self._session: Optional[aiohttp.ClientSession] = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "BackendClient":
+        return cls(settings.backend_url, settings.backend_service_token, settings.backend_timeout_seconds)
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
         return self._session
 
     async def close(self) -> None:
@@ -126,13 +133,3 @@ class BackendClient:
         """``move`` is approve, return, add-signers or sign."""
         return await self.request(who, "POST", f"/tasks/{task_id}/{move}", body, idempotent=True)
 
-
-_client: Optional[BackendClient] = None
-
-
-def backend() -> BackendClient:
-    """One client (and one connection pool) per action-server process."""
-    global _client
-    if _client is None:
-        _client = BackendClient()
-    return _client

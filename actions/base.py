@@ -13,15 +13,16 @@ from typing import Any, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from .backend_client import BackendClient, BackendError, BackendUnavailable, backend
+from .backend_client import BackendError, BackendUnavailable
 from .identity import identity_of
+from .wiring import UsesServices
 
 log = logging.getLogger(__name__)
-HELPDESK = "87150044"
-UNAVAILABLE = f"抱歉,校务系统暂时无法访问,请稍后再试。如着急办理,请致电技术咨询 {HELPDESK}。"
+# Filled with the help desk's number (settings.helpdesk_phone).
+UNAVAILABLE = "抱歉,校务系统暂时无法访问,请稍后再试。如着急办理,请致电技术咨询 {helpdesk}。"
 NOT_BOUND = ("您的账号还没有绑定校务服务系统,暂时无法查询或办理。请先在企业微信完成身份认证"
-             f"(学校统一身份认证账号密码 + 手机号确认),或通过网页登录使用。如有疑问请致电 {HELPDESK}。")
-BROKEN = f"抱歉,处理时出了点问题,请稍后再试或致电技术咨询 {HELPDESK}。"
+             "(学校统一身份认证账号密码 + 手机号确认),或通过网页登录使用。如有疑问请致电 {helpdesk}。")
+BROKEN = "抱歉,处理时出了点问题,请稍后再试或致电技术咨询 {helpdesk}。"
 
 
 class UserFacingError(Exception):
@@ -32,17 +33,14 @@ class UserFacingError(Exception):
         self.buttons = buttons
 
 
-class BaseAction(Action, metaclass=ABCMeta):
-    """Abstract, so the action server does not register it as an action of its own."""
+class BaseAction(UsesServices, Action, metaclass=ABCMeta):
+    """Abstract, so the action server does not register it as an action of its own.
+    ``self.api`` is the backend, ``self.settings`` the settings (see actions/wiring.py)."""
 
     action_name = ""
 
     def name(self) -> str:
         return self.action_name
-
-    @property
-    def api(self) -> BackendClient:
-        return backend()
 
     # A reply tells the user what went wrong. A push (a notification nobody asked for) says
     # nothing instead: its failure is not remembered, and whoever pushed it tries again.
@@ -51,7 +49,7 @@ class BaseAction(Action, metaclass=ABCMeta):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         who = identity_of(tracker)
         if who is None:
-            self._tell(dispatcher, NOT_BOUND)
+            self._tell(dispatcher, self._helpdesk(NOT_BOUND))
             return []
         try:
             return await self.act(dispatcher, tracker, domain, who)
@@ -59,13 +57,16 @@ class BaseAction(Action, metaclass=ABCMeta):
             self._tell(dispatcher, str(error), error.buttons)
         except BackendUnavailable as error:
             log.warning("backend unavailable in %s: %s", self.name(), error)
-            self._tell(dispatcher, UNAVAILABLE)
+            self._tell(dispatcher, self._helpdesk(UNAVAILABLE))
         except BackendError as error:
-            self._tell(dispatcher, NOT_BOUND if error.code == "identity_not_bound" else error.message)
+            self._tell(dispatcher, self._helpdesk(NOT_BOUND) if error.code == "identity_not_bound" else error.message)
         except Exception:  # noqa: BLE001 - the user gets a message, the log the traceback
             log.exception("action %s failed", self.name())
-            self._tell(dispatcher, BROKEN)
+            self._tell(dispatcher, self._helpdesk(BROKEN))
         return self.on_failure(tracker)
+
+    def _helpdesk(self, message: str) -> str:
+        return message.format(helpdesk=self.settings.helpdesk_phone)
 
     def _tell(self, dispatcher: CollectingDispatcher, text: str,
               buttons: Optional[list[dict[str, str]]] = None) -> None:

@@ -3,8 +3,9 @@
 The parsing itself is done by ``jionlp.parse_time``; this module only adds a
 thin layer of normalisation that a form needs:
 
-* ``now`` must be timezone-aware. It is converted to Asia/Shanghai and all
-  results are naive local date/times in that zone.
+* ``now`` must be timezone-aware, in the zone the text is meant in (the
+  college's, ``settings.college_tz``): all results are naive local
+  date/times in that zone.
 * Plain machine formats (``2026-12-01``, ``2026-12-01 09:00``,
   ``2026-12-01T09:00``, ``12/1``, ``12.1``) are read directly, without
   loading jionlp (date-picker buttons send these).
@@ -37,12 +38,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-
-# China has had no daylight saving time since 1991, so a fixed +08:00 offset
-# is exact for any date a form can hold, and it needs no tzdata (slim images
-# often lack it).
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from datetime import date, datetime, time, timedelta
 
 _LIB_FORMAT = "%Y-%m-%d %H:%M:%S"
 # jionlp's matching time grows quadratically with input length (2,000 digits
@@ -164,7 +160,7 @@ def _local_now(now: datetime) -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         # A naive now would be read in the server's zone: refuse to guess.
         raise ValueError("now must be timezone-aware")
-    return now.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
+    return now.replace(tzinfo=None, microsecond=0)  # the wall clock of now's own zone
 
 
 def _clean(text: str) -> str:

@@ -13,23 +13,22 @@ import hashlib
 import json
 import re
 import time
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import text as parse
-from .backend_client import BackendClient, BackendError, BackendUnavailable, backend
+from .backend_client import BackendClient, BackendError, BackendUnavailable
 from .base import BaseAction, UserFacingError
 from .chinese_time import normalize_for_field
 from .identity import identity_of
 from .render import shown
+from .wiring import UsesServices
 
 APPROVERS = "__approvers__"
-COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
 SKIP_WORDS = {"跳过", "无", "没有", "不填", "暂无", "略", "不用", "空"}
 KEEP_WORDS = {"保持不变", "不变", "不用改", "同上", "还是原来的"}
 SCHEMA_TTL_SECONDS = 30
@@ -67,16 +66,14 @@ def next_step(schema: dict[str, Any], data: dict[str, Any]) -> Optional[dict[str
     return next((s for s in steps(schema) if not answered(s, data)), None)
 
 
-def now_local() -> datetime:
-    return datetime.now(COLLEGE_TZ)
-
-
 class Answer:
-    """Turns what the user typed into the value a field expects (or says why not)."""
+    """Turns what the user typed into the value a field expects (or says why not); dates are
+    read in the college's time zone."""
 
     def __init__(self, api: BackendClient, who: str, schema: dict[str, Any], data: dict[str, Any],
-                 prefill: Optional[dict[str, Any]]):
+                 prefill: Optional[dict[str, Any]], zone: tzinfo):
         self.api, self.who, self.schema, self.data, self.prefill = api, who, schema, data, prefill or {}
+        self.zone = zone
 
     async def convert(self, step: dict[str, Any], raw: str) -> tuple[dict[str, Any], Optional[str]]:
         """New form_data and an error message (None when the answer was taken)."""
@@ -122,7 +119,7 @@ class Answer:
             value = parse.number(typed)
             return (value, None) if value is not None else (None, f"「{field['label']}」请填写数字")
         if kind in ("date", "datetime"):
-            value = normalize_for_field(kind, typed, now_local())
+            value = normalize_for_field(kind, typed, datetime.now(self.zone))
             if value is None:
                 example = "明天、11月30日" if kind == "date" else "明天下午三点、12月1日 9:00"
                 return None, f"没看懂「{field['label']}」的时间,请换个说法,如:{example}"
@@ -169,7 +166,7 @@ class Answer:
         return data, None
 
 
-class ValidateMatterForm(FormValidationAction):
+class ValidateMatterForm(UsesServices, FormValidationAction):
     def name(self) -> str:
         return "validate_matter_form"
 
@@ -178,21 +175,21 @@ class ValidateMatterForm(FormValidationAction):
         who, code = identity_of(tracker), tracker.get_slot("matter_code")
         if not who or not code:
             return []
-        schema = await matter_schema(backend(), who, code)
+        schema = await matter_schema(self.api, who, code)
         return ["field_answer"] if next_step(schema, tracker.get_slot("form_data") or {}) else []
 
     async def validate_field_answer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict[str, Any]) -> dict[str, Any]:
         who, code = identity_of(tracker), tracker.get_slot("matter_code")
         data = tracker.get_slot("form_data") or {}
-        schema = await matter_schema(backend(), who, code)
+        schema = await matter_schema(self.api, who, code)
         step = next_step(schema, data)
         if step is None:
             return {"field_answer": None}
         if parse.is_button_payload(str(value)):  # a button of an earlier message, clicked mid-form
             dispatcher.utter_message(text=PAYLOAD_IS_NO_ANSWER)
             return {"field_answer": None}
-        answer = Answer(backend(), who, schema, data, tracker.get_slot("prefill"))
+        answer = Answer(self.api, who, schema, data, tracker.get_slot("prefill"), self.settings.college_tz)
         data, error = await answer.convert(step, str(value))
         if error:
             dispatcher.utter_message(text=f"{error},请重新输入。")
@@ -353,7 +350,7 @@ class ActionCorrectField(BaseAction):
             raise UserFacingError(f"没有找到「{what}」这一项。可修改的有:{labels}")
         step = filled[0]
         answer = Answer(self.api, who, schema, {k: v for k, v in data.items() if k != step["key"]},
-                        tracker.get_slot("prefill"))
+                        tracker.get_slot("prefill"), self.settings.college_tz)
         updated, error = await answer.convert(step, value)
         if error:
             raise UserFacingError(f"{error}。「{step['field']['label']}」没有修改。")

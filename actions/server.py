@@ -6,6 +6,10 @@ Takes rasa_sdk's arguments (``--actions`` defaults to our ``actions`` package). 
 request except ``GET /health`` must carry ``Authorization: Bearer <ACTION_SERVER_TOKEN>``
 (Rasa sends it from bot/endpoints.yml); anything else gets 401 before an action runs,
 because a POSTed tracker names its own sender and the actions act as that sender.
+
+The actions' settings (actions/settings.py: backend URL and token, help-desk number,
+college name and time zone) are read from the environment here, once, before any action
+runs; nothing else in ``actions/`` reads the environment.
 """
 from __future__ import annotations
 
@@ -28,7 +32,9 @@ with warnings.catch_warnings():  # the filters as they were once these imports a
     from rasa_sdk.endpoint import create_app, create_argument_parser, create_ssl_context
     from rasa_sdk.plugin import plugin_manager
 
-from actions.backend_client import backend
+from actions.backend_client import BackendClient
+from actions.settings import BadSetting, Settings
+from actions.wiring import Services, configure, process_services
 
 TOKEN_VARIABLE = "ACTION_SERVER_TOKEN"
 MIN_TOKEN_LENGTH = 32
@@ -71,9 +77,17 @@ def require_token(app: Sanic, token: str) -> Sanic:
     return app
 
 
+def wire(env: Mapping[str, str]) -> Services:
+    """The settings, read once from ``env``, and the one backend client, for every action."""
+    settings = Settings.from_environment(env)
+    services = Services(settings, BackendClient.from_settings(settings))
+    configure(services)
+    return services
+
+
 async def close_backend_client(_app: Sanic, _loop) -> None:
     """The actions' connection pool to the backend, closed on shutdown (else asyncio logs an error)."""
-    await backend().close()
+    await process_services().backend.close()
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -81,6 +95,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.set_defaults(actions="actions")
     args = parser.parse_args(argv)
     token = token_from(os.environ)
+    wire(os.environ)
 
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
@@ -102,6 +117,6 @@ def main(argv: Optional[list[str]] = None) -> None:
 if __name__ == "__main__":
     try:
         main()
-    except MissingToken as refusal:
+    except (MissingToken, BadSetting) as refusal:
         print(refusal, file=sys.stderr)
         sys.exit(2)

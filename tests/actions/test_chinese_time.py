@@ -152,10 +152,12 @@ def test_greeting_is_not_a_time():
     assert parse_date("下午好，明天", NOW) == date(2026, 11, 28)
 
 
-def test_now_in_another_zone_is_read_in_shanghai():
-    # 20:00 UTC on the 27th is 04:00 on the 28th in Shanghai.
+def test_now_is_read_in_its_own_zone_the_colleges():
+    # 20:00 UTC on the 27th is 04:00 on the 28th in Shanghai: the caller's zone decides
+    # (the form passes now in settings.college_tz).
     utc_evening = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
-    assert parse_date("明天", utc_evening) == date(2026, 11, 29)
+    assert parse_date("明天", utc_evening) == date(2026, 11, 28)
+    assert parse_date("明天", utc_evening.astimezone(SHANGHAI)) == date(2026, 11, 29)
 
 
 def test_naive_now_is_rejected():

@@ -1,8 +1,11 @@
+from zoneinfo import ZoneInfo
+
 from rasa_sdk import Tracker
 
 from actions.identity import identity_of
 from actions.matter_form import APPROVERS, Answer, next_step, steps, summary
 
+COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
 SCHEMA = {
     "code": "seal_usage", "name": "公章使用申请",
     "form": [{"key": "seal_type", "label": "印章类型", "type": "choice", "options": ["学校公章"], "required": True},
@@ -45,10 +48,11 @@ def test_only_channel_identities_are_trusted():
 
 async def test_on_resubmit_keep_takes_the_approver_chosen_the_first_time():
     step = steps(SCHEMA)[-1]
-    answer = Answer(api=None, who="web:t2001", schema=SCHEMA, data={}, prefill={APPROVERS: {"leader": "t0002"}})
+    answer = Answer(api=None, who="web:t2001", schema=SCHEMA, data={}, prefill={APPROVERS: {"leader": "t0002"}},
+                    zone=COLLEGE_TZ)
     data, error = await answer.convert(step, "保持不变")
     assert error is None and data[APPROVERS] == {"leader": "t0002"}
-    fresh = Answer(api=None, who="web:t2001", schema=SCHEMA, data={}, prefill=None)
+    fresh = Answer(api=None, who="web:t2001", schema=SCHEMA, data={}, prefill=None, zone=COLLEGE_TZ)
     data, error = await fresh.convert(step, "保持不变")
     assert error and APPROVERS not in data
 

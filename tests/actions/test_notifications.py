@@ -1,9 +1,12 @@
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.backend_client import BackendClient
 from actions.notifications import (
     SEEN_KEEP, ActionDeliverNotification, applicant_message, key_fields, task_buttons, task_card,
 )
+from actions.settings import Settings
+from actions.wiring import Services
 
 TASK = {
     "id": 12, "kind": "approval", "status": "pending", "number": "SW20261127-0003",
@@ -21,12 +24,12 @@ TASK = {
 }
 
 
-async def run(entities, seen=None):
+async def run(entities, seen=None, services=None):
     latest = {"intent": {"name": "EXTERNAL_notification"}, "text": None,
               "entities": [{"entity": k, "value": v} for k, v in entities.items()]}
     tracker = Tracker("wecom:shenliqun", {"notified_outbox_ids": seen}, latest, [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
-    events = await ActionDeliverNotification().run(dispatcher, tracker, {})
+    events = await ActionDeliverNotification(services).run(dispatcher, tracker, {})
     return dispatcher.messages, events
 
 
@@ -90,16 +93,12 @@ async def test_the_remembered_ids_stay_bounded():
     assert events[0]["value"] == seen[1:] + ["999"]
 
 
-async def test_a_task_card_the_backend_cannot_serve_is_neither_shown_nor_remembered(monkeypatch):
+async def test_a_task_card_the_backend_cannot_serve_is_neither_shown_nor_remembered():
     """Nothing listens on the discard port: the push says nothing, so the notifier retries it."""
-    from actions import base
-    from actions.backend_client import BackendClient
-
     unreachable = BackendClient("http://127.0.0.1:9/api/v1", "t" * 32)
-    monkeypatch.setattr(base, "backend", lambda: unreachable)
     try:
         messages, events = await run({"notification_event": "task_assigned", "outbox_id": "8", "task_id": "12"},
-                                     seen=["5"])
+                                     seen=["5"], services=Services(Settings(), unreachable))
     finally:
         await unreachable.close()
     assert messages == [] and events == []
