@@ -10,6 +10,8 @@ from .base import BaseAction, UserFacingError
 from .matter_form import APPROVERS
 from .render import application_line, application_progress
 
+PROGRESS_DIAGRAM = "progress_diagram"  # key of the custom payload; read by bot/channels/webchat.py
+
 
 async def find_application(api, who: str, tracker, status: Optional[str] = None) -> dict[str, Any]:
     """By number in the message, else by the matter mentioned, else the latest one."""
@@ -48,16 +50,19 @@ class ActionMyApplications(BaseAction):
         return []
 
 
+def progress_diagram(application_id: int) -> dict[str, Any]:
+    """Where the hall draws this application's flow diagram, as data: each channel decides
+    how to show it (the web chat links it; WeCom, outside the hall, leaves it out)."""
+    return {PROGRESS_DIAGRAM: {"application_id": application_id, "path": f"/applications/{application_id}/progress"}}
+
+
 class ActionApplicationProgress(BaseAction):
     action_name = "action_application_progress"
 
     async def act(self, dispatcher, tracker, domain, who):
         application = await find_application(self.api, who, tracker)
         detail = await self.api.application(who, application["id"])
-        text = application_progress(detail)
-        if who.startswith("web:"):  # the web chat opens this in the hall (its flow diagram)
-            text += f"\n查看流程图:/applications/{detail['id']}/progress"
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=application_progress(detail), json_message=progress_diagram(detail["id"]))
         return []
 
 

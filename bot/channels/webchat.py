@@ -1,7 +1,10 @@
 """The authenticated web chat: Rasa custom channel ``webchat``.
 
 POST /webhooks/webchat/webhook {"token": "<JWT>", "message": "..."} → the bot's replies
-as a JSON list, like the REST channel (text, buttons, images, custom payloads).
+as a JSON list, like the REST channel (text, buttons, images, custom payloads). Custom
+data the actions state for every channel is rendered here for the web: a progress
+diagram (``progress_diagram``) becomes a 「查看流程图」 line whose hall path the panel
+(backend/web/static/chat.js) shows as a link.
 
 The token is issued by the backend to a logged-in user (HS256 with WEBCHAT_TOKEN_SECRET,
 aud "webchat", short expiry) and verified on every message; the sender is always
@@ -30,6 +33,8 @@ ISSUER = "campus-affairs"  # the backend's issuer (backend/auth/tokens.py)
 MAX_BODY_BYTES = 8 * 1024
 MAX_MESSAGE_CHARS = 1000
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+PROGRESS_DIAGRAM = "progress_diagram"  # stated by actions/applications.py
+DIAGRAM_PATH = re.compile(r"^/applications/\d+/progress$")  # a page of the hall, nothing else
 
 
 def sender_from_token(secret: str, token: Any) -> Optional[str]:
@@ -63,6 +68,31 @@ def message_text(body: Dict[str, Any]) -> Optional[str]:
     if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_CHARS:
         return None
     return message.strip()
+
+
+def diagram_line(custom: Any) -> Optional[str]:
+    """「查看流程图:/applications/7/progress」 for a message that names its progress diagram."""
+    diagram = custom.get(PROGRESS_DIAGRAM) if isinstance(custom, dict) else None
+    path = diagram.get("path") if isinstance(diagram, dict) else None
+    if not isinstance(path, str) or not DIAGRAM_PATH.match(path):
+        return None
+    return f"查看流程图:{path}"
+
+
+def rendered(message: Dict[str, Any]) -> Dict[str, Any]:
+    """The message as the web chat shows it: its progress diagram, if any, as a line of its text."""
+    line = diagram_line(message.get("custom"))
+    if line is None:
+        return message
+    text = message.get("text") or ""
+    return {**message, "text": f"{text}\n{line}" if text else line}
+
+
+class WebChatOutput(CollectingOutputChannel):
+    """The turn's replies, collected for the HTTP answer, with the actions' custom data rendered."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        await super().send_response(recipient_id, rendered(dict(message)))
 
 
 def refused(status: int, code: str, message: str) -> HTTPResponse:
@@ -104,7 +134,7 @@ class WebChatInput(InputChannel):
             text = message_text(body)
             if text is None:
                 return refused(400, "bad_message", f"需要非空的 message,不超过 {MAX_MESSAGE_CHARS} 字")
-            collector = CollectingOutputChannel()
+            collector = WebChatOutput()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
             except Exception:  # like the REST channel: log, answer with what was collected
