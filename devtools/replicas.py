@@ -148,7 +148,7 @@ class Replicas:
 
     def start_gateway(self) -> None:
         gateway = self.wecom_ports["gateway"]
-        self.start("gateway", [str(RASA_BIN / "python"), "-m", "bot.channels.wecom_gateway", "--port", str(gateway),
+        self.start("gateway", [str(RASA_BIN / "python"), "-m", "bot.channels.wecom.gateway", "--port", str(gateway),
                                "--forward-url", f"{self.rasa_url(0)}/webhooks/wecom/webhook",
                                "--instance", GATEWAY_INSTANCE], f"http://127.0.0.1:{gateway}/health", self.env)
 

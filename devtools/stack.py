@@ -7,7 +7,7 @@ REST channel of the development credentials (never exposed beyond loopback).
 ``Stack(tmp, wecom=True)`` adds the WeCom simulator (devtools/wecom_simulator) with a
 fresh development corp, points Rasa's ``wecom`` channel at it (WECOM_* settings,
 WECOM_API_BASE = the simulator), plays its callbacks to the WeCom callback gateway
-(bot/channels/wecom_gateway.py, port ``ports["gateway"]``) in front of Rasa;
+(bot/channels/wecom/gateway.py, port ``ports["gateway"]``) in front of Rasa;
 ``notifier=True`` also runs the backend's outbox worker (``python -m backend notify``).
 ``model`` (or STACK_MODEL) runs another trained model than models/campus.tar.gz.
 Rasa's HTTP API is on behind a JWT secret of the stack's own (``rasa_api`` calls it), the
@@ -200,7 +200,7 @@ class Stack:
             self.start("simulator", [str(BACKEND_PYTHON), "-m", "devtools.wecom_simulator", "--port", str(simulator),
                                      "--callback-url", f"http://127.0.0.1:{gateway}/webhooks/wecom/webhook"],
                        f"http://127.0.0.1:{simulator}/_sim/stats")
-            self.start("gateway", [str(RASA_BIN / "python"), "-m", "bot.channels.wecom_gateway", "--port", str(gateway),
+            self.start("gateway", [str(RASA_BIN / "python"), "-m", "bot.channels.wecom.gateway", "--port", str(gateway),
                                    "--forward-url", f"http://127.0.0.1:{rasa}/webhooks/wecom/webhook"],
                        f"http://127.0.0.1:{gateway}/health")
         self.start("rasa", [str(RASA_BIN / "python"), "-m", "bot.server", "run", "--model", str(self.model),

@@ -1,4 +1,4 @@
-"""The WeCom gateway's Redis queue (bot/channels/wecom_queue.py) without Rasa: real simulator,
+"""The WeCom gateway's Redis queue (bot/channels/wecom/queue.py) without Rasa: real simulator,
 real gateway, real Redis. A callback is acknowledged only once it is in the queue, a WeCom
 retry is not queued twice, and with Redis unreachable the gateway answers 503 (WeCom retries)
 instead of acknowledging what it cannot keep."""
@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pytest
 import redis
 
-from bot.channels.wecom_queue import PROCESSING_PREFIX, QUEUE_KEY, Queued
+from bot.channels.wecom.queue import PROCESSING_PREFIX, QUEUE_KEY, Queued
 from devtools.stack import BACKEND_PYTHON, RASA_BIN, ROOT, free_port, http, stop_process, wait_for
 from devtools.wecom_simulator.config import dev_credentials
 from tests.wecom.test_channel_e2e import text_message
@@ -45,7 +45,7 @@ class Pair:
         self.start("simulator", [str(BACKEND_PYTHON), "-m", "devtools.wecom_simulator", "--port", str(simulator),
                                  "--callback-url", f"http://127.0.0.1:{gateway}/webhooks/wecom/webhook"],
                    f"http://127.0.0.1:{simulator}/_sim/stats")
-        self.start("gateway", [str(RASA_BIN / "python"), "-m", "bot.channels.wecom_gateway", "--port", str(gateway),
+        self.start("gateway", [str(RASA_BIN / "python"), "-m", "bot.channels.wecom.gateway", "--port", str(gateway),
                                "--forward-url", f"http://127.0.0.1:{free_port()}/webhooks/wecom/webhook",
                                "--instance", INSTANCE], f"http://127.0.0.1:{gateway}/health")
         return self

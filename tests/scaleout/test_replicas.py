@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from bot.channels.wecom_queue import PROCESSING_PREFIX, QUEUE_KEY
+from bot.channels.wecom.queue import PROCESSING_PREFIX, QUEUE_KEY
 from devtools.replicas import GATEWAY_INSTANCE, REDIS_URL, WECOM_REDIS_URL, Replicas, postgres_unavailable_reason
 from devtools.stack import MODEL
 

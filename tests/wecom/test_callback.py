@@ -9,7 +9,7 @@ import pytest
 import xmltodict
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels.wecom_callback import REPLAY_WINDOW_SECONDS, CallbackCrypto, Rejected
+from bot.channels.wecom.callback import REPLAY_WINDOW_SECONDS, CallbackCrypto, Rejected
 
 TOKEN, CORP = "tok" + secrets.token_hex(4), "wwtest" + secrets.token_hex(4)
 AES_KEY = base64.b64encode(secrets.token_bytes(32)).decode()[:43]

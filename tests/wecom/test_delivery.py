@@ -4,9 +4,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot.channels.wecom_callback import Inbound
-from bot.channels.wecom_delivery import Delivery, RateLimited, SendRateLimiter
-from bot.channels.wecom_store import MemoryStore
+from bot.channels.wecom.callback import Inbound
+from bot.channels.wecom.delivery import Delivery, RateLimited, SendRateLimiter
+from bot.channels.wecom.store import MemoryStore
 from wecom_api import WeComClient
 
 

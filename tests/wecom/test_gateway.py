@@ -1,4 +1,4 @@
-"""The WeCom callback gateway (bot/channels/wecom_gateway.py) between the simulator and Rasa:
+"""The WeCom callback gateway (bot/channels/wecom/gateway.py) between the simulator and Rasa:
 real processes, real WeCom crypto; what it forwarded is read from its /health counters and
 from what Rasa and the simulator saw."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bot.channels.wecom_gateway import FORWARDS_IN_FLIGHT
+from bot.channels.wecom.gateway import FORWARDS_IN_FLIGHT
 from devtools.stack import RASA_BIN, ROOT, Stack, free_port, http
 
 from .conftest import content_of, last_id, sent_before_a_greeting, wait_for_sends
@@ -36,7 +36,7 @@ def wait_until_forwarded(stack: Stack, count: int, seconds: float = 60) -> dict[
 
 def test_without_wecom_settings_the_gateway_says_so_and_exits_non_zero():
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECOM_")}
-    done = subprocess.run([str(RASA_BIN / "python"), "-m", "bot.channels.wecom_gateway", "--port", str(free_port()),
+    done = subprocess.run([str(RASA_BIN / "python"), "-m", "bot.channels.wecom.gateway", "--port", str(free_port()),
                            "--forward-url", "http://127.0.0.1:9/webhooks/wecom/webhook"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0

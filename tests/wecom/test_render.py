@@ -1,7 +1,7 @@
 """How a bot turn becomes WeCom sends: merging, safe splitting, cards, numbered menus."""
 from __future__ import annotations
 
-from bot.channels.wecom_render import MAX_TEXT_BYTES, menu_choice, render_turn, split_text, stated_outcome
+from bot.channels.wecom.render import MAX_TEXT_BYTES, menu_choice, render_turn, split_text, stated_outcome
 
 
 def text(t: str) -> dict:

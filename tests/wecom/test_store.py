@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from bot.channels.wecom_store import MemoryStore, RedisStore
+from bot.channels.wecom.store import MemoryStore, RedisStore
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

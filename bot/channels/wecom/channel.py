@@ -1,4 +1,4 @@
-"""The WeChat Work (企业微信) channel: ``bot.channels.wecom.WeComInput`` in credentials.yml.
+"""The WeChat Work (企业微信) channel: ``bot.channels.wecom.channel.WeComInput`` in credentials.yml.
 
 Routes (under /webhooks/wecom/): ``GET webhook`` answers WeCom's URL verification,
 ``POST webhook`` receives messages and events. A valid callback is answered with an
@@ -11,7 +11,7 @@ Pushes (``POST /conversations/wecom:<userid>/trigger_intent?output_channel=wecom
 sent inside Rasa's turn, each message as the bot makes it: a failure (an errcode, HTTP
 5xx, a timeout, the member's quota) raises into the turn, so Rasa answers 500 and does
 not save the tracker — the caller retries and nothing of the failed try was recorded.
-A 200 means WeCom accepted every message (errcode 0). Settings come from WECOM_* (see wecom/config.py);
+A 200 means WeCom accepted every message (errcode 0). Settings come from WECOM_* (see wecom_api/config.py);
 without them the channel is off (one log line, its routes answer 503) and Rasa runs on.
 """
 from __future__ import annotations
@@ -31,10 +31,10 @@ from sanic.response import HTTPResponse
 
 from wecom_api import WeComClient, WeComConfig, WeComConfigError, WeComError
 
-from .wecom_callback import MAX_BODY_BYTES, SENDER_PREFIX, USERID, CallbackCrypto, Inbound, Rejected
-from .wecom_delivery import Delivery
-from .wecom_render import stated_outcome
-from .wecom_store import Store, first_delivery, store_for
+from .callback import MAX_BODY_BYTES, SENDER_PREFIX, USERID, CallbackCrypto, Inbound, Rejected
+from .delivery import Delivery
+from .render import stated_outcome
+from .store import Store, first_delivery, store_for
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """The WeCom callback gateway: the URL WeCom calls, answering at once while Rasa may be busy.
 
-  .venv/rasa/bin/python -m bot.channels.wecom_gateway --port 5006 \\
+  .venv/rasa/bin/python -m bot.channels.wecom.gateway --port 5006 \\
       --forward-url http://127.0.0.1:5005/webhooks/wecom/webhook
 
 Why a separate process: Rasa 3.6 runs NLU and policies synchronously on the event loop that
 also answers callbacks, so under load a callback waits seconds for its 200 and WeCom (5 s
 rule) retries. This small aiohttp server does only the protocol part: ``GET`` URL
-verification; ``POST`` signature, decryption, CorpID and shape checks (wecom_callback,
+verification; ``POST`` signature, decryption, CorpID and shape checks (callback.py,
 the channel's own code — same 403/400/413 answers, nothing forwarded), dedupe of WeCom's
 retries, an empty 200, and then — in the background — the original query string and body,
 unchanged, to Rasa's ``wecom`` channel, which verifies them again and runs the turn. A
@@ -16,13 +16,13 @@ a 400/403/413 from the channel is final; giving up is logged. One member's callb
 forwarded in the order they arrived, and at most FORWARDS_IN_FLIGHT are in flight at once.
 
 With WECOM_REDIS_URL (several machines, deploy/replicas/) an acknowledged callback is first
-put in a Redis queue (wecom_queue.py) and forwarded from there: killing the gateway right
+put in a Redis queue (queue.py) and forwarded from there: killing the gateway right
 after its 200 loses nothing; the restarted gateway (same ``--instance``) forwards what it
 had taken, and other instances share the queue. Without it, the queue is this process's memory.
 
 ``GET /health`` → {"status": "ok", "pending" (not yet forwarded), "in_flight" (being
 forwarded), counters}; serve on loopback behind the proxy that exposes only
-/webhooks/wecom/webhook. Settings: the channel's WECOM_* (wecom/config.py).
+/webhooks/wecom/webhook. Settings: the channel's WECOM_* (wecom_api/config.py).
 """
 from __future__ import annotations
 
@@ -43,9 +43,9 @@ from yarl import URL
 
 from wecom_api import WeComConfig, WeComConfigError
 
-from .wecom_callback import MAX_BODY_BYTES, CallbackCrypto, Inbound, Rejected
-from .wecom_queue import Queued, RedisCallbackQueue
-from .wecom_store import Store, first_delivery, store_for
+from .callback import MAX_BODY_BYTES, CallbackCrypto, Inbound, Rejected
+from .queue import Queued, RedisCallbackQueue
+from .store import Store, first_delivery, store_for
 
 logger = logging.getLogger("wecom_gateway")
 
@@ -273,7 +273,7 @@ def create_app(config: WeComConfig, forward_url: str, instance: str = "") -> web
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.channels.wecom_gateway", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bot.channels.wecom.gateway", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5006)

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from wecom_api import WeComClient, WeComError
 
-from .wecom_callback import Inbound
-from .wecom_render import RenderedTurn, menu_choice, render_turn
-from .wecom_store import Store
+from .callback import Inbound
+from .render import RenderedTurn, menu_choice, render_turn
+from .store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from .wecom_store import DEDUPE_TTL, PREFIX
+from .store import DEDUPE_TTL, PREFIX
 
 QUEUE_KEY = PREFIX + "gateway:queue"
 PROCESSING_PREFIX = PREFIX + "gateway:processing:"

@@ -10,7 +10,7 @@ import time
 from typing import Callable, Optional, Protocol
 
 PREFIX = "wecom:"
-DEDUPE_TTL = 3600  # longer than the callbacks' replay window (wecom_callback), so a replay is always caught
+DEDUPE_TTL = 3600  # longer than the callbacks' replay window (callback.py), so a replay is always caught
 
 logger = logging.getLogger(__name__)
 
