@@ -83,3 +83,23 @@ def test_a_turn_with_a_delivery_key_renders_the_same_every_time_and_asks_for_the
     assert "enable_duplicate_check" not in plain.sends[0]
     assert plain.sends[0]["template_card"]["task_id"] != render_turn([with_buttons("请选择", 2)]).sends[0][
         "template_card"]["task_id"]
+
+
+PROGRESS = {"progress_diagram": {"application_id": 42, "path": "/applications/42/progress"}}
+
+
+def test_a_progress_diagram_message_shows_its_text_and_ignores_the_diagram():
+    """The web chat draws the diagram; WeCom shows the text only (its link comes later)."""
+    turn = render_turn([{"recipient_id": "wecom:zhangwei", "text": "请假申请 #42 正在审批中", "custom": PROGRESS}])
+    assert turn.sends == [{"msgtype": "text", "text": {"content": "请假申请 #42 正在审批中"}}]
+    assert not turn.cards and turn.menu is None
+    assert stated_outcome([{"text": "x", "custom": PROGRESS}]) is None
+
+
+async def test_the_output_channel_keeps_a_progress_diagrams_text_and_data_as_one_message():
+    from bot.channels.wecom.channel import WeComOutput
+
+    output = WeComOutput(runtime=None)
+    await output.send_response("wecom:zhangwei", {"text": "请假申请 #42 正在审批中", "custom": PROGRESS})
+    assert [(m["text"], m["custom"]) for m in output.messages] == [("请假申请 #42 正在审批中", PROGRESS)]
+    assert render_turn(output.messages).sends == [{"msgtype": "text", "text": {"content": "请假申请 #42 正在审批中"}}]

@@ -10,7 +10,8 @@ with the number. Pure functions: no I/O.
 A message that names a ``delivery_key`` (custom data; notifications name their outbox
 row) renders the same every time: its cards get task ids from the key, and its sends
 ask WeCom's duplicate check, so a push tried again after a timeout — WeCom may have
-delivered the first try — is not shown twice.
+delivered the first try — is not shown twice. Other custom data is not rendered: a message
+with ``progress_diagram`` (the web chat draws it) shows its text only.
 """
 from __future__ import annotations
 
