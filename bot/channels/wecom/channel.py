@@ -13,6 +13,9 @@ sent inside Rasa's turn, each message as the bot makes it: a failure (an errcode
 not save the tracker — the caller retries and nothing of the failed try was recorded.
 A 200 means WeCom accepted every message (errcode 0). Settings come from WECOM_* (see wecom_api/config.py);
 without them the channel is off (one log line, its routes answer 503) and Rasa runs on.
+
+No limit on turns here: every turn goes through Rasa's ``Agent.handle_message`` and so through the
+Rasa process's one turn queue (bot/server.py), which admits a few at a time in arrival order.
 """
 from __future__ import annotations
 
@@ -38,9 +41,6 @@ from .store import Store, first_delivery, store_for
 
 logger = logging.getLogger(__name__)
 
-# Turns run on Rasa's event loop and its NLU/policies block that loop while they compute: few at a
-# time keeps callbacks (which only need the loop for a moment) answered quickly; the rest wait in line.
-MAX_CONCURRENT_TURNS = int(os.environ.get("WECOM_MAX_CONCURRENT_TURNS", "4"))
 TURN_MAX_WAIT = 60.0           # a reply may wait this long for the member's send quota
 PUSH_MAX_WAIT = 5.0            # a push may not (its caller retries later)
 GREET_PAYLOAD = "/greet"
@@ -52,7 +52,7 @@ class ChannelOff(Exception):
 
 
 class Runtime:
-    """What the channel needs while the server runs: crypto, API client, dedupe store, turn queue."""
+    """What the channel needs while the server runs: crypto, API client, dedupe store, background turns."""
 
     def __init__(self, config: WeComConfig, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
         self.crypto = CallbackCrypto(config.token, config.aes_key, config.corp_id)
@@ -61,7 +61,6 @@ class Runtime:
         client = WeComClient(config.api_base, config.corp_id, config.secret, self.session, agent_id=config.agent_id)
         self.delivery = Delivery(client, self.store, timezone=ZoneInfo(os.environ.get("COLLEGE_TZ", "Asia/Shanghai")))
         self.on_new_message = on_new_message
-        self.turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
         self.tasks: set[asyncio.Task] = set()
 
     async def close(self) -> None:
@@ -80,13 +79,12 @@ class Runtime:
         return await first_delivery(self.store, f"seen:{inbound.dedupe_key}")
 
     async def process(self, inbound: Inbound) -> None:
-        async with self.turns:
-            try:
-                await self._turn(inbound)
-            except WeComError as error:
-                logger.error("WeCom reply to %s failed: errcode %s %s", inbound.userid, error.errcode, error.errmsg)
-            except Exception:  # noqa: BLE001 — a background task has nobody else to tell
-                logger.exception("WeCom turn for %s failed", inbound.userid)
+        try:
+            await self._turn(inbound)
+        except WeComError as error:
+            logger.error("WeCom reply to %s failed: errcode %s %s", inbound.userid, error.errcode, error.errmsg)
+        except Exception:  # noqa: BLE001 — a background task has nobody else to tell
+            logger.exception("WeCom turn for %s failed", inbound.userid)
 
     async def _turn(self, inbound: Inbound) -> None:
         if inbound.kind == "ignored":
