@@ -11,8 +11,9 @@ Pushes (``POST /conversations/wecom:<userid>/trigger_intent?output_channel=wecom
 sent inside Rasa's turn, each message as the bot makes it: a failure (an errcode, HTTP
 5xx, a timeout, the member's quota) raises into the turn, so Rasa answers 500 and does
 not save the tracker — the caller retries and nothing of the failed try was recorded.
-A 200 means WeCom accepted every message (errcode 0). Settings come from WECOM_* (see wecom_api/config.py);
-without them the channel is off (one log line, its routes answer 503) and Rasa runs on.
+A 200 means WeCom accepted every message (errcode 0). Settings come from WECOM_* (see wecom_api/config.py)
+through bot/settings.py; without them the channel is off (one log line, its routes answer 503) and
+Rasa runs on.
 
 No limit on turns here: every turn goes through Rasa's ``Agent.handle_message`` and so through the
 Rasa process's one turn queue (bot/server.py), which admits a few at a time in arrival order.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from itertools import groupby
 from typing import Any, Awaitable, Callable, Optional
 from zoneinfo import ZoneInfo
@@ -32,7 +32,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from wecom_api import WeComClient, WeComConfig, WeComConfigError, WeComError
+from bot.settings import current as current_settings
+from wecom_api import WeComClient, WeComConfig, WeComError
 
 from .callback import MAX_BODY_BYTES, SENDER_PREFIX, USERID, CallbackCrypto, Inbound, Rejected
 from .delivery import Delivery
@@ -54,12 +55,13 @@ class ChannelOff(Exception):
 class Runtime:
     """What the channel needs while the server runs: crypto, API client, dedupe store, background turns."""
 
-    def __init__(self, config: WeComConfig, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
+    def __init__(self, config: WeComConfig, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                 timezone: ZoneInfo):
         self.crypto = CallbackCrypto(config.token, config.aes_key, config.corp_id)
         self.session = aiohttp.ClientSession()
         self.store: Store = store_for(config.redis_url)
         client = WeComClient(config.api_base, config.corp_id, config.secret, self.session, agent_id=config.agent_id)
-        self.delivery = Delivery(client, self.store, timezone=ZoneInfo(os.environ.get("COLLEGE_TZ", "Asia/Shanghai")))
+        self.delivery = Delivery(client, self.store, timezone=timezone)
         self.on_new_message = on_new_message
         self.tasks: set[asyncio.Task] = set()
 
@@ -155,8 +157,8 @@ class WeComOutput(CollectingOutputChannel):
 
 
 class WeComInput(InputChannel):
-    def __init__(self, config: Optional[WeComConfig]):
-        self.config = config
+    def __init__(self, config: Optional[WeComConfig], timezone: ZoneInfo):
+        self.config, self.timezone = config, timezone
         self.runtime: Optional[Runtime] = None
 
     @classmethod
@@ -165,12 +167,11 @@ class WeComInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "WeComInput":
-        try:
-            return cls(WeComConfig.from_env())
-        except WeComConfigError as error:
+        settings = current_settings()
+        if settings.wecom is None:
             logger.warning("WeCom channel is off: %s (set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, "
-                           "WECOM_TOKEN, WECOM_AES_KEY to turn it on)", error)
-            return cls(None)
+                           "WECOM_TOKEN, WECOM_AES_KEY to turn it on)", settings.wecom_off_because)
+        return cls(settings.wecom, settings.timezone)
 
     def get_output_channel(self) -> "WeComOutput":
         """For pushes (trigger_intent): every message is sent inside the turn, failures raise."""
@@ -182,7 +183,7 @@ class WeComInput(InputChannel):
         @bp.listener("before_server_start")
         async def start(app, _loop) -> None:
             if self.config is not None:
-                self.runtime = Runtime(self.config, on_new_message)
+                self.runtime = Runtime(self.config, on_new_message, self.timezone)
             app.register_middleware(self._refuse_pushes_when_off, "request")
 
         @bp.listener("after_server_stop")

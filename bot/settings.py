@@ -1,0 +1,66 @@
+"""The Rasa process's settings, read from the environment in one place, once.
+
+  RASA_TURNS_AT_ONCE  user turns doing their work at a time (default 2; bot/turn_queue.py)
+  COLLEGE_TZ          the college's time zone (default Asia/Shanghai): times users see, e.g. on a
+                      WeCom card closed by a decision
+  WECOM_*             the WeCom channel (wecom_api/config.py); without them the channel is off
+
+``current()`` reads them the first time it is called and hands the same settings to every later
+caller. bot/server.py calls it before Rasa starts, so a bad value stops the server with one line;
+the channels, which Rasa builds itself from credentials.yml (no way to pass them arguments), call
+it in ``from_credentials``. Nothing here is read at import time.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wecom_api import WeComConfig, WeComConfigError
+
+DEFAULT_TURNS_AT_ONCE = 2
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    turns_at_once: int = DEFAULT_TURNS_AT_ONCE
+    timezone: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)
+    wecom: Optional[WeComConfig] = None
+    wecom_off_because: str = "WeCom is not configured"  # why ``wecom`` is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "BotSettings":
+        try:
+            wecom, off_because = WeComConfig.from_env(env), ""
+        except WeComConfigError as error:
+            wecom, off_because = None, str(error)
+        return cls(turns_at_once=_turns_at_once(env), timezone=_timezone(env), wecom=wecom,
+                   wecom_off_because=off_because)
+
+
+def _turns_at_once(env: Mapping[str, str]) -> int:
+    value = env.get("RASA_TURNS_AT_ONCE", str(DEFAULT_TURNS_AT_ONCE))
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"RASA_TURNS_AT_ONCE must be a whole number ≥ 1, not {value!r}")
+    return int(value)
+
+
+def _timezone(env: Mapping[str, str]) -> ZoneInfo:
+    name = env.get("COLLEGE_TZ", "").strip() or DEFAULT_TIMEZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"COLLEGE_TZ must name a time zone such as {DEFAULT_TIMEZONE}, not {name!r}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def current() -> BotSettings:
+    """This process's settings, read from the environment on the first call."""
+    return BotSettings.from_env(os.environ)
