@@ -52,7 +52,7 @@ $(RASA_READY): requirements/rasa.txt requirements/rasa-dev.txt
 # Retrained only when the config, the domain or the training data changed.
 # The model carries the time training started, so inputs edited meanwhile retrain next time.
 $(MODEL): $(RASA_READY) $(BOT_INPUTS)
-	@echo "==> Training the assistant (about 4 minutes on 2 cores; less when Rasa can reuse unchanged parts)"
+	@echo "==> Training the assistant (2-3 minutes on 2 cores; less when Rasa can reuse unchanged parts)"
 	@mkdir -p models && touch models/.training-started
 	$(RASA) train --config config.yml --domain bot/domain --data data --out models --fixed-model-name campus
 	@touch -r models/.training-started $@
@@ -110,8 +110,9 @@ test-backend: $(BACKEND_READY)
 # The inner loop (≈1.5 min on 2 cores, no trained model needed): the backend's tests on SQLite, the
 # actions, the WeCom channel's parts against the simulator, the Rasa fixes, the lock store on Redis.
 # `make test` runs everything (PostgreSQL, whole conversations, browsers, the production path).
-FAST_RASA_TESTS := tests/actions tests/bot/test_server.py tests/scaleout/test_lock_store.py \
-                   $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py)
+FAST_RASA_TESTS := tests/actions $(addprefix tests/bot/test_,server.py rasa_patches.py turn_queue.py settings.py) \
+                   tests/scaleout/test_lock_store.py \
+                   $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py channel_settings.py)
 test-fast: $(BACKEND_READY) $(RASA_READY)
 	$(BACKEND) -m pytest -q -m "not postgres" tests/backend
 	$(VENV_RASA)/bin/python -m pytest -q $(FAST_RASA_TESTS)
