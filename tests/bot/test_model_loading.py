@@ -1,4 +1,4 @@
-"""bot/server.py loads the trained model for prediction only (no training step, no optimizer):
+"""bot/rasa_patches.py loads the trained model for prediction only (no training step, no optimizer):
 it must understand every message exactly as Rasa's own loading does, with far less memory.
 
 Each loading runs in a process of its own, as the server does (the fix is global, and loading
@@ -35,10 +35,10 @@ def parse_in_this_process(fixed: bool, model: str) -> None:
     from rasa.core.agent import load_agent
     from rasa.utils.tensorflow.models import RasaModel
 
-    from bot import server
+    from bot import rasa_patches
 
     if fixed:
-        RasaModel.load = server.loading_for_prediction_only(RasaModel.__dict__["load"])
+        RasaModel.load = rasa_patches.loading_for_prediction_only(RasaModel.__dict__["load"])
 
     async def parse_all() -> list:
         agent = await load_agent(model_path=model)

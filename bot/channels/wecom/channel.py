@@ -16,7 +16,7 @@ through bot/settings.py; without them the channel is off (one log line, its rout
 Rasa runs on.
 
 No limit on turns here: every turn goes through Rasa's ``Agent.handle_message`` and so through the
-Rasa process's one turn queue (bot/server.py), which admits a few at a time in arrival order.
+Rasa process's one turn queue (bot/turn_queue.py), which admits a few at a time in arrival order.
 """
 from __future__ import annotations
 

@@ -1,0 +1,221 @@
+"""Our fixes to Rasa 3.6's internals, applied by bot/server.py before Rasa starts — only to the
+Rasa they were written against.
+
+Each fix replaces a private part of Rasa. A Rasa that moved or renamed one would silently run
+unfixed (or half fixed), so ``apply`` first checks that Rasa is 3.6.x and that every name below
+exists, and raises ``IncompatibleRasa`` (the server refuses to start, saying what to do) before
+it changes anything.
+
+1. Custom action responses are checked by a validator built once. Rasa checks each
+   response with ``jsonschema.validate``, which first re-validates Rasa's constant schema
+   against the JSON-Schema metaschema: ~17 ms of CPU on the event loop per action call,
+   more than the action server and the backend take together. Every response is still
+   validated, with Rasa's own error message.
+2. User turns go through one ``TurnQueue`` (bot/turn_queue.py): first come, first served, at
+   most RASA_TURNS_AT_ONCE working at a time; a custom action still running after
+   STEP_ASIDE_AFTER_SECONDS gives its place up and its turn comes back ahead of turns not yet
+   started. Waiting for the conversation's own lock (a second message of the same sender)
+   happens before the queue.
+3. Events are deserialised without a search of Event's whole class tree for each one.
+   Rasa rebuilds every turn's tracker from stored events, and ``Event.resolve_by_type``
+   walked all subclasses (recursively, with ``inspect.isabstract``) per event: about 6 % of
+   a turn's CPU with conversations of a few dozen events. The classes are mapped by type
+   name once; a name not in the map (a class imported later) falls back to Rasa's search.
+4. Models are loaded for prediction only. To give a TensorFlow model its variables, Rasa
+   trains it for one step on an example before loading the weights (``RasaModel.load``),
+   which builds the training graph, the gradients and Adam's slots, and keeps them: about
+   380 MB of the server's resident memory. Here the variables come from one prediction on
+   the example Rasa keeps for warming up, with the weights restored as they are created, and
+   every variable the prediction uses must have been restored from the checkpoint (else
+   loading fails). Fine-tuning still loads Rasa's way.
+5. A SQLite tracker store (development, tests, a single machine) writes ahead (WAL) and does
+   not wait for the disk on every commit (synchronous=NORMAL): Rasa's tracker store is
+   synchronous, so each turn's commit held the event loop, every other turn with it, for an
+   fsync. A crash of Rasa loses nothing; a power cut may lose the last turns of conversations
+   (the backend, not the tracker, is the record of applications and decisions). PostgreSQL
+   is untouched.
+
+Also checked, though not replaced here: the private hooks of Rasa's collecting output channel
+that the WeCom channel overrides (bot/channels/wecom/channel.py), and ``rasa.cli.run.run``,
+which bot/server.py wraps to keep the API's secret off the command line.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Any, Callable, Optional
+
+from jsonschema import validators
+from jsonschema.exceptions import best_match
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .turn_queue import TurnQueue
+
+SUPPORTED_RASA = "3.6"
+# A custom action usually answers in a few ms and keeps its turn's place (it is waited for
+# once). One that takes longer (a slow backend) lets other turns run meanwhile.
+STEP_ASIDE_AFTER_SECONDS = 0.2
+# What the fixes replace or rely on, as module:attribute.path.
+RELIED_ON = (
+    "rasa.core.actions.action:RemoteAction._validate_action_result",  # 1
+    "rasa.core.actions.action:RemoteAction.action_response_format_spec",
+    "rasa.core.processor:MessageProcessor.handle_message",  # 2
+    "rasa.core.actions.action:RemoteAction.run",
+    "rasa.shared.core.events:Event.resolve_by_type",  # 3
+    "rasa.shared.utils.common:all_subclasses",
+    "rasa.utils.tensorflow.models:RasaModel.load",  # 4
+    "rasa.utils.tensorflow.models:RasaModel.run_inference",
+    "rasa.core.channels.channel:CollectingOutputChannel._persist_message",  # the WeCom channel's hooks
+    "rasa.core.channels.channel:CollectingOutputChannel._message",
+    "rasa.cli.run:run",  # bot/server.py
+)
+
+
+class IncompatibleRasa(RuntimeError):
+    """The installed Rasa is not the one these fixes were written for."""
+
+
+# ------------------------------------------------------------------ the guard
+def check_rasa(version: Optional[str] = None) -> None:
+    """Raises IncompatibleRasa unless Rasa is 3.6.x and has everything the fixes touch."""
+    if version is None:
+        import rasa
+
+        version = rasa.__version__
+    if version.split(".")[:2] != SUPPORTED_RASA.split("."):
+        raise IncompatibleRasa(
+            f"Rasa {version} is installed, but bot/rasa_patches.py fixes internals of Rasa {SUPPORTED_RASA}.x "
+            "and must not run on another version. Install the pinned Rasa (requirements/rasa.txt: "
+            "`.venv/rasa/bin/pip install -r requirements/rasa.txt`), or port each fix to the new Rasa, "
+            "update SUPPORTED_RASA and run tests/bot/test_rasa_patches.py.")
+    missing = [name for name in RELIED_ON if not _exists(name)]
+    if missing:
+        raise IncompatibleRasa(
+            f"Rasa {version} lacks {', '.join(missing)}, which bot/rasa_patches.py replaces or relies on: "
+            "the fixes would not take effect. Reinstall the pinned Rasa (requirements/rasa.txt), or port "
+            "the fix that uses each name to where Rasa moved it (RELIED_ON lists them).")
+
+
+def _exists(dotted: str) -> bool:
+    """``module:Class.attribute`` exists, the attribute defined by that class itself (one only
+    inherited would be another method: wrapping it would change what the fix wraps)."""
+    module_name, _, path = dotted.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    for attribute in path.split("."):
+        if isinstance(found, type) and attribute not in vars(found):
+            return False
+        if not hasattr(found, attribute):
+            return False
+        found = getattr(found, attribute)
+    return True
+
+
+def apply(turns_at_once: int, patience: float = STEP_ASIDE_AFTER_SECONDS) -> TurnQueue:
+    """Checks Rasa (IncompatibleRasa before anything changes), then applies every fix."""
+    check_rasa()
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
+    from rasa.utils.tensorflow.models import RasaModel
+
+    RemoteAction._validate_action_result = validate_action_result
+    queue = queue_turns(TurnQueue(turns_at_once), patience)
+    Event.resolve_by_type = staticmethod(resolving_event_types_once(Event.resolve_by_type))
+    RasaModel.load = loading_for_prediction_only(RasaModel.__dict__["load"])
+    if not event.contains(Engine, "connect", sqlite_write_ahead):
+        event.listen(Engine, "connect", sqlite_write_ahead)
+    return queue
+
+
+# ------------------------------------------------------------------ 1. action responses
+@functools.lru_cache(maxsize=1)
+def action_response_validator() -> Any:
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = validators.validator_for(schema)
+    validator_class.check_schema(schema)  # what jsonschema.validate does on every call, done once
+    return validator_class(schema)
+
+
+def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
+    error = best_match(action_response_validator().iter_errors(result))  # as jsonschema.validate picks it
+    if error is None:
+        return True
+    error.message += (". Failed to validate Action server response from API, make sure your response from the "
+                      "Action endpoint is valid. For more information about the format visit "
+                      "https://rasa.com/docs/rasa/custom-actions")
+    raise error
+
+
+# ------------------------------------------------------------------ 2. turns in order
+def queue_turns(queue: TurnQueue, patience: float) -> TurnQueue:
+    """Every user turn through ``queue``; a custom action still running after ``patience``
+    seconds gives its turn's place up (a timer, so a quick action costs nothing extra)."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.processor import MessageProcessor
+
+    handle_message, run_action = MessageProcessor.handle_message, RemoteAction.run
+
+    @functools.wraps(handle_message)
+    async def handle_message_in_turn(*args: Any, **kwargs: Any) -> Any:
+        async with queue.turn():
+            return await handle_message(*args, **kwargs)
+
+    @functools.wraps(run_action)
+    async def run_action_stepping_aside_when_slow(*args: Any, **kwargs: Any) -> Any:
+        return await queue.stepping_aside_when_slow(run_action(*args, **kwargs), patience)
+
+    MessageProcessor.handle_message = handle_message_in_turn
+    RemoteAction.run = run_action_stepping_aside_when_slow
+    return queue
+
+
+# ------------------------------------------------------------------ 3. event classes by name
+def resolving_event_types_once(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    by_name: dict[str, type] = {}
+
+    @functools.wraps(resolve)
+    def resolve_by_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
+        if not by_name:
+            for cls in reversed(all_subclasses(Event)):  # reversed: the first match wins, as in Rasa
+                by_name[cls.type_name] = cls
+        found = by_name.get(type_name)
+        return found if found is not None else resolve(type_name, default)
+
+    return resolve_by_type
+
+
+# ------------------------------------------------------------------ 4. models for prediction only
+def loading_for_prediction_only(load: classmethod) -> classmethod:
+    rasas_load = load.__func__
+
+    def load_for_prediction(cls: type, model_file_name: str, model_data_example: Any,
+                            predict_data_example: Any = None, finetune_mode: bool = False,
+                            *args: Any, **kwargs: Any) -> Any:
+        if finetune_mode or predict_data_example is None:
+            return rasas_load(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                              *args, **kwargs)
+        model = cls(*args, **kwargs)
+        # The checkpoint also holds the optimizer's slots: not wanted here, hence expect_partial.
+        restored = model.load_weights(model_file_name).expect_partial()
+        model.run_inference(predict_data_example)  # creates the variables; each is restored on creation
+        restored.assert_existing_objects_matched()
+        return model
+
+    return classmethod(functools.wraps(rasas_load)(load_for_prediction))
+
+
+# ------------------------------------------------------------------ 5. SQLite without an fsync per turn
+def sqlite_write_ahead(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

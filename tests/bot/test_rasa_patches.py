@@ -1,0 +1,157 @@
+"""bot/rasa_patches.py: our fixes to Rasa 3.6 do what Rasa did, only cheaper, and are applied
+only to the Rasa they were written for.
+
+The conversation tests run Rasa through bot.server, so every custom action there goes
+through the response check too; here: it accepts and refuses exactly what Rasa's own check does."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import rasa
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.utils.common import all_subclasses
+from rasa.utils.tensorflow.models import RasaModel
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from bot import rasa_patches
+from bot.rasa_patches import IncompatibleRasa
+
+VALID = [
+    {"events": [{"event": "slot", "name": "task_ids", "value": [1, 2]}],
+     "responses": [{"text": "您有 2 个待办", "buttons": [{"title": "看第1个", "payload": "/task_detail"}]}]},
+    {"events": [], "responses": []},
+    {"events": [{"event": "active_loop", "name": None}, {"event": "followup", "name": "matter_form"}]},
+]
+INVALID = [
+    {"events": "not a list"},
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": "slot", "value": 1}]},  # a slot event without its name
+    {"responses": [["not", "an", "object"]]},
+]
+
+
+ORIGINAL = RemoteAction._validate_action_result  # Rasa's own (nothing in the tests applies the fix globally)
+assert ORIGINAL is not rasa_patches.validate_action_result
+ACTION = RemoteAction("action_list_tasks", None)
+
+
+@pytest.mark.parametrize("result", VALID)
+def test_a_valid_response_passes_both_checks(result):
+    assert ORIGINAL(ACTION, result) is True
+    assert rasa_patches.validate_action_result(ACTION, result) is True
+
+
+@pytest.mark.parametrize("result", INVALID)
+def test_an_invalid_response_is_refused_with_rasas_message(result):
+    with pytest.raises(ValidationError) as rasas:
+        ORIGINAL(ACTION, result)
+    with pytest.raises(ValidationError) as ours:
+        rasa_patches.validate_action_result(ACTION, result)
+    assert ours.value.message == rasas.value.message
+    assert "Failed to validate Action server response" in ours.value.message
+
+
+@pytest.fixture
+def rasa_as_shipped(monkeypatch):
+    """What apply replaces, put back after the test (the fixes are global)."""
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", ORIGINAL)
+    monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
+    monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
+    yield
+    if event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead):
+        event.remove(Engine, "connect", rasa_patches.sqlite_write_ahead)
+
+
+def test_event_classes_are_resolved_as_rasa_resolves_them():
+    resolve = rasa_patches.resolving_event_types_once(Event.resolve_by_type)
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert len(names) > 20
+    for name in names:
+        assert resolve(name) is Event.resolve_by_type(name), name
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        resolve("no_such_event")
+    assert resolve("no_such_event", default=Event) is Event
+    assert resolve("topic") is None  # Rasa's backwards compatibility, kept
+
+
+def test_apply_replaces_rasas_check_and_queues_turns(rasa_as_shipped):
+    original_turn, original_run = MessageProcessor.handle_message, RemoteAction.run
+    rasa_patches.apply(turns_at_once=2)
+    assert RemoteAction._validate_action_result is rasa_patches.validate_action_result
+    assert MessageProcessor.handle_message.__wrapped__ is original_turn
+    assert RemoteAction.run.__wrapped__ is original_run
+    assert Event.resolve_by_type.__wrapped__ is not None and Event.resolve_by_type("user") is UserUttered
+
+
+async def test_after_apply_turns_really_go_through_the_queue(rasa_as_shipped, monkeypatch):
+    running, peak = [0], [0]
+
+    async def recording_turn(self, message):
+        running[0] += 1
+        peak[0] = max(peak[0], running[0])
+        await asyncio.sleep(0.01)
+        running[0] -= 1
+        return message
+
+    monkeypatch.setattr(MessageProcessor, "handle_message", recording_turn)
+    queue = rasa_patches.apply(turns_at_once=1)
+    assert await asyncio.gather(*[MessageProcessor.handle_message(None, i) for i in range(5)]) == list(range(5))
+    assert peak[0] == 1 and queue.free == 1
+
+
+def test_a_sqlite_tracker_store_writes_ahead_without_an_fsync_per_turn(tmp_path, rasa_as_shipped):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from sqlalchemy import text
+
+    rasa_patches.apply(turns_at_once=2)
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "trackers.db"))
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+# ------------------------------------------------------------------ the guard
+def test_the_installed_rasa_is_the_one_the_fixes_were_written_for():
+    rasa_patches.check_rasa()  # raises otherwise
+    assert rasa.__version__.startswith(rasa_patches.SUPPORTED_RASA + ".")
+
+
+@pytest.mark.parametrize("version", ["3.7.0", "3.5.17", "4.0.0", "3.60.1"])
+def test_another_rasa_version_is_refused_before_anything_is_patched(version, rasa_as_shipped, monkeypatch):
+    monkeypatch.setattr(rasa, "__version__", version)
+    before = MessageProcessor.handle_message
+    with pytest.raises(IncompatibleRasa) as refusal:
+        rasa_patches.apply(turns_at_once=2)
+    assert f"Rasa {version} is installed" in str(refusal.value)
+    assert "requirements/rasa.txt" in str(refusal.value)  # what to do
+    assert MessageProcessor.handle_message is before
+    assert RemoteAction._validate_action_result is ORIGINAL
+
+
+@pytest.mark.parametrize("owner, name", [(MessageProcessor, "handle_message"), (RemoteAction, "run"),
+                                         (RemoteAction, "_validate_action_result"),
+                                         (CollectingOutputChannel, "_persist_message")])
+def test_a_rasa_without_a_patched_name_is_refused_before_anything_is_patched(owner, name, rasa_as_shipped,
+                                                                           monkeypatch):
+    monkeypatch.delattr(owner, name)
+    with pytest.raises(IncompatibleRasa) as refusal:
+        rasa_patches.apply(turns_at_once=2)
+    assert f"{owner.__name__}.{name}" in str(refusal.value)
+    assert "the fixes would not take effect" in str(refusal.value)
+    assert RemoteAction.__dict__.get("_validate_action_result") is not rasa_patches.validate_action_result
+    assert not event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead)
+
+
+def test_the_guard_finds_what_exists_and_misses_what_does_not():
+    assert all(rasa_patches._exists(name) for name in rasa_patches.RELIED_ON)
+    assert not rasa_patches._exists("rasa.core.processor:MessageProcessor.no_such_method")
+    assert not rasa_patches._exists("rasa.no_such_module:anything")
