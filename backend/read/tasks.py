@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..db.models import Application, Department, Matter, Task, User
-from ..db.runtime import Case, TaskRow
+from ..db.rows import Case, TaskRow
 from ..errors import NotFound
 from ..workflow import transitions as t
 from .applications import ApplicationsView

@@ -8,9 +8,8 @@ A node's ``approvers`` is one of
 """
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
-from ..db.org import Member, OrgDirectory
 from ..errors import InvalidInput
 
 
@@ -19,6 +18,26 @@ class Applicant(Protocol):
 
     id: int
     department_id: int
+
+
+class Member(Applicant, Protocol):
+    """Someone the rules name: a user, or a member row of the org chart."""
+
+    username: str
+    name: str
+
+
+class Org(Protocol):
+    """The org chart lookups the rules make: ``db.org.OrgDirectory`` on a database, a few
+    dicts in the engine's unit tests."""
+
+    async def users_by_username(self, usernames: Iterable[str]) -> Mapping[str, Member]: ...
+
+    async def users_with_role(self, role: str, department_id: int) -> list[Member]: ...
+
+    async def users_with_role_at(self, role: str, department_code: str) -> list[Member]: ...
+
+    async def department_head(self, department_id: int, exclude_user_id: int) -> list[Member]: ...
 
 
 RULES = ("users", "role", "department_head", "applicant_choice")
@@ -50,7 +69,7 @@ def is_applicant_choice(node: dict[str, Any]) -> bool:
     return node["approvers"]["rule"] == "applicant_choice"
 
 
-async def candidates_for(rule: dict[str, Any], applicant: Applicant, org: OrgDirectory) -> list[Member]:
+async def candidates_for(rule: dict[str, Any], applicant: Applicant, org: Org) -> list[Member]:
     """Everyone the rule names, without the applicant (nobody approves their own)."""
     kind = rule["rule"]
     if kind == "applicant_choice":
@@ -69,7 +88,7 @@ async def candidates_for(rule: dict[str, Any], applicant: Applicant, org: OrgDir
 
 
 async def approvers_for_node(
-    node: dict[str, Any], applicant: Applicant, chosen: dict[str, str], org: OrgDirectory
+    node: dict[str, Any], applicant: Applicant, chosen: dict[str, str], org: Org
 ) -> list[Member]:
     candidates = await candidates_for(node["approvers"], applicant, org)
     if is_applicant_choice(node):
@@ -86,7 +105,7 @@ async def approvers_for_node(
 
 
 async def check_choices(
-    process: list[dict[str, Any]], applicant: Applicant, chosen: Any, org: OrgDirectory
+    process: list[dict[str, Any]], applicant: Applicant, chosen: Any, org: Org
 ) -> dict[str, str]:
     """Validate the applicant's 选择审核人 answers for every node that asks for one."""
     if chosen is None:

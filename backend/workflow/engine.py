@@ -7,7 +7,7 @@ Commands lock the application row first, so two decisions on the same applicatio
 serialized and the second one sees the first one's result (→ 409, never a second
 transition). A command reads its case (the application and all its tasks) once, moves
 states through the transition table in memory, and hands its changes to
-``Runtime.write``, which sends them in a few batched, guarded statements.
+``Repository.write``, which sends them in a few batched, guarded statements.
 """
 from __future__ import annotations
 
@@ -15,16 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Callable, Optional
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.models import DailyCounter, Matter, User, utcnow
-from ..db.org import OrgDirectory
-from ..db.runtime import Applicant, ApplicationRow, Case, Changes, Person, Runtime, TaskRow
+from ..db.models import User, utcnow
+from ..db.repository import Repository
+from ..db.rows import Applicant, ApplicationRow, Case, Changes, Person, TaskRow
 from . import transitions as t
-from .approvers import approvers_for_node, check_choices
+from .approvers import Org, approvers_for_node, check_choices
 from ..errors import Forbidden, InvalidInput, NotFound
 from .forms import person_values, validate_form
 
@@ -71,21 +68,19 @@ class Workflow:
     ) -> ApplicationRow:
         if not isinstance(matter_code, str) or not matter_code:
             raise InvalidInput("matter_required", "请指定要办理的事项(matter)")
-        matter = await session.scalar(
-            select(Matter).where(Matter.code == matter_code, Matter.active.is_(True))
-        )
+        runtime = await Repository.of(session)
+        matter = await runtime.active_matter(matter_code)
         if matter is None:
             raise NotFound("matter_not_found", f"没有找到事项 {matter_code}")
-        org = OrgDirectory(session)
+        org = runtime.org
         cleaned = await self._validate(matter.form_schema, form, org)
         chosen = await check_choices(matter.process, actor, approvers, org)
         now = self.now()
         application = ApplicationRow(
-            id=None, number=await self._next_number(session, now), matter_id=matter.id, applicant_id=actor.id,
+            id=None, number=await self._next_number(runtime, now), matter_id=matter.id, applicant_id=actor.id,
             form=cleaned, process=matter.process, chosen_approvers=chosen, status=t.RUNNING, current_node=None,
             round=1, created_at=now, updated_at=now, finished_at=None,
         )
-        runtime = await Runtime.of(session)
         await runtime.insert_application(application)
         applicant = Applicant(actor.id, actor.username, actor.name, actor.department_id)
         case = Case(application, matter.code, matter.name, applicant, [])
@@ -98,14 +93,14 @@ class Workflow:
     async def resubmit(
         self, session: AsyncSession, actor: User, application_id: int, form: Any, approvers: Any
     ) -> ApplicationRow:
-        runtime = await Runtime.of(session)
+        runtime = await Repository.of(session)
         case = await self._lock_own_application(runtime, actor, application_id)
         application = case.application
         application.status = t.application_after(application.status, "resubmit")
-        org = OrgDirectory(session)
+        org = runtime.org
         if form is not None:  # the case has the matter's name; its form only a new form needs
-            matter = await session.get_one(Matter, application.matter_id)
-            application.form = await self._validate(matter.form_schema, form, org)
+            schema = await runtime.form_schema(application.matter_id)
+            application.form = await self._validate(schema, form, org)
         if approvers is not None:
             application.chosen_approvers = await check_choices(application.process, actor, approvers, org)
         application.round += 1
@@ -119,7 +114,7 @@ class Workflow:
 
     async def approve(self, session: AsyncSession, actor: User, task_id: int, opinion: Any) -> Decision:
         text = _opinion(opinion, required=False)
-        runtime = await Runtime.of(session)
+        runtime = await Repository.of(session)
         case, task = await self._lock_own_task(runtime, actor, task_id)
         application, changes = case.application, Changes()
         self._move_task(changes, task, "approve", decision="approve", opinion=text)
@@ -134,13 +129,13 @@ class Workflow:
             complete = True
         if complete:
             self._cancel(changes, _open(siblings))
-            await self._start_node(changes, case, task.node_index + 1, OrgDirectory(session), previous=node)
+            await self._start_node(changes, case, task.node_index + 1, runtime.org, previous=node)
         await runtime.write(changes)
         return Decision(case, task)
 
     async def return_(self, session: AsyncSession, actor: User, task_id: int, opinion: Any) -> Decision:
         text = _opinion(opinion, required=True)
-        runtime = await Runtime.of(session)
+        runtime = await Repository.of(session)
         case, task = await self._lock_own_task(runtime, actor, task_id)
         application, changes = case.application, Changes()
         self._move_task(changes, task, "return", decision="return", opinion=text)
@@ -171,12 +166,12 @@ class Workflow:
         usernames = list(dict.fromkeys(usernames))
         if len(usernames) > MAX_SIGNERS:
             raise InvalidInput("too_many_signers", f"一次最多加签 {MAX_SIGNERS} 人")
-        runtime = await Runtime.of(session)
+        runtime = await Repository.of(session)
         case, task = await self._lock_own_task(runtime, actor, task_id)
         application, changes = case.application, Changes()
         if task.kind == t.SIGNER:
             raise InvalidInput("nested_signers", "加签人员不能再加签")
-        found = await OrgDirectory(session).users_by_username(usernames)
+        found = await runtime.org.users_by_username(usernames)
         missing = [u for u in usernames if u not in found]
         if missing:
             raise InvalidInput("user_not_found", f"没有找到用户 {missing[0]}")
@@ -214,7 +209,7 @@ class Workflow:
         text = _opinion(opinion, required=True)
         if not isinstance(agree, bool):
             raise InvalidInput("agree_required", "请说明是否同意(agree: true/false)")
-        runtime = await Runtime.of(session)
+        runtime = await Repository.of(session)
         case, task = await self._lock_own_task(runtime, actor, task_id)
         application, changes = case.application, Changes()
         self._move_task(changes, task, "sign", decision="agree" if agree else "disagree", opinion=text)
@@ -246,7 +241,7 @@ class Workflow:
             raise InvalidInput("ids_required", "请指定要终止的申请(ids)")
         if len(ids) > MAX_TERMINATE:
             raise InvalidInput("too_many_ids", f"一次最多终止 {MAX_TERMINATE} 个申请")
-        runtime = await Runtime.of(session)
+        runtime = await Repository.of(session)
         changes, finished = Changes(), []
         for application_id in sorted(set(ids)):  # a fixed lock order avoids deadlocks
             case = await self._lock_own_application(runtime, actor, application_id)
@@ -266,7 +261,7 @@ class Workflow:
 
     # ------------------------------------------------------------ helpers
 
-    async def _validate(self, schema: list[dict[str, Any]], form: Any, org: OrgDirectory) -> dict[str, Any]:
+    async def _validate(self, schema: list[dict[str, Any]], form: Any, org: Org) -> dict[str, Any]:
         today = self.now().astimezone(self.tz).date()
         cleaned = validate_form(schema, form, today)
         people = person_values(schema, cleaned)
@@ -276,19 +271,11 @@ class Workflow:
             raise InvalidInput("form_invalid", "表单填写有误:没有找到所填的人员", {"fields": bad})
         return cleaned
 
-    async def _next_number(self, session: AsyncSession, now: datetime) -> str:
+    async def _next_number(self, runtime: Repository, now: datetime) -> str:
         day = now.astimezone(self.tz).strftime("%Y%m%d")
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        stmt = (
-            insert(DailyCounter)
-            .values(day=day, last=1)
-            .on_conflict_do_update(index_elements=["day"], set_={"last": DailyCounter.last + 1})
-            .returning(DailyCounter.last)
-        )
-        seq = (await session.execute(stmt)).scalar_one()
-        return f"{NUMBER_PREFIX}{day}-{seq:04d}"
+        return f"{NUMBER_PREFIX}{day}-{await runtime.next_number(day):04d}"
 
-    async def _lock_own_application(self, runtime: Runtime, actor: User, application_id: int) -> Case:
+    async def _lock_own_application(self, runtime: Repository, actor: User, application_id: int) -> Case:
         case = await runtime.lock_case(application_id)
         if case is None:
             raise NotFound("application_not_found", f"没有找到申请 {application_id}")
@@ -296,7 +283,7 @@ class Workflow:
             raise Forbidden("not_applicant", "只有申请人本人可以执行该操作")
         return case
 
-    async def _lock_own_task(self, runtime: Runtime, actor: User, task_id: int) -> tuple[Case, TaskRow]:
+    async def _lock_own_task(self, runtime: Repository, actor: User, task_id: int) -> tuple[Case, TaskRow]:
         # The tasks are read after the application's lock is taken: another decision may just have committed.
         case = await runtime.lock_case_of_task(task_id, actor.id)
         if case is None:  # not found and not yours look the same: no leak
@@ -321,7 +308,7 @@ class Workflow:
             self._move_task(changes, task, "cancel", decision=None, opinion=None)
 
     async def _start_node(
-        self, changes: Changes, case: Case, index: int, org: OrgDirectory,
+        self, changes: Changes, case: Case, index: int, org: Org,
         *, previous: Optional[dict[str, Any]] = None,
     ) -> None:
         """Create the tasks of node ``index``, or finish the application after the last."""

@@ -1,5 +1,6 @@
-"""The workflow's runtime rows in SQLAlchemy Core: what a command reads under its lock,
-and its changes written back in a few batched statements.
+"""The workflow's repository, in SQLAlchemy Core: what a command reads under its lock (the
+rows of ``rows.py``), its changes written back in a few batched statements, the matters it
+submits to, the day's application numbers, and the org chart (``org``) for its approvers.
 
 The engine works on plain rows here instead of ORM objects: a decision is the hot path
 of the system and the ORM's identity map and unit of work cost more Python than the SQL
@@ -19,17 +20,19 @@ node's approvers, one statement for all the writes (data-modifying CTEs), COMMIT
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, Optional
 
 from sqlalchemy import CTE, Insert, Integer, Select, Table, Update, bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..errors import Conflict
-from .models import Application, Department, FlowRecord, Matter, OutboxMessage, Task, User
+from .models import Application, DailyCounter, Department, FlowRecord, Matter, OutboxMessage, Task, User
+from .org import OrgDirectory
+from .rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
 
 applications = Application.__table__
 tasks = Task.__table__
@@ -38,100 +41,6 @@ departments = Department.__table__
 matters = Matter.__table__
 flow_records = FlowRecord.__table__
 outbox = OutboxMessage.__table__
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Who holds a task or applied: what answers and notifications show of them."""
-
-    id: int
-    username: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Applicant(Person):
-    department_id: int
-    department_name: Optional[str] = None  # read with the case; not needed to submit
-
-
-@dataclass(slots=True)
-class ApplicationRow:
-    id: Optional[int]  # None until inserted
-    number: str
-    matter_id: int
-    applicant_id: int
-    form: dict[str, Any]
-    process: list[dict[str, Any]]
-    chosen_approvers: dict[str, Any]
-    status: str
-    current_node: Optional[int]
-    round: int
-    created_at: datetime
-    updated_at: datetime
-    finished_at: Optional[datetime]
-    version: int = 1
-
-
-@dataclass(slots=True)
-class TaskRow:
-    application_id: int
-    round: int
-    node_index: int
-    node_key: str
-    assignee: Person
-    kind: str
-    parent_task_id: Optional[int]
-    status: str
-    created_at: datetime
-    decision: Optional[str] = None
-    opinion: Optional[str] = None
-    decided_at: Optional[datetime] = None
-    id: Optional[int] = None  # None until inserted
-
-    @property
-    def assignee_id(self) -> int:
-        return self.assignee.id
-
-
-@dataclass(slots=True)
-class Case:
-    """One application locked for a command, with all of its tasks (oldest first)."""
-
-    application: ApplicationRow
-    matter_code: str
-    matter_name: str
-    applicant: Applicant
-    tasks: list[TaskRow]
-
-    def task(self, task_id: int) -> TaskRow:
-        return next(x for x in self.tasks if x.id == task_id)
-
-
-@dataclass
-class Changes:
-    """What a command changes, kept until ``Runtime.write`` sends it in batches.
-
-    A changed task is kept with the state it was read in: the guard of its update.
-    Outbox rows may name a new task, whose id exists only once it is inserted."""
-
-    decided: dict[int, tuple[TaskRow, str]] = field(default_factory=dict)
-    moved: dict[int, tuple[TaskRow, str]] = field(default_factory=dict)
-    applications: dict[int, ApplicationRow] = field(default_factory=dict)
-    new_tasks: list[TaskRow] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
-    outbox: list[tuple[dict[str, Any], Optional[TaskRow]]] = field(default_factory=list)
-
-    def task_decided(self, task: TaskRow, was: str) -> None:
-        self.decided[task.id] = (task, was)
-
-    def task_moved(self, task: TaskRow, was: str) -> None:
-        """A new state only (cancelled, waiting, back to pending)."""
-        if task.id is not None:  # a task created by this command is inserted in its final state
-            self.moved.setdefault(task.id, (task, was))
-
-    def application_changed(self, application: ApplicationRow) -> None:
-        self.applications[application.id] = application
 
 
 # ------------------------------------------------------------ statements, built once
@@ -160,6 +69,16 @@ CASE_TASKS = (
     .where(tasks.c.application_id == bindparam("application_id"))
     .order_by(tasks.c.id)
 )
+
+ACTIVE_MATTER = select(matters.c.id, matters.c.code, matters.c.name, matters.c.form_schema, matters.c.process).where(
+    matters.c.code == bindparam("code"), matters.c.active.is_(True))
+FORM_SCHEMA = select(matters.c.form_schema).where(matters.c.id == bindparam("matter_id"))
+NEXT_NUMBER = {
+    dialect: insert_(DailyCounter).values(day=bindparam("day"), last=1)
+    .on_conflict_do_update(index_elements=["day"], set_={"last": DailyCounter.last + 1})
+    .returning(DailyCounter.last)
+    for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 _APPLICATION_STATE = ("status", "current_node", "round", "form", "chosen_approvers", "updated_at", "finished_at")
 TASK_COLUMNS = ("application_id", "round", "node_index", "node_key", "assignee_id", "kind", "parent_task_id", "status",
@@ -298,15 +217,28 @@ def _expect(expected: int, matched: int) -> None:
         raise Conflict("concurrent_change", "该任务或申请刚被他人处理,请刷新后再试")
 
 
-class Runtime:
+class Repository:
     """Reads and writes of one command, on its unit of work's connection."""
 
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: AsyncConnection, org: OrgDirectory):
         self.connection = connection
+        self.org = org
 
     @classmethod
-    async def of(cls, session: AsyncSession) -> "Runtime":
-        return cls(await session.connection())
+    async def of(cls, session: AsyncSession) -> "Repository":
+        return cls(await session.connection(), OrgDirectory(session))
+
+    async def active_matter(self, code: str) -> Optional[MatterRow]:
+        row = (await self.connection.execute(ACTIVE_MATTER, {"code": code})).first()
+        return MatterRow(*row) if row else None
+
+    async def form_schema(self, matter_id: int) -> list[dict[str, Any]]:
+        return (await self.connection.execute(FORM_SCHEMA, {"matter_id": matter_id})).scalar_one()
+
+    async def next_number(self, day: str) -> int:
+        """The day's next application number, counted in one upsert: no two writers get the same."""
+        statement = NEXT_NUMBER[self.connection.dialect.name]
+        return (await self.connection.execute(statement, {"day": day})).scalar_one()
 
     async def lock_case_of_task(self, task_id: int, assignee_id: int) -> Optional[Case]:
         """The case of a task assigned to ``assignee_id``, its application locked; None if

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from backend.db.models import Application, FlowRecord, Task, User
-from backend.db.runtime import Changes, Runtime
+from backend.db.repository import Repository
+from backend.db.rows import Changes
 from backend.workflow import transitions as t
 from backend.workflow.engine import Workflow
 from backend.errors import Conflict
@@ -41,7 +42,7 @@ async def test_a_task_decided_behind_the_locks_back_is_not_decided_again(databas
     before = await state(database, application_id)
     with pytest.raises(Conflict) as refused:
         async with database.write() as session:
-            runtime = await Runtime.of(session)
+            runtime = await Repository.of(session)
             case = await runtime.lock_case_of_task(task_id, approver.id)
             task = case.task(task_id)
             # Someone who did not take the lock cancels the task after it was read …
@@ -60,7 +61,7 @@ async def test_an_application_changed_behind_the_locks_back_is_not_written_over(
     before = await state(database, application_id)
     with pytest.raises(Conflict):
         async with database.write() as session:
-            runtime = await Runtime.of(session)
+            runtime = await Repository.of(session)
             case = await runtime.lock_case(application_id)
             await session.execute(update(Application).where(Application.id == application_id)
                                   .values(version=Application.version + 1))
@@ -74,7 +75,7 @@ async def test_an_application_changed_behind_the_locks_back_is_not_written_over(
 async def test_a_task_moved_behind_the_locks_back_is_not_cancelled_over(database, monkeypatch):
     workflow, application_id, task_id, _ = await submitted(database)
     before = await state(database, application_id)
-    lock_case = Runtime.lock_case
+    lock_case = Repository.lock_case
 
     async def locked_then_decided_elsewhere(self, wanted):
         case = await lock_case(self, wanted)
@@ -82,7 +83,7 @@ async def test_a_task_moved_behind_the_locks_back_is_not_cancelled_over(database
         await self.connection.execute(update(Task).where(Task.id == task_id).values(status=t.DONE))
         return case
 
-    monkeypatch.setattr(Runtime, "lock_case", locked_then_decided_elsewhere)
+    monkeypatch.setattr(Repository, "lock_case", locked_then_decided_elsewhere)
     with pytest.raises(Conflict) as refused:
         async with database.write() as session:
             applicant = await session.scalar(select(User).where(User.username == "t2001"))
