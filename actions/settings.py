@@ -25,7 +25,7 @@ class Settings:
     backend_service_token: str = ""                 # BACKEND_SERVICE_TOKEN
     backend_timeout_seconds: float = 8.0            # BACKEND_TIMEOUT_SECONDS
     helpdesk_phone: str = "87150044"                # HELPDESK_PHONE: the technical help desk users are sent to
-    college_name: str = "浙江艺术职业学院"              # COLLEGE_NAME
+    college_name: str = "浙江艺术职业学院"              # COLLEGE_NAME (for texts that name the college; none yet)
     college_tz: tzinfo = ZoneInfo("Asia/Shanghai")  # COLLEGE_TZ: the zone dates in forms are read in
 
     @classmethod
