@@ -251,9 +251,12 @@ def test_progress_and_terminate_with_confirmation(stack):
     submitted = _submit_seal(stack, "t2103", leader="t0001")
     sender = fresh("t2103")
     reset(stack, sender)
-    progress = text_of(stack.say(sender, "我的用章申请批到哪了"))
+    replies = stack.say(sender, "我的用章申请批到哪了")
+    progress = text_of(replies)
     assert submitted["number"] in progress and "分管校领导审批" in progress and "郑国华" in progress
-    assert f"/applications/{submitted['id']}/progress" in progress  # a web sender gets the hall's page
+    # The flow diagram comes as data each channel draws (the web chat: a link to the hall's page).
+    diagrams = [r["custom"]["progress_diagram"] for r in replies if "progress_diagram" in (r.get("custom") or {})]
+    assert diagrams == [{"application_id": submitted["id"], "path": f"/applications/{submitted['id']}/progress"}]
     ask = stack.say(sender, "终止我的用章申请")
     assert "确定要终止" in text_of(ask) and submitted["number"] in text_of(ask)
     assert "已终止" in text_of(stack.say(sender, "/affirm"))
