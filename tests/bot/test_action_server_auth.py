@@ -11,7 +11,7 @@ import pytest
 
 from devtools.stack import RASA_BIN, ROOT, Stack, free_port, http
 
-from .test_conversations import _submit_leave as submit_leave
+from tests.support.chat import submit_leave
 
 
 def terminate_call(sender: str, application_id: int) -> dict:

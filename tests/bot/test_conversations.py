@@ -6,25 +6,14 @@ import os
 import signal
 import time
 import uuid
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from .conftest import buttons_of, text_of
-
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def tomorrow() -> str:
-    return (datetime.now(TZ) + timedelta(days=1)).strftime("%Y-%m-%d")
+from tests.support.chat import buttons_of, reset, submit_leave, submit_seal, text_of
+from tests.support.dates import tomorrow
 
 
 def fresh(username: str) -> str:
     """A web chat identity for the user, in a conversation of its own."""
     return f"web:{username}"
-
-
-def reset(stack, sender: str) -> None:
-    stack.say(sender, "/restart")
 
 
 def my_applications(stack, username: str) -> list[dict]:
@@ -119,7 +108,7 @@ def test_a_correction_at_the_summary_changes_that_field_and_nothing_else(stack):
 
 
 def test_a_returned_application_is_resubmitted_by_chat_with_its_answers_prefilled(stack):
-    submitted = _submit_seal(stack, "t2301", leader="t0003")
+    submitted = submit_seal(stack, "t2301", leader="t0003")
     status, tasks = stack.api("t0003", "GET", "/tasks")
     task = next(t for t in tasks["items"] if t["number"] == submitted["number"])
     status, _ = stack.api("t0003", "POST", f"/tasks/{task['id']}/return", {"opinion": "请补充盖章附件"})
@@ -197,7 +186,7 @@ def test_an_old_button_is_no_answer_and_a_free_answer_that_reads_like_help_is_on
 
 def test_pending_tasks_are_listed_and_approved_with_the_opinion_verbatim(stack):
     leader = fresh("t0003")
-    submitted = _submit_seal(stack, "t2001", leader="t0003")
+    submitted = submit_seal(stack, "t2001", leader="t0003")
     reset(stack, leader)
     listing = text_of(stack.say(leader, "我有什么待办"))
     assert submitted["number"] in listing and "张伟" in listing
@@ -211,7 +200,7 @@ def test_pending_tasks_are_listed_and_approved_with_the_opinion_verbatim(stack):
 
 def test_return_by_number_with_a_reason(stack):
     leader = fresh("t0003")
-    submitted = _submit_seal(stack, "t2001", leader="t0003")
+    submitted = submit_seal(stack, "t2001", leader="t0003")
     reset(stack, leader)
     done = text_of(stack.say(leader, f"退回 {submitted['number']} 请补充附件"))
     assert "已退回" in done
@@ -221,7 +210,7 @@ def test_return_by_number_with_a_reason(stack):
 
 def test_a_task_already_decided_gets_a_clear_explanation(stack):
     leader = fresh("t0003")
-    submitted = _submit_seal(stack, "t2001", leader="t0003")
+    submitted = submit_seal(stack, "t2001", leader="t0003")
     status, tasks = stack.api("t0003", "GET", "/tasks")
     task = next(t for t in tasks["items"] if t["number"] == submitted["number"])
     stack.api("t0003", "POST", f"/tasks/{task['id']}/approve", {"opinion": "网页上已同意"})
@@ -231,7 +220,7 @@ def test_a_task_already_decided_gets_a_clear_explanation(stack):
 
 
 def test_add_signers_by_name_and_department(stack):
-    submitted = _submit_leave(stack, "t2001")
+    submitted = submit_leave(stack, "t2001")
     head = fresh("t2101")
     reset(stack, head)
     done = text_of(stack.say(head, f"加签给教务处的王老师和李老师 {submitted['number']}"))
@@ -248,7 +237,7 @@ def test_add_signers_by_name_and_department(stack):
 
 
 def test_progress_and_terminate_with_confirmation(stack):
-    submitted = _submit_seal(stack, "t2103", leader="t0001")
+    submitted = submit_seal(stack, "t2103", leader="t0001")
     sender = fresh("t2103")
     reset(stack, sender)
     replies = stack.say(sender, "我的用章申请批到哪了")
@@ -285,22 +274,3 @@ def test_out_of_scope_is_honest_and_gives_the_help_desk(stack):
     text = text_of(stack.say(sender, "今天杭州天气怎么样"))
     assert "87150044" in text
 
-
-# ------------------------------------------------------------ helpers over the API
-def _submit_seal(stack, username: str, leader: str) -> dict:
-    status, body = stack.api(username, "POST", "/applications", {
-        "matter": "seal_usage", "approvers": {"leader": leader},
-        "form": {"seal_type": "学校公章", "document_name": "演出合同", "copies": 1, "use_date": tomorrow(),
-                 "purpose": "演出合作", "document": "合同.pdf"}})
-    assert status == 201, body
-    return body
-
-
-def _submit_leave(stack, username: str) -> dict:
-    day = datetime.now(TZ) + timedelta(days=2)
-    status, body = stack.api(username, "POST", "/applications", {
-        "matter": "staff_leave", "form": {"leave_type": "事假", "start_time": day.strftime("%Y-%m-%d 08:30"),
-                                          "end_time": day.strftime("%Y-%m-%d 17:30"), "days": 1,
-                                          "reason": "家中有事需要处理"}})
-    assert status == 201, body
-    return body

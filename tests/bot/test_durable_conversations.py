@@ -6,9 +6,7 @@ import secrets
 
 from devtools.stack import Stack
 
-from .conftest import text_of
-from .test_conversations import _submit_leave as submit_leave
-from .test_conversations import reset
+from tests.support.chat import reset, submit_leave, text_of
 
 
 def notify(stack: Stack, sender: str, outbox_id: str, task_id: int) -> list[dict]:

@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-from .conftest import MODEL, RASA_BIN, ROOT
+from devtools.stack import MODEL, RASA_BIN, ROOT
 
 MESSAGES = ["你好", "我有什么待办", "怎么打开校务服务网", "加签是什么意思", "我要请假", "帮我申请公章使用",
             "退回是什么意思", "查看我的申请进度", "同意", "今天天气怎么样", "企业微信怎么关注"]

@@ -15,7 +15,7 @@ import pytest
 
 from devtools.stack import RASA_BIN, ROOT
 
-from .postgres import fresh_database, rasa_env
+from tests.support.postgres import fresh_database, rasa_env
 
 DAY = 86400
 NOW = time.time()

@@ -23,7 +23,7 @@ from sanic import Sanic
 from backend.auth.tokens import ISSUER, issue_token
 from bot.channels.webchat import AUDIENCE, SECRET_ENV, WebChatInput, sender_from_token
 
-from .conftest import buttons_of, text_of
+from tests.support.chat import buttons_of, text_of
 
 SECRET = secrets.token_urlsafe(48)
 WEBHOOK = "/webhooks/webchat/webhook"

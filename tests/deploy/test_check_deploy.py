@@ -11,7 +11,7 @@ import pytest
 from backend.db import migrate
 
 from ..backend import databases
-from .installation import ROOT, UNITS, env_files, write_env_files
+from tests.support.installation import ROOT, UNITS, env_files, write_env_files
 
 
 def check_deploy(env_dir: Path, units_dir: Path, app_dir: Path) -> subprocess.CompletedProcess:

@@ -11,7 +11,7 @@ import yaml
 
 from backend.deploy_check import PROCESSES, read_unit
 
-from .installation import ROOT, UNITS
+from tests.support.installation import ROOT, UNITS
 
 DEPLOY = ROOT / "deploy"
 

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 import yaml
 
-from .installation import ROOT, env_files, free_port, process
+from tests.support.installation import ROOT, env_files, free_port, process
 
 NGINX = Path("/usr/sbin/nginx")
 SERVER_NAME = "campus.test"

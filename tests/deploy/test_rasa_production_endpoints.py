@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .installation import ROOT, env_files
+from tests.support.installation import ROOT, env_files
 
 RASA_PYTHON = ROOT / ".venv" / "rasa" / "bin" / "python"
 SAVE_AND_READ_BACK = """

@@ -16,7 +16,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.lock_store import AtomicRedisLockStore
 
-from .redis_keys import REDIS_URL, own_prefix
+from tests.support.redis_keys import REDIS_URL, own_prefix
 
 FORK = multiprocessing.get_context("fork")  # the children need nothing but this module's imports
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
 from http.client import HTTPException
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -21,10 +19,10 @@ import redis
 from bot.channels.wecom.queue import PROCESSING_PREFIX, QUEUE_KEY
 from devtools.replicas import GATEWAY_INSTANCE, REDIS_URL, WECOM_REDIS_URL, Replicas, postgres_unavailable_reason
 from devtools.stack import MODEL
+from tests.support.dates import tomorrow
 
 USERS = ["t2101", "t2102", "t2001", "t2103", "t2201", "t2202", "t2301", "t2302", "t3101", "t3102",
          "t3103", "t3201", "t3202", "t3203", "t3204", "t3301", "t3302", "t3303", "t3401", "t3402"]
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +89,7 @@ def applications_of(replicas: Replicas, username: str) -> list[dict]:
 
 
 def expected_form(number: int) -> dict:
-    tomorrow = (datetime.now(TZ) + timedelta(days=1)).strftime("%Y-%m-%d")
-    return {"seal_type": "学校公章", "document_name": document_name(number), "copies": 1, "use_date": tomorrow,
+    return {"seal_type": "学校公章", "document_name": document_name(number), "copies": 1, "use_date": tomorrow(),
             "purpose": f"签订第{number}号演出合作协议", "document": "合作协议.pdf"}
 
 

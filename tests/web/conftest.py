@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,7 +21,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(os.environ.get("WEB_SCREENSHOTS_DIR", ROOT / "var" / "screenshots"))
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-TZ = ZoneInfo("Asia/Shanghai")
 
 if not CHROMIUM.exists():
     reason = ("Debian's Chromium is not installed (/usr/bin/chromium missing): "
@@ -35,10 +32,6 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 expect.set_options(timeout=30_000)  # a bot turn with a backend call can take seconds on 2 busy cores
-
-
-def tomorrow() -> str:
-    return (datetime.now(TZ) + timedelta(days=1)).strftime("%Y-%m-%d")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 
-from .conftest import TZ
+from tests.support.dates import COLLEGE_TZ as TZ
 
 
 def submit_leave(stack, username: str, reason: str) -> dict:

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import tomorrow
+from tests.support.dates import tomorrow
 
 
 def open_task(page: Page, number: str) -> None:

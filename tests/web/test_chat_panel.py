@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from devtools.stack import http
 
-from .conftest import TZ, tomorrow
+from tests.support.dates import COLLEGE_TZ as TZ, tomorrow
 
 
 def open_chat(page: Page) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from devtools.stack import Stack
-from tests.bot.test_conversations import _submit_leave as submit_leave
+from tests.support.chat import submit_leave
 
 from .conftest import click, content_of, last_id, say, sent_before_a_greeting, sent_to, wait_for_sends
 
