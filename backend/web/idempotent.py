@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.database import Database
 from ..db.models import IdempotencyRecord, User
-from ..workflow.engine import Decision, Workflow
 from ..errors import Conflict, InvalidInput, Unprocessable
 from .auth import actor
 from .jsonio import json_response
@@ -103,16 +102,3 @@ async def run_form_once(request: web.Request, posted: MultiMapping[Any], body: d
                 raise
             await asyncio.sleep(IN_PROGRESS_PAUSE)
     raise Conflict("idempotency_in_progress", "相同的表单正在提交,请稍后在「我的申请」查看")
-
-
-async def apply_decision(workflow: Workflow, session: AsyncSession, user: User, task_id: int, move: str,
-                         body: dict[str, Any]) -> Decision:
-    """One decision on a task — 同意 / 退回 / 加签 / an added signer's opinion — for the API and the pages."""
-    opinion = body.get("opinion")
-    if move == "approve":
-        return await workflow.approve(session, user, task_id, opinion)
-    if move == "return":
-        return await workflow.return_(session, user, task_id, opinion)
-    if move == "add_signers":
-        return await workflow.add_signers(session, user, task_id, body.get("users"), opinion)
-    return await workflow.sign(session, user, task_id, opinion, body.get("agree", True))

@@ -1,6 +1,6 @@
 """The whole workflow on one screen: which move is allowed from which state.
 
-Every state change in ``service.py`` goes through ``application_after`` /
+Every state change the handlers in ``engine.py`` make goes through ``application_after`` /
 ``task_after``; a move missing from these tables raises ``Conflict`` instead of
 being silently ignored.
 """

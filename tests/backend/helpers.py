@@ -5,6 +5,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend.db.repository import Repository
+from backend.workflow.commands import Command, R
+from backend.workflow.engine import Workflow
+
 COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -39,3 +43,8 @@ def submission(matter: str, form: dict[str, Any], approvers: dict[str, str] | No
 
 
 SEAL = lambda **kw: submission("seal_usage", seal_usage(**kw), {"leader": "t0002"})  # noqa: E731
+
+
+async def handle(workflow: Workflow, session: Any, actor: Any, command: Command[R]) -> R:
+    """``command`` run by the engine on ``session``'s unit of work, as the web layer runs it."""
+    return await workflow.handle(await Repository.of(session), actor, command)

@@ -3,23 +3,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...workflow import transitions as t
 from ...errors import InvalidInput
+from ...read.applications import ApplicationsView
+from ...workflow import transitions as t
+from .. import parse
 from ..auth import actor
 from ..idempotent import run_command
-from ...read.applications import ApplicationsView
 from ..jsonio import int_query, json_response, read_json
-from ..keys import DATABASE, WORKFLOW
-from ..reading import view
+from ..keys import DATABASE
+from ..services import handle, view
 
 
 async def submit_application(request: web.Request) -> web.Response:
     body = await read_json(request)
 
     async def command(session, user):
-        application = await request.app[WORKFLOW].submit(
-            session, user, body.get("matter"), body.get("form"), body.get("approvers")
-        )
+        application = await handle(request, session, user, parse.submit(body))
         return 201, await view(request, session, ApplicationsView).application(user, application.id)
 
     return await run_command(request, body, command)
@@ -49,7 +48,7 @@ async def resubmit_application(request: web.Request) -> web.Response:
     body = await read_json(request)
 
     async def command(session, user):
-        await request.app[WORKFLOW].resubmit(session, user, application_id, body.get("form"), body.get("approvers"))
+        await handle(request, session, user, parse.resubmit(application_id, body))
         return 200, await view(request, session, ApplicationsView).application(user, application_id)
 
     return await run_command(request, body, command)
@@ -59,7 +58,7 @@ async def terminate_applications(request: web.Request) -> web.Response:
     body = await read_json(request)
 
     async def command(session, user):
-        finished = await request.app[WORKFLOW].terminate(session, user, body.get("ids"), body.get("reason"))
+        finished = await handle(request, session, user, parse.terminate(body))
         views = view(request, session, ApplicationsView)
         return 200, {"items": [await views.application(user, a.id) for a in finished]}
 

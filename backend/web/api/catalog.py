@@ -11,7 +11,7 @@ from ...workflow.forms import validate_form
 from ..auth import actor
 from ..jsonio import json_response, read_json
 from ..keys import DATABASE, WORKFLOW
-from ..reading import view
+from ..services import view
 
 
 async def list_centers(request: web.Request) -> web.Response:

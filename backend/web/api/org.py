@@ -7,7 +7,7 @@ from ...errors import InvalidInput
 from ...read.people import PeopleView
 from ..jsonio import int_query, json_response
 from ..keys import DATABASE
-from ..reading import view
+from ..services import view
 
 COLLEGE = "浙江艺术职业学院"
 

@@ -9,7 +9,7 @@ from ...read.people import PeopleView
 from ..auth import actor, authenticate
 from ..jsonio import json_response, read_json
 from ..keys import DATABASE, SETTINGS
-from ..reading import view
+from ..services import view
 
 
 async def login(request: web.Request) -> web.Response:

@@ -5,11 +5,12 @@ from aiohttp import web
 
 from ...errors import InvalidInput
 from ...read.tasks import TasksView
+from .. import parse
 from ..auth import actor
-from ..idempotent import apply_decision, run_command
+from ..idempotent import run_command
 from ..jsonio import int_query, json_response, read_json
-from ..keys import DATABASE, WORKFLOW
-from ..reading import view
+from ..keys import DATABASE
+from ..services import handle, view
 
 
 async def list_tasks(request: web.Request) -> web.Response:
@@ -36,7 +37,7 @@ def _decide(move: str):
         body = await read_json(request)
 
         async def command(session, user):
-            decision = await apply_decision(request.app[WORKFLOW], session, user, task_id, move, body)
+            decision = await handle(request, session, user, parse.decision(move, task_id, body))
             return 200, view(request, session, TasksView).decided_task(decision.case, decision.task)
 
         return await run_command(request, body, command)

@@ -7,10 +7,11 @@ from ...errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from ...read.applications import ApplicationsView
 from ...read.catalog import CatalogView
 from ...workflow import transitions as t
-from ...workflow.engine import MAX_TERMINATE
+from ...workflow.commands import Resubmit
+from .. import parse
 from ..idempotent import run_form_once
-from ..keys import ACTOR, DATABASE, WORKFLOW
-from ..reading import view
+from ..keys import ACTOR, DATABASE
+from ..services import handle, view
 from . import diagram, forms
 from .rendering import page_number, render, see_other
 
@@ -39,8 +40,8 @@ def _ids(posted) -> list[int]:
         raise InvalidInput("ids_required", "请先勾选要终止的申请")
     if not all(isinstance(v, str) and v.isdigit() and len(v) <= 18 for v in raw):
         raise InvalidInput("ids_invalid", "所选申请无效,请刷新页面后重试")
-    if len(raw) > MAX_TERMINATE:  # before the confirm page reads each one
-        raise InvalidInput("too_many_ids", f"一次最多终止 {MAX_TERMINATE} 个申请")
+    if len(raw) > parse.MAX_TERMINATE:  # before the confirm page reads each one
+        raise InvalidInput("too_many_ids", f"一次最多终止 {parse.MAX_TERMINATE} 个申请")
     return list(dict.fromkeys(int(v) for v in raw))
 
 
@@ -56,7 +57,7 @@ async def terminate(request: web.Request) -> web.Response:
         return render(request, "terminate_confirm.html", {"applications": chosen})
     reason = posted.get("reason") if isinstance(posted.get("reason"), str) else None
     async with request.app[DATABASE].write() as session:
-        await request.app[WORKFLOW].terminate(session, user, ids, reason or None)
+        await handle(request, session, user, parse.terminate({"ids": ids, "reason": reason}))
     raise see_other("/applications?notice=terminated")
 
 
@@ -90,7 +91,7 @@ async def resubmit(request: web.Request) -> web.Response:
     asks = any(node["choose_approver"] for node in matter["nodes"])
 
     async def resubmit_it(session, user):
-        await request.app[WORKFLOW].resubmit(session, user, application["id"], answers, approvers if asks else None)
+        await handle(request, session, user, Resubmit(application["id"], answers, approvers if asks else None))
         return 303, {"id": application["id"]}
 
     try:

@@ -5,9 +5,10 @@ from aiohttp import web
 
 from ...errors import InvalidInput, Unprocessable
 from ...read.catalog import CatalogView
+from ...workflow.commands import Submit
 from ..idempotent import run_form_once
-from ..keys import ACTOR, DATABASE, WORKFLOW
-from ..reading import view
+from ..keys import ACTOR, DATABASE
+from ..services import handle, view
 from . import forms
 from .rendering import render, see_other
 
@@ -38,7 +39,7 @@ async def submit_matter(request: web.Request) -> web.Response:
     approvers = forms.chosen_approvers(matter["nodes"], posted)
 
     async def submit(session, user):
-        application = await request.app[WORKFLOW].submit(session, user, matter["code"], answers, approvers)
+        application = await handle(request, session, user, Submit(matter["code"], answers, approvers))
         return 303, {"id": application.id}
 
     try:

@@ -9,10 +9,10 @@ from aiohttp import web
 from ...errors import Conflict, InvalidInput
 from ...read.people import PeopleView
 from ...read.tasks import TasksView
+from .. import parse
 from ..api.org import COLLEGE
-from ..idempotent import apply_decision
-from ..keys import ACTOR, DATABASE, WORKFLOW
-from ..reading import view
+from ..keys import ACTOR, DATABASE
+from ..services import handle, view
 from . import diagram
 from .rendering import page_number, render, see_other
 
@@ -70,7 +70,7 @@ async def decide(request: web.Request) -> web.Response:
     body = {"opinion": opinion, "users": users, **extra}
     try:
         async with request.app[DATABASE].write() as session:
-            await apply_decision(request.app[WORKFLOW], session, request[ACTOR], task_id, move, body)
+            await handle(request, session, request[ACTOR], parse.decision(move, task_id, body))
     except (InvalidInput, Conflict) as error:
         kept = {"opinion": opinion, "users": users}
         return await _task_page(request, task_id, error.status, error.message, kept)

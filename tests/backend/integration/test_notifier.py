@@ -16,9 +16,10 @@ from backend.config import NotifierSettings
 from backend.db.models import OutboxMessage, Task, User, WebNotice
 from backend.notify.rasa import RasaTrigger
 from backend.notify.worker import NotifyWorker
+from backend.workflow.commands import Approve, Submit
 from backend.workflow.engine import Workflow
 
-from ..helpers import COLLEGE_TZ, seal_usage
+from ..helpers import COLLEGE_TZ, handle, seal_usage
 from ..rasa_receiver import RasaReceiver
 
 JWT_SECRET = "rasa-test-jwt-secret-of-32-characters-or-more"
@@ -219,8 +220,8 @@ async def notices(database) -> list[tuple[str, int, list]]:
 async def submit_seal(database, clock, username: str = "t2001") -> int:
     async with database.write() as session:
         actor = await session.scalar(select(User).where(User.username == username))
-        application = await Workflow(COLLEGE_TZ, now=clock).submit(
-            session, actor, "seal_usage", seal_usage(), {"leader": "t0002"})
+        application = await handle(Workflow(COLLEGE_TZ, now=clock), session, actor,
+                                   Submit("seal_usage", seal_usage(), {"leader": "t0002"}))
         return application.id
 
 
@@ -260,7 +261,7 @@ async def test_overdue_tasks_get_one_reminder_a_day(database, receiver, make_wor
 
     async with database.write() as session:
         approver = await session.scalar(select(User).where(User.username == "t0002"))
-        await Workflow(COLLEGE_TZ, now=clock).approve(session, approver, task.id, "同意")
+        await handle(Workflow(COLLEGE_TZ, now=clock), session, approver, Approve(task.id, "同意"))
     clock.advance(days=3)
     await make_worker().run_once()
     assert [task_id for task_id, _ in await reminders(database)].count(task.id) == 2  # decided: no more

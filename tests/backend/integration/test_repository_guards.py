@@ -11,11 +11,12 @@ from sqlalchemy import func, select, update
 from backend.db.models import Application, FlowRecord, Task, User
 from backend.db.repository import Repository
 from backend.db.rows import Changes
-from backend.workflow import transitions as t
-from backend.workflow.engine import Workflow
 from backend.errors import Conflict
+from backend.workflow import transitions as t
+from backend.workflow.commands import Submit, Terminate
+from backend.workflow.engine import Context, Workflow
 
-from ..helpers import SEAL
+from ..helpers import SEAL, handle
 
 
 async def submitted(database):
@@ -23,7 +24,8 @@ async def submitted(database):
     async with database.write() as session:
         applicant = await session.scalar(select(User).where(User.username == "t2001"))
         body = SEAL()
-        application = await workflow.submit(session, applicant, body["matter"], body["form"], body["approvers"])
+        submission = Submit(body["matter"], body["form"], body["approvers"])
+        application = await handle(workflow, session, applicant, submission)
         task_id = await session.scalar(select(Task.id).where(Task.application_id == application.id))
         approver = await session.scalar(select(User).where(User.username == "t0002"))
     return workflow, application.id, task_id, approver
@@ -47,11 +49,10 @@ async def test_a_task_decided_behind_the_locks_back_is_not_decided_again(databas
             task = case.task(task_id)
             # Someone who did not take the lock cancels the task after it was read …
             await session.execute(update(Task).where(Task.id == task_id).values(status=t.CANCELLED))
-            changes = Changes()
-            workflow._move_task(changes, task, "approve", decision="approve", opinion="")
-            workflow._record(changes, case.application, approver, "approve", node=case.application.process[0],
-                             task=task)
-            await runtime.write(changes)  # … so the guarded update matches nothing
+            ctx = Context(runtime, approver, workflow.tz, workflow.now())
+            ctx.move_task(task, "approve", decision="approve", opinion="")
+            ctx.record(case.application, "approve", node=case.application.process[0], task=task)
+            await runtime.write(ctx.changes)  # … so the guarded update matches nothing
     assert refused.value.status == 409 and refused.value.code == "concurrent_change"
     assert await state(database, application_id) == before
 
@@ -87,6 +88,7 @@ async def test_a_task_moved_behind_the_locks_back_is_not_cancelled_over(database
     with pytest.raises(Conflict) as refused:
         async with database.write() as session:
             applicant = await session.scalar(select(User).where(User.username == "t2001"))
-            await workflow.terminate(session, applicant, [application_id], "不办了")  # … so cancelling it matches nothing
+            # … so cancelling it matches nothing
+            await handle(workflow, session, applicant, Terminate((application_id,), "不办了"))
     assert refused.value.status == 409 and refused.value.code == "concurrent_change"
     assert await state(database, application_id) == before

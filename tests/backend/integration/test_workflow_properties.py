@@ -16,11 +16,13 @@ from sqlalchemy import func, select
 
 from backend.catalog.loader import import_catalog
 from backend.db.models import Application, FlowRecord, OutboxMessage, Task, User
-from backend.workflow import transitions as t
-from backend.workflow.engine import Workflow
 from backend.errors import AppError
+from backend.workflow import transitions as t
+from backend.workflow.commands import AddSigners, Approve, Resubmit, Return, Sign, Submit, Terminate
+from backend.workflow.engine import Workflow
 
 from .. import databases
+from ..helpers import handle
 
 CATALOG = {"centers": [{"code": "pbt", "name": "性质测试", "matters": [{
     "code": "pbt_chain", "name": "两级审批",
@@ -80,7 +82,7 @@ async def check_invariants(session):
 async def run_step(workflow, session, users, step):
     kind = step[0]
     if kind == "submit":
-        return await workflow.submit(session, users[step[1]], "pbt_chain", {"note": "测试"}, {})
+        return await handle(workflow, session, users[step[1]], Submit("pbt_chain", {"note": "测试"}, {}))
     if kind in ("terminate", "resubmit"):
         ids = list(await session.scalars(select(Application.id).order_by(Application.id)))
         if not ids:
@@ -89,20 +91,21 @@ async def run_step(workflow, session, users, step):
         owner = await session.scalar(select(Application.applicant_id).where(Application.id == target))
         actor = next(u for u in users.values() if u.id == owner) if step[2] else users["t1301"]
         if kind == "terminate":
-            return await workflow.terminate(session, actor, [target], "不办了")
-        return await workflow.resubmit(session, actor, target, None, None)
+            return await handle(workflow, session, actor, Terminate((target,), "不办了"))
+        return await handle(workflow, session, actor, Resubmit(target))
     tasks = list(await session.scalars(select(Task).order_by(Task.id)))
     if not tasks:
         return None
     task = tasks[step[1] % len(tasks)]
     actor = next(u for u in users.values() if u.id == task.assignee_id) if step[2] else users["t1301"]
     if kind == "approve":
-        return await workflow.approve(session, actor, task.id, "同意")
+        return await handle(workflow, session, actor, Approve(task.id, "同意"))
     if kind == "return":
-        return await workflow.return_(session, actor, task.id, "请补充")
+        return await handle(workflow, session, actor, Return(task.id, "请补充"))
     if kind == "add_signers":
-        return await workflow.add_signers(session, actor, task.id, ["t1301"] if step[3] else ["t2001"], "请给意见")
-    return await workflow.sign(session, actor, task.id, "意见", step[3])
+        signer = "t1301" if step[3] else "t2001"
+        return await handle(workflow, session, actor, AddSigners(task.id, (signer,), "请给意见"))
+    return await handle(workflow, session, actor, Sign(task.id, "意见", step[3]))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,0 +1,121 @@
+"""Request bodies → the workflow's typed commands, for the API and the pages alike.
+
+Types and sizes are checked here, at the edge, with the error codes clients know
+(``matter_required``, ``opinion_required``, ``signers_required``, ``ids_required`` …);
+what a command means — may this user decide this task, is the matter open — the workflow's
+handlers decide.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import InvalidInput
+from ..workflow.commands import (
+    AddSigners,
+    Approve,
+    Command,
+    Decision,
+    Resubmit,
+    Return,
+    Sign,
+    Submit,
+    Terminate,
+)
+
+MAX_OPINION = 2000
+MAX_SIGNERS = 10
+MAX_TERMINATE = 100
+
+
+def opinion(text: Any, *, required: bool) -> str:
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise InvalidInput("opinion_invalid", "意见应为文字")
+    text = text.strip()
+    if required and not text:
+        raise InvalidInput("opinion_required", "请填写意见")
+    if len(text) > MAX_OPINION:
+        raise InvalidInput("opinion_too_long", f"意见不能超过 {MAX_OPINION} 个字")
+    return text
+
+
+def _form(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInput("form_invalid", "表单数据应为对象", {"fields": {}})
+    return value
+
+
+def _approvers(value: Any) -> dict[str, str]:
+    """选择审核人: {node key: username}; nothing chosen is an empty choice."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise InvalidInput("approvers_invalid", "approvers 应为 {节点: 用户名} 的对象")
+    return value
+
+
+def submit(body: dict[str, Any]) -> Submit:
+    matter = body.get("matter")
+    if not isinstance(matter, str) or not matter:
+        raise InvalidInput("matter_required", "请指定要办理的事项(matter)")
+    return Submit(matter, _form(body.get("form")), _approvers(body.get("approvers")))
+
+
+def resubmit(application_id: int, body: dict[str, Any]) -> Resubmit:
+    form, approvers = body.get("form"), body.get("approvers")
+    return Resubmit(application_id, None if form is None else _form(form),
+                    None if approvers is None else _approvers(approvers))
+
+
+def _signers(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(u, str) and u for u in value):
+        raise InvalidInput("signers_required", "请选择至少一位加签人员(users)")
+    usernames = tuple(dict.fromkeys(value))
+    if len(usernames) > MAX_SIGNERS:
+        raise InvalidInput("too_many_signers", f"一次最多加签 {MAX_SIGNERS} 人")
+    return usernames
+
+
+def _agree(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("agree_required", "请说明是否同意(agree: true/false)")
+    return value
+
+
+def _approve(task_id: int, body: dict[str, Any]) -> Approve:
+    return Approve(task_id, opinion(body.get("opinion"), required=False))
+
+
+def _return(task_id: int, body: dict[str, Any]) -> Return:
+    return Return(task_id, opinion(body.get("opinion"), required=True))
+
+
+def _add_signers(task_id: int, body: dict[str, Any]) -> AddSigners:
+    text = opinion(body.get("opinion"), required=False)
+    return AddSigners(task_id, _signers(body.get("users")), text)
+
+
+def _sign(task_id: int, body: dict[str, Any]) -> Sign:
+    text = opinion(body.get("opinion"), required=True)
+    return Sign(task_id, text, _agree(body.get("agree", True)))
+
+
+DECISIONS: dict[str, Callable[[int, dict[str, Any]], Command[Decision]]] = {
+    "approve": _approve, "return": _return, "add_signers": _add_signers, "sign": _sign,
+}
+
+
+def decision(move: str, task_id: int, body: dict[str, Any]) -> Command[Decision]:
+    """同意 / 退回 / 加签 / an added signer's opinion on a task."""
+    return DECISIONS[move](task_id, body)
+
+
+def terminate(body: dict[str, Any]) -> Terminate:
+    reason = opinion(body.get("reason"), required=False)
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise InvalidInput("ids_required", "请指定要终止的申请(ids)")
+    if len(ids) > MAX_TERMINATE:
+        raise InvalidInput("too_many_ids", f"一次最多终止 {MAX_TERMINATE} 个申请")
+    return Terminate(tuple(ids), reason)

@@ -1,0 +1,238 @@
+"""The workflow engine's handlers against an in-memory repository: the rules of each
+command, without a database (the integration and e2e tests run the same on real ones)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from backend.db.rows import MatterRow
+from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from backend.workflow import transitions as t
+from backend.workflow.commands import AddSigners, Approve, Command, Resubmit, Return, Sign, Submit, Terminate
+from backend.workflow.engine import HANDLERS, Workflow
+
+from .fakes import HEAD_ROLE, FakeOrg, FakeRepository, Member
+
+COLLEGE, OFFICE, MUSIC = 1, 2, 3
+NOTE = [{"key": "note", "label": "说明", "type": "text", "required": True}]
+HANDOVER = [{"key": "handover", "label": "工作交接人", "type": "person"}]
+
+
+def node(key: str, approvers: dict, mode: str = "any") -> dict:
+    return {"key": key, "name": f"{key}审核", "mode": mode, "approvers": approvers}
+
+
+MATTERS = [
+    MatterRow(1, "leave", "请假", NOTE, [node("head", {"rule": "department_head"}),
+                                       node("office", {"rule": "role", "role": "印章管理员", "department": "dzb"})]),
+    MatterRow(2, "review", "评审", NOTE, [node("panel", {"rule": "users", "users": ["li", "wang"]}, mode="all")]),
+    MatterRow(3, "seal", "用印", NOTE, [node("leader", {"rule": "applicant_choice",
+                                                      "candidates": {"rule": "users", "users": ["li", "wang"]}})]),
+    MatterRow(4, "nobody", "无人审核", NOTE, [node("desk", {"rule": "role", "role": "印章管理员", "department": "jwc"})]),
+    MatterRow(5, "handover", "交接", HANDOVER, [node("head", {"rule": "department_head"})]),
+]
+
+
+def college() -> FakeRepository:
+    people = [Member(1, "zhang", "张同学", MUSIC), Member(2, "zhao", "赵主任", MUSIC), Member(3, "qian", "钱老师", OFFICE),
+              Member(4, "li", "李校长", COLLEGE), Member(5, "wang", "王校长", COLLEGE), Member(6, "sun", "孙老师", MUSIC)]
+    org = FakeOrg(people, roles={"zhao": {HEAD_ROLE}, "qian": {"印章管理员"}},
+                  departments={"xy": COLLEGE, "dzb": OFFICE, "yyx": MUSIC})
+    return FakeRepository(org, MATTERS)
+
+
+class College:
+    """The engine on a fake repository, a clock at 01:00 on 1 December in Shanghai."""
+
+    def __init__(self) -> None:
+        self.repository = college()
+        five_pm_utc = datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)
+        self.workflow = Workflow(ZoneInfo("Asia/Shanghai"), now=lambda: five_pm_utc)
+
+    async def do(self, username: str, command: Command):
+        try:
+            return await self.workflow.handle(self.repository, self.repository.org.member(username), command)
+        finally:
+            self.repository.rollback()
+
+    async def submitted(self, matter: str = "leave", username: str = "zhang", **approvers: str) -> int:
+        return (await self.do(username, Submit(matter, {"note": "事由"}, approvers))).id
+
+    def open_tasks(self, username: str) -> list[int]:
+        return [x.id for x in self.repository.tasks.values()
+                if x.assignee.username == username and x.status in t.OPEN_TASK_STATES]
+
+    def task_of(self, username: str) -> int:
+        [task_id] = self.open_tasks(username)
+        return task_id
+
+    def status(self, application_id: int) -> str:
+        return self.repository.applications[application_id].status
+
+    def events(self) -> list[tuple[str, int]]:
+        return [(row["event"], row["recipient_id"]) for row in self.repository.outbox]
+
+
+@pytest.fixture
+def hall() -> College:
+    return College()
+
+
+def test_every_command_has_one_handler():
+    assert set(HANDLERS) == {Submit, Resubmit, Approve, Return, AddSigners, Sign, Terminate}
+
+
+async def test_submitting_gives_the_first_node_to_the_applicants_department_head(hall):
+    application_id = await hall.submitted()
+    application = hall.repository.applications[application_id]
+    assert (application.status, application.current_node, application.round) == (t.RUNNING, 0, 1)
+    assert hall.open_tasks("zhao") and [r["action"] for r in hall.repository.records] == ["submit"]
+    assert hall.events() == [("task_assigned", 2)]
+
+
+async def test_applications_are_numbered_by_the_day_in_the_colleges_timezone(hall):
+    first, second = await hall.submitted(), await hall.submitted()
+    numbers = [hall.repository.applications[i].number for i in (first, second)]
+    assert numbers == ["SW20261201-0001", "SW20261201-0002"]
+
+
+async def test_approving_a_node_hands_the_application_to_the_next_one(hall):
+    application_id = await hall.submitted()
+    await hall.do("zhao", Approve(hall.task_of("zhao"), "同意"))
+    assert hall.repository.applications[application_id].current_node == 1 and hall.open_tasks("qian")
+    assert ("application_progressed", 1) in hall.events()
+
+
+async def test_approving_the_last_node_completes_the_application(hall):
+    application_id = await hall.submitted()
+    await hall.do("zhao", Approve(hall.task_of("zhao")))
+    await hall.do("qian", Approve(hall.task_of("qian"), "已盖章"))
+    application = hall.repository.applications[application_id]
+    assert (application.status, application.current_node) == (t.APPROVED, None)
+    assert application.finished_at is not None and hall.events()[-1] == ("application_approved", 1)
+
+
+async def test_a_countersigned_node_waits_for_every_approver(hall):
+    application_id = await hall.submitted("review")
+    await hall.do("li", Approve(hall.task_of("li")))
+    assert hall.status(application_id) == t.RUNNING and hall.open_tasks("wang")
+    await hall.do("wang", Approve(hall.task_of("wang")))
+    assert hall.status(application_id) == t.APPROVED
+
+
+async def test_the_applicant_chooses_the_approver_among_the_candidates(hall):
+    await hall.submitted("seal", leader="wang")
+    assert hall.open_tasks("wang") and not hall.open_tasks("li")
+    with pytest.raises(InvalidInput) as refused:
+        await hall.submitted("seal", leader="sun")
+    assert refused.value.code == "approver_invalid"
+
+
+async def test_a_submission_nobody_can_approve_is_refused_and_writes_nothing(hall):
+    with pytest.raises(InvalidInput) as refused:
+        await hall.submitted("nobody")
+    assert refused.value.code == "no_approver"
+    assert not hall.repository.applications and not hall.repository.outbox
+
+
+async def test_a_person_named_in_the_form_must_exist(hall):
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("zhang", Submit("handover", {"handover": "ghost"}, {}))
+    assert refused.value.details["fields"] == {"handover": "没有找到该人员"}
+
+
+async def test_an_unknown_matter_is_not_found(hall):
+    with pytest.raises(NotFound):
+        await hall.do("zhang", Submit("flying", {"note": "x"}, {}))
+
+
+async def test_returning_cancels_the_open_tasks_and_tells_the_applicant(hall):
+    application_id = await hall.submitted("review")
+    await hall.do("li", Return(hall.task_of("li"), "请补充材料"))
+    assert hall.status(application_id) == t.RETURNED and not hall.open_tasks("wang")
+    assert hall.events()[-1] == ("application_returned", 1)
+
+
+async def test_resubmitting_starts_a_new_round_at_the_first_node(hall):
+    application_id = await hall.submitted()
+    await hall.do("zhao", Return(hall.task_of("zhao"), "请补充"))
+    await hall.do("zhang", Resubmit(application_id, {"note": "补充了"}))
+    application = hall.repository.applications[application_id]
+    assert (application.status, application.round, application.form) == (t.RUNNING, 2, {"note": "补充了"})
+    assert len(hall.open_tasks("zhao")) == 1
+
+
+async def test_only_the_applicant_may_resubmit_or_terminate(hall):
+    application_id = await hall.submitted()
+    for command in (Resubmit(application_id), Terminate((application_id,))):
+        with pytest.raises(Forbidden):
+            await hall.do("sun", command)
+
+
+async def test_a_running_application_cannot_be_resubmitted(hall):
+    application_id = await hall.submitted()
+    with pytest.raises(Conflict) as refused:
+        await hall.do("zhang", Resubmit(application_id))
+    assert refused.value.code == "application_state"
+
+
+async def test_a_decided_task_cannot_be_decided_again(hall):
+    await hall.submitted()
+    task_id = hall.task_of("zhao")
+    await hall.do("zhao", Approve(task_id))
+    with pytest.raises(Conflict) as refused:
+        await hall.do("zhao", Return(task_id, "不行"))
+    assert refused.value.code == "task_state"
+
+
+async def test_someone_elses_task_is_not_found(hall):
+    await hall.submitted()
+    with pytest.raises(NotFound) as refused:
+        await hall.do("qian", Approve(hall.task_of("zhao")))
+    assert refused.value.code == "task_not_found"
+
+
+async def test_added_signers_hold_the_task_until_the_last_one_gives_an_opinion(hall):
+    await hall.submitted()
+    task_id = hall.task_of("zhao")
+    await hall.do("zhao", AddSigners(task_id, ("sun", "qian"), "请给意见"))
+    assert hall.repository.tasks[task_id].status == t.WAITING
+    await hall.do("sun", Sign(hall.task_of("sun"), "同意", agree=True))
+    assert hall.repository.tasks[task_id].status == t.WAITING
+    await hall.do("qian", Sign(hall.task_of("qian"), "不同意", agree=False))
+    assert hall.repository.tasks[task_id].status == t.PENDING
+    assert hall.events()[-1] == ("signer_opinions_ready", 2)
+
+
+@pytest.mark.parametrize("usernames,code", [(("zhang",), "signer_is_applicant"), (("zhao",), "signer_is_self"),
+                                            (("ghost",), "user_not_found")])
+async def test_who_may_be_asked_to_sign(hall, usernames, code):
+    await hall.submitted()
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("zhao", AddSigners(hall.task_of("zhao"), usernames))
+    assert refused.value.code == code and hall.open_tasks("zhao")
+
+
+async def test_a_signer_cannot_ask_for_more_signers(hall):
+    await hall.submitted()
+    await hall.do("zhao", AddSigners(hall.task_of("zhao"), ("sun",)))
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("sun", AddSigners(hall.task_of("sun"), ("qian",)))
+    assert refused.value.code == "nested_signers"
+
+
+async def test_terminating_cancels_the_open_tasks_and_tells_their_holders(hall):
+    application_id = await hall.submitted("review")
+    await hall.do("zhang", Terminate((application_id,), "不办了"))
+    assert hall.status(application_id) == t.TERMINATED and not hall.open_tasks("li") and not hall.open_tasks("wang")
+    assert sorted(hall.events()[-2:]) == [("application_terminated", 4), ("application_terminated", 5)]
+
+
+async def test_a_command_that_fails_half_way_changes_nothing(hall):
+    application_id = await hall.submitted()
+    records = len(hall.repository.records)
+    with pytest.raises(AppError):
+        await hall.do("zhang", Terminate((application_id, 999)))
+    assert hall.status(application_id) == t.RUNNING and len(hall.repository.records) == records
