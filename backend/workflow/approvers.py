@@ -105,13 +105,9 @@ async def approvers_for_node(
 
 
 async def check_choices(
-    process: list[dict[str, Any]], applicant: Applicant, chosen: Any, org: Org
+    process: list[dict[str, Any]], applicant: Applicant, chosen: Mapping[str, str], org: Org
 ) -> dict[str, str]:
-    """Validate the applicant's 选择审核人 answers for every node that asks for one."""
-    if chosen is None:
-        chosen = {}
-    if not isinstance(chosen, dict) or not all(isinstance(v, str) for v in chosen.values()):
-        raise InvalidInput("approvers_invalid", "approvers 应为 {节点: 用户名} 的对象")
+    """Validate the applicant's 选择审核人 answers (node key → username) for every node that asks for one."""
     choice_nodes = {node["key"]: node for node in process if is_applicant_choice(node)}
     unknown = set(chosen) - set(choice_nodes)
     if unknown:

@@ -179,11 +179,12 @@ async def submit(command: Submit, ctx: Context) -> ApplicationRow:
         raise NotFound("matter_not_found", f"没有找到事项 {command.matter_code}")
     cleaned = await ctx.validate(matter.form_schema, command.form)
     chosen = await check_choices(matter.process, ctx.actor, command.approvers, ctx.org)
-    day = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d")
+    day = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d")  # numbered by the college's day
+    number = f"{NUMBER_PREFIX}{day}-{await ctx.repository.next_number(day):04d}"
     application = ApplicationRow(
-        id=None, number=f"{NUMBER_PREFIX}{day}-{await ctx.repository.next_number(day):04d}", matter_id=matter.id,
-        applicant_id=ctx.actor.id, form=cleaned, process=matter.process, chosen_approvers=chosen, status=t.RUNNING,
-        current_node=None, round=1, created_at=ctx.now, updated_at=ctx.now, finished_at=None,
+        id=None, number=number, matter_id=matter.id, applicant_id=ctx.actor.id, form=cleaned,
+        process=matter.process, chosen_approvers=chosen, status=t.RUNNING, current_node=None, round=1,
+        created_at=ctx.now, updated_at=ctx.now, finished_at=None,
     )
     await ctx.repository.insert_application(application)
     actor = ctx.actor

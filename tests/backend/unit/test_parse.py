@@ -1,0 +1,51 @@
+"""Request bodies become typed commands at the edge, or a clear error code."""
+from __future__ import annotations
+
+import pytest
+
+from backend.errors import InvalidInput
+from backend.web import parse
+from backend.workflow.commands import AddSigners, Approve, Resubmit, Return, Sign, Submit, Terminate
+
+
+def refusal(make, *args) -> str:
+    with pytest.raises(InvalidInput) as refused:
+        make(*args)
+    return refused.value.code
+
+
+def test_a_submission_names_its_matter_and_may_leave_out_the_approvers():
+    assert parse.submit({"matter": "seal_usage", "form": {"copies": 2}}) == Submit("seal_usage", {"copies": 2}, {})
+    assert refusal(parse.submit, {"form": {}}) == "matter_required"
+    assert refusal(parse.submit, {"matter": "seal_usage", "form": []}) == "form_invalid"
+    assert refusal(parse.submit, {"matter": "seal_usage", "form": {}, "approvers": {"leader": 5}}) == "approvers_invalid"
+
+
+def test_a_resubmission_keeps_what_it_leaves_out():
+    assert parse.resubmit(7, {}) == Resubmit(7, None, None)
+
+
+def test_opinions_are_trimmed_and_a_return_needs_one():
+    assert parse.decision("approve", 1, {"opinion": "  同意 "}) == Approve(1, "同意")
+    assert parse.decision("approve", 1, {}) == Approve(1, "")
+    assert refusal(parse.decision, "return", 1, {"opinion": " "}) == "opinion_required"
+    assert refusal(parse.decision, "approve", 1, {"opinion": "字" * 2001}) == "opinion_too_long"
+    assert parse.decision("return", 1, {"opinion": "请补充"}) == Return(1, "请补充")
+
+
+def test_signers_are_named_once_each_and_ten_at_most():
+    assert parse.decision("add_signers", 1, {"users": ["a", "b", "a"]}) == AddSigners(1, ("a", "b"), "")
+    assert refusal(parse.decision, "add_signers", 1, {"users": "a"}) == "signers_required"
+    assert refusal(parse.decision, "add_signers", 1, {"users": [f"u{i}" for i in range(11)]}) == "too_many_signers"
+
+
+def test_a_signers_opinion_agrees_unless_it_says_otherwise():
+    assert parse.decision("sign", 1, {"opinion": "好"}) == Sign(1, "好", True)
+    assert refusal(parse.decision, "sign", 1, {"opinion": "好", "agree": "no"}) == "agree_required"
+
+
+def test_terminate_takes_a_list_of_whole_numbers():
+    assert parse.terminate({"ids": [3, 1], "reason": "不办了"}) == Terminate((3, 1), "不办了")
+    for ids in (None, [], "1", [True], [1.5]):
+        assert refusal(parse.terminate, {"ids": ids}) == "ids_required"
+    assert refusal(parse.terminate, {"ids": list(range(101))}) == "too_many_ids"
