@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ..backend import databases
+from tests.support import databases
 
 
 @pytest.fixture

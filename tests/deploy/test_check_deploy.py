@@ -10,7 +10,7 @@ import pytest
 
 from backend.db import migrate
 
-from ..backend import databases
+from tests.support import databases
 from tests.support.installation import ROOT, UNITS, env_files, write_env_files
 
 

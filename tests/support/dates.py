@@ -1,7 +1,7 @@
 """Dates in the college's time zone, as forms and the backend expect them."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
@@ -17,3 +17,13 @@ def days_ahead(days: int) -> datetime:
 
 def tomorrow() -> str:
     return days_ahead(1).strftime("%Y-%m-%d")
+
+
+def college_today() -> date:
+    """Dates in forms and application numbers are the college's local dates, not UTC."""
+    return college_now().date()
+
+
+def day(offset: int = 1) -> str:
+    """The college's date ``offset`` days from today, as forms write it (YYYY-MM-DD)."""
+    return (college_today() + timedelta(days=offset)).isoformat()

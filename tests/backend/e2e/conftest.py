@@ -10,8 +10,9 @@ from backend.db.database import Database
 from backend.web.app import create_app
 from backend.workflow.engine import Workflow
 
-from ..conftest import Api, Clock
-from .pages import Browser
+from tests.support.backend_api import Api
+from tests.support.clock import Clock
+from tests.support.pages import Browser
 
 
 @pytest.fixture

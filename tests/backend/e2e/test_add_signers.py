@@ -1,6 +1,6 @@
 """加签: the approver asks others for opinions, then decides."""
-from ..helpers import staff_leave, submission
-from .test_applications import pending_task
+from tests.support.backend_api import pending_task
+from tests.support.forms import staff_leave, submission
 
 
 async def leave_waiting_on_signers(api):

@@ -6,17 +6,15 @@ from sqlalchemy import func, select
 
 from backend.db.models import Application, OutboxMessage, Task
 
-from ..helpers import SEAL, college_today, day, network_account, seal_usage, staff_leave, submission
+from tests.support.backend_api import pending_task
+from tests.support.dates import college_today, day
+from tests.support.forms import SEAL, network_account, seal_usage, staff_leave, submission
+from tests.support.matters import one_node_matter, submit_or_sign
 
 
 async def count(database, model, *where):
     async with database.read() as session:
         return await session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-async def pending_task(api, username, number):
-    tasks = (await api.get("/tasks?status=pending", username))["items"]
-    return next(t for t in tasks if t["number"] == number)
 
 
 async def test_submitting_creates_a_numbered_application_for_the_chosen_approver(api, database):
@@ -70,22 +68,6 @@ async def test_a_countersign_node_needs_every_approver(api):
     second = await pending_task(api, "t1103", app["number"])
     await api.post(f"/tasks/{second['id']}/approve", "t1103", json={})
     assert (await api.get(f"/applications/{app['id']}", "t2001"))["status"] == "approved"
-
-
-async def one_node_matter(database, code: str, name: str, node: dict) -> None:
-    """A matter of the test centre with one text field (note) and the one node given."""
-    from backend.catalog.loader import import_catalog
-    async with database.write() as session:
-        await import_catalog(session, {"centers": [{"code": "test_c", "name": "测试中心", "matters": [{
-            "code": code, "name": name, "form": [{"key": "note", "label": "说明", "type": "text"}],
-            "process": [node]}]}]})
-
-
-async def submit_or_sign(api, database) -> dict:
-    """An application of a one-node matter that either of t1203 and t1204 may approve."""
-    await one_node_matter(database, "test_or", "或签测试", {
-        "key": "desk", "name": "教务处审核", "mode": "any", "approvers": {"rule": "users", "users": ["t1203", "t1204"]}})
-    return await api.post("/applications", "t2001", json=submission("test_or", {"note": "x"}), expect=201)
 
 
 async def test_the_first_approval_of_an_any_node_cancels_the_others(api, database):

@@ -3,8 +3,8 @@ import time
 import jwt
 import pytest
 
-from ..conftest import SECRET
-from ..databases import DEMO_PASSWORD
+from tests.support.backend_api import SECRET
+from tests.support.databases import DEMO_PASSWORD
 
 
 async def test_login_returns_a_token_that_identifies_the_user(api):

@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from backend.db.models import Application, FlowRecord
 
-from ..helpers import SEAL
-from .test_applications import pending_task
+from tests.support.backend_api import pending_task
+from tests.support.forms import SEAL
 
 POSTS = ["/applications", "/applications/terminate", "/tasks/1/approve", "/tasks/1/return", "/tasks/1/add-signers",
          "/tasks/1/sign", "/applications/1/resubmit", "/matters/seal_usage/validate", "/auth/login"]

@@ -13,7 +13,7 @@ from backend.db.database import Database
 from backend.web.app import create_app
 from backend.web.sessions import COOKIE
 
-from .pages import Browser
+from tests.support.pages import Browser
 
 FORWARDED_HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 

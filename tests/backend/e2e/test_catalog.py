@@ -1,6 +1,6 @@
 from urllib.parse import quote
 
-from ..helpers import day
+from tests.support.dates import day
 
 
 async def test_service_centres_list_their_matters(api):

@@ -1,7 +1,7 @@
 """A decision's answer is built from the rows the command holds; it must be exactly the
 task as anyone reads it back afterwards (GET /tasks/{id} without its application)."""
-from ..helpers import network_account, staff_leave, submission
-from .test_applications import pending_task
+from tests.support.backend_api import pending_task
+from tests.support.forms import network_account, staff_leave, submission
 
 
 async def assert_answer_is_the_task_read_back(api, username, answer):

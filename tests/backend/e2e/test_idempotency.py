@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 
 from backend.db.models import Application, FlowRecord
 
-from ..helpers import SEAL
-from .test_applications import pending_task
+from tests.support.backend_api import pending_task
+from tests.support.forms import SEAL
 
 
 async def count(database, model):

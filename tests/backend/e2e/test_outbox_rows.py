@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from backend.db.models import OutboxMessage, Task, User
 
-from ..helpers import network_account, staff_leave, submission
-from .test_applications import pending_task
+from tests.support.backend_api import pending_task
+from tests.support.forms import network_account, staff_leave, submission
 
 
 async def announced(database, application_id, event):

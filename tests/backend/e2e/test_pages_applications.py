@@ -1,6 +1,6 @@
 """我的申请 pages: 终止流程 after a confirm, the 进度 SVG, and user text that stays text."""
-from ..helpers import SEAL, seal_usage
-from .pages import by_testid, text_of
+from tests.support.forms import SEAL, seal_usage
+from tests.support.pages import by_testid, text_of
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 

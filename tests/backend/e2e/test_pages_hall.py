@@ -5,8 +5,9 @@ from sqlalchemy import func, select
 
 from backend.db.models import Application, Task
 
-from ..helpers import college_today, day, seal_usage
-from .pages import by_testid, text_of
+from tests.support.dates import college_today, day
+from tests.support.forms import seal_usage
+from tests.support.pages import by_testid, text_of
 
 
 def fields(form, approvers=None):

@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 
 from backend.db.models import Application, WebSession
 
-from ..helpers import seal_usage
-from .pages import by_testid, text_of
+from tests.support.forms import seal_usage
+from tests.support.pages import by_testid, text_of
 
 
 async def sessions_of(database, username):

@@ -1,6 +1,6 @@
 """我的任务 pages: the lists, and 同意 / 退回 / 加签 / a signer's opinion through the task page."""
-from ..helpers import SEAL, seal_usage
-from .pages import by_testid, text_of
+from tests.support.forms import SEAL, seal_usage
+from tests.support.pages import by_testid, text_of
 
 
 async def submitted(hall):

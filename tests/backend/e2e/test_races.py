@@ -5,8 +5,9 @@ from sqlalchemy import func, select
 
 from backend.db.models import FlowRecord, OutboxMessage, Task
 
-from ..helpers import SEAL, network_account, submission
-from .test_applications import pending_task, submit_or_sign
+from tests.support.backend_api import pending_task
+from tests.support.forms import SEAL, network_account, submission
+from tests.support.matters import submit_or_sign
 
 RACERS = 20
 

@@ -16,7 +16,7 @@ import pytest
 from backend.auth.tokens import issue_token
 from backend.config import Settings
 
-from ..conftest import SECRET, SERVICE_TOKEN
+from tests.support.backend_api import SECRET, SERVICE_TOKEN
 
 CHAT_SECRET = secrets.token_urlsafe(48)
 
@@ -121,7 +121,7 @@ async def test_the_relay_says_so_when_the_assistant_is_unreachable(hall):
 
 async def test_without_a_chat_secret_the_web_chat_is_disabled_with_a_clear_message(hall, settings, aiohttp_client):
     from backend.web.app import create_app
-    from .pages import Browser
+    from tests.support.pages import Browser
 
     client = await aiohttp_client(create_app(replace(settings, webchat_token_secret=None)))
     browser = Browser(str(client.make_url("/")))

@@ -1,6 +1,5 @@
 """``python -m backend`` as an operator runs it: real processes on a fresh database."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -9,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from ..conftest import SECRET
+from devtools.stack import free_port
+from tests.support.backend_api import SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -20,12 +20,6 @@ def run(args, env, check=True):
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_migrate_seed_import_and_serve(tmp_path):

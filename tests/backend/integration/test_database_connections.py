@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from backend.db import database as database_module
 from backend.db.database import Database
 
-from ..databases import POSTGRES_ADMIN_DSN
+from tests.support.databases import POSTGRES_ADMIN_DSN
 
 
 async def cut_connections(url: str) -> None:

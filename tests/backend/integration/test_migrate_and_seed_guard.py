@@ -17,8 +17,8 @@ import yaml
 
 from backend.db import migrate
 
-from .. import databases
-from ..conftest import SECRET
+from tests.support import databases
+from tests.support.backend_api import SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
 WAITING = "Waiting for another migration"

@@ -19,10 +19,12 @@ from backend.notify.worker import NotifyWorker
 from backend.workflow.commands import Approve, Submit
 from backend.workflow.engine import Workflow
 
-from ..helpers import COLLEGE_TZ, handle, seal_usage
-from ..rasa_receiver import RasaReceiver
+from tests.support.dates import COLLEGE_TZ
+from tests.support.forms import seal_usage
+from tests.support.outbox import queue
+from tests.support.rasa_receiver import JWT_SECRET, RasaReceiver
+from tests.support.workflow import handle
 
-JWT_SECRET = "rasa-test-jwt-secret-of-32-characters-or-more"
 BACKOFF = 60
 
 
@@ -53,18 +55,6 @@ async def make_worker(database, clock, receiver):
     yield make
     for http in sessions:
         await http.close()
-
-
-async def queue(database, usernames: list[str], event: str = "task_assigned") -> list[int]:
-    async with database.write() as session:
-        users = {u.username: u for u in await session.scalars(select(User).where(User.username.in_(usernames)))}
-        rows = [OutboxMessage(event=event, recipient_id=users[name].id,
-                              payload={"number": f"SW20261128-{i:04d}", "opinion": "请补充附件",
-                                       "node_name": "部门审核", "signers": ["王丽华", "李明"]})
-                for i, name in enumerate(usernames)]
-        session.add_all(rows)
-        await session.flush()
-        return [row.id for row in rows]
 
 
 async def rows(database, ids: list[int]) -> list[OutboxMessage]:

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from backend.db.models import OutboxMessage, utcnow
 
-from ..rasa_receiver import RasaReceiver
-from .test_notifier import JWT_SECRET, queue
+from tests.support import databases
+from tests.support.outbox import queue
+from tests.support.rasa_receiver import JWT_SECRET, RasaReceiver
 
 ROOT = Path(__file__).resolve().parents[3]
 PEOPLE = ["t0002", "t1203", "t1001", "t1101"]
@@ -108,7 +109,6 @@ async def test_sigterm_finishes_the_row_in_hand_and_releases_the_rest(database, 
 @pytest.mark.postgres
 async def test_two_workers_never_deliver_one_row_twice(postgresql_url, rasa):
     from backend.db.database import Database
-    from .. import databases
 
     database = Database(postgresql_url)
     await databases.wipe_runtime(database)

@@ -16,7 +16,8 @@ from backend.workflow import transitions as t
 from backend.workflow.commands import Submit, Terminate
 from backend.workflow.engine import Context, Workflow
 
-from ..helpers import SEAL, handle
+from tests.support.forms import SEAL
+from tests.support.workflow import handle
 
 
 async def submitted(database):

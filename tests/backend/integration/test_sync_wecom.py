@@ -18,8 +18,8 @@ from sqlalchemy import select
 from backend.db.database import Database
 from backend.db.models import Department, User
 
-from .. import databases
-from .test_cli import free_port
+from devtools.stack import free_port
+from tests.support import databases
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO_ORG = ROOT / "backend" / "demo_data" / "org.yml"

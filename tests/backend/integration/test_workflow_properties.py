@@ -21,8 +21,8 @@ from backend.workflow import transitions as t
 from backend.workflow.commands import AddSigners, Approve, Resubmit, Return, Sign, Submit, Terminate
 from backend.workflow.engine import Workflow
 
-from .. import databases
-from ..helpers import handle
+from tests.support import databases
+from tests.support.workflow import handle
 
 CATALOG = {"centers": [{"code": "pbt", "name": "性质测试", "matters": [{
     "code": "pbt_chain", "name": "两级审批",

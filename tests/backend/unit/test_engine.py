@@ -13,7 +13,7 @@ from backend.workflow import transitions as t
 from backend.workflow.commands import AddSigners, Approve, Command, Resubmit, Return, Sign, Submit, Terminate
 from backend.workflow.engine import HANDLERS, Workflow
 
-from .fakes import HEAD_ROLE, FakeOrg, FakeRepository, Member
+from tests.support.workflow_fakes import HEAD_ROLE, FakeOrg, FakeRepository, Member
 
 COLLEGE, OFFICE, MUSIC = 1, 2, 3
 NOTE = [{"key": "note", "label": "说明", "type": "text", "required": True}]

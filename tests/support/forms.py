@@ -1,24 +1,9 @@
 """Valid answers for demo matters, so tests state only what they vary."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from backend.db.repository import Repository
-from backend.workflow.commands import Command, R
-from backend.workflow.engine import Workflow
-
-COLLEGE_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def college_today() -> date:
-    """Dates in forms and numbers are the college's local dates, not UTC."""
-    return datetime.now(COLLEGE_TZ).date()
-
-
-def day(offset: int = 1) -> str:
-    return (college_today() + timedelta(days=offset)).isoformat()
+from .dates import day
 
 
 def seal_usage(**override: Any) -> dict[str, Any]:
@@ -43,8 +28,3 @@ def submission(matter: str, form: dict[str, Any], approvers: dict[str, str] | No
 
 
 SEAL = lambda **kw: submission("seal_usage", seal_usage(**kw), {"leader": "t0002"})  # noqa: E731
-
-
-async def handle(workflow: Workflow, session: Any, actor: Any, command: Command[R]) -> R:
-    """``command`` run by the engine on ``session``'s unit of work, as the web layer runs it."""
-    return await workflow.handle(await Repository.of(session), actor, command)

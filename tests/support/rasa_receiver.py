@@ -8,6 +8,9 @@ from typing import Any, Optional
 
 from aiohttp import web
 
+# The notifier's RASA_JWT_SECRET in these tests: it signs its calls to the stand-in with it.
+JWT_SECRET = "rasa-test-jwt-secret-of-32-characters-or-more"
+
 
 class RasaReceiver:
     """Answers like Rasa with our bot: a 200 carries the conversation's tracker, whose slot

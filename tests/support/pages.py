@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import aiohttp
 
-from ..databases import DEMO_PASSWORD
+from .databases import DEMO_PASSWORD
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 FORM_TOKEN = re.compile(r'<input type="hidden" name="submit_token" value="([^"]*)">')
