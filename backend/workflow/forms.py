@@ -6,6 +6,7 @@ Pure functions, no I/O. ``validate_form`` returns normalized values (dates as
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from typing import Any, Iterable, Optional
@@ -83,14 +84,19 @@ def parse_datetime(value: Any) -> Optional[datetime]:
 
 
 def _number(value: Any) -> Optional[float]:
+    """An int or a finite float; None for anything else ("nan", "inf", "1e999" included)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, str):
         try:
             number = float(value.strip())
         except ValueError:
+            return None
+        if not math.isfinite(number):
             return None
         return int(number) if number.is_integer() else number
     return None

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from backend.db.models import Application, FlowRecord
 
 from tests.support.backend_api import pending_task
-from tests.support.forms import SEAL
+from tests.support.forms import SEAL, staff_leave, submission
 
 POSTS = ["/applications", "/applications/terminate", "/tasks/1/approve", "/tasks/1/return", "/tasks/1/add-signers",
          "/tasks/1/sign", "/applications/1/resubmit", "/matters/seal_usage/validate", "/auth/login"]
@@ -22,6 +22,32 @@ async def test_malformed_json_is_refused(api, path, raw):
     user = None if path == "/auth/login" else "t2001"
     status, body = await api.call("POST", path, user, data=raw, headers={"Content-Type": "application/json"})
     assert status == 400 and body["error"]["code"] == "bad_json"
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+async def test_numbers_that_are_not_finite_are_refused_and_write_nothing(api, database, number):
+    raw = b'{"matter": "staff_leave", "form": {"days": ' + number + b'}}'
+    status, body = await api.call("POST", "/applications", "t2001", data=raw,
+                                  headers={"Content-Type": "application/json"})
+    assert status == 400 and body["error"]["code"] == "number_not_finite"
+    assert await rows(database, Application) == 0
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity", "1e999"])
+async def test_a_number_field_refuses_nan_and_infinity_typed_as_text(api, database, text):
+    status, body = await api.call("POST", "/applications", "t2001",
+                                  json=submission("staff_leave", staff_leave(days=text)))
+    assert status == 400 and body["error"]["code"] == "form_invalid" and "days" in body["error"]["details"]["fields"]
+    assert await rows(database, Application) == 0
+
+
+@pytest.mark.parametrize("path", POSTS)
+@pytest.mark.parametrize("levels", [17, 30_000])  # 30 000: past Python's recursion limit, under 64 KB
+async def test_deeply_nested_bodies_are_refused_even_unauthenticated(api, path, levels):
+    user = None if path == "/auth/login" else "t2001"
+    raw = b'{"a":' + b"[" * (levels - 1) + b"]" * (levels - 1) + b"}"
+    status, body = await api.call("POST", path, user, data=raw, headers={"Content-Type": "application/json"})
+    assert status == 400 and body["error"]["code"] == "too_deep"
 
 
 async def test_oversized_bodies_are_refused_and_write_nothing(api, database):
