@@ -90,6 +90,11 @@ class Case:
     def task(self, task_id: int) -> TaskRow:
         return next(x for x in self.tasks if x.id == task_id)
 
+    def seen_by(self, user_id: int) -> bool:
+        """Whether the user may see it: the applicant, or someone who holds or held one of its
+        tasks (the read side's rule, read/applications.py)."""
+        return self.application.applicant_id == user_id or any(x.assignee_id == user_id for x in self.tasks)
+
 
 @dataclass
 class Changes:

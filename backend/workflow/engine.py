@@ -64,7 +64,9 @@ class Context:
 
     async def lock_own_application(self, application_id: int) -> Case:
         case = await self.repository.lock_case(application_id)
-        if case is None:
+        # What the actor may not see is not found, like a missing one: no existence leak.
+        # Seen (an approver of it) but not theirs: forbidden.
+        if case is None or not case.seen_by(self.actor.id):
             raise NotFound("application_not_found", f"没有找到申请 {application_id}")
         if case.application.applicant_id != self.actor.id:
             raise Forbidden("not_applicant", "只有申请人本人可以执行该操作")

@@ -104,8 +104,11 @@ async def test_only_a_returned_application_can_be_resubmitted_and_only_by_its_ap
     app = await api.post("/applications", "t2001", json=SEAL(), expect=201)
     status, body = await api.call("POST", f"/applications/{app['id']}/resubmit", "t2001", json={})
     assert status == 409 and body["error"]["code"] == "application_state"
+    # Its approver sees it but may not resubmit it; anyone else is told it does not exist.
     status, body = await api.call("POST", f"/applications/{app['id']}/resubmit", "t0002", json={})
     assert status == 403 and body["error"]["code"] == "not_applicant"
+    status, body = await api.call("POST", f"/applications/{app['id']}/resubmit", "t2103", json={})
+    assert status == 404 and body["error"]["code"] == "application_not_found"
 
 
 async def test_an_applicant_terminates_several_applications_at_once(api, database):
@@ -130,7 +133,10 @@ async def test_terminate_is_all_or_nothing(api, database):
     someone_elses = await api.post("/applications", "t2103", json=SEAL(), expect=201)
     status, body = await api.call("POST", "/applications/terminate", "t2001",
                                   json={"ids": [running["id"], someone_elses["id"]]})
-    assert status == 403 and body["error"]["code"] == "not_applicant"
+    # Someone else's application is not found, exactly like one that does not exist.
+    assert status == 404 and body["error"]["code"] == "application_not_found"
+    missing = await api.call("POST", "/applications/terminate", "t2001", json={"ids": [running["id"], 999_999]})
+    assert missing == (404, {"error": {"code": "application_not_found", "message": "没有找到申请 999999"}})
     assert (await api.get(f"/applications/{running['id']}", "t2001"))["status"] == "running"
 
 

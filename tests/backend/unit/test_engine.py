@@ -165,10 +165,18 @@ async def test_resubmitting_starts_a_new_round_at_the_first_node(hall):
 
 
 async def test_only_the_applicant_may_resubmit_or_terminate(hall):
-    application_id = await hall.submitted()
+    application_id = await hall.submitted()  # zhang's leave; zhao, the head, holds its task
     for command in (Resubmit(application_id), Terminate((application_id,))):
         with pytest.raises(Forbidden):
-            await hall.do("sun", command)
+            await hall.do("zhao", command)
+
+
+async def test_someone_elses_application_is_not_found_like_a_missing_one(hall):
+    application_id = await hall.submitted()
+    for command in (Resubmit(application_id), Terminate((application_id,)), Resubmit(999), Terminate((999,))):
+        with pytest.raises(NotFound) as refused:
+            await hall.do("sun", command)  # sun sees nothing of zhang's leave
+        assert refused.value.code == "application_not_found"
 
 
 async def test_a_running_application_cannot_be_resubmitted(hall):
