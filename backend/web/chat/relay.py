@@ -6,7 +6,6 @@ body is small and checked before anything is sent to Rasa.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -14,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from ...errors import AppError, InvalidInput, NotAuthenticated
-from ..jsonio import json_response
+from ..jsonio import json_response, parse_json
 from ..keys import SETTINGS
 from .tokens import session_user, token_user_id
 
@@ -34,14 +33,20 @@ class AssistantUnavailable(AppError):
     status = 502
 
 
-async def read_chat_body(request: web.Request) -> tuple[str, str]:
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The whole body, however many TCP segments it came in; 413 once past ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
         raise TooLarge("body_too_large", "消息过长")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("bad_json", "请求内容不是有效的 JSON") from None
+    raw = bytearray()
+    while chunk := await request.content.read(limit + 1 - len(raw)):  # read(n) gives what has arrived
+        raw += chunk
+        if len(raw) > limit:
+            raise TooLarge("body_too_large", "消息过长")
+    return bytes(raw)
+
+
+async def read_chat_body(request: web.Request) -> tuple[str, str]:
+    body = parse_json(await read_limited(request, MAX_BODY_BYTES))
     token = body.get("token") if isinstance(body, dict) else None
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(token, str) or not isinstance(message, str) or not message.strip():
