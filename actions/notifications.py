@@ -66,7 +66,7 @@ def task_card(event: str, task: dict[str, Any], facts: dict[str, str]) -> str:
              f"当前环节:{task['node']['name']}"]
     lines += key_fields(task["application"])
     if event == "signer_requested" and facts.get("opinion"):
-        lines.append(f"加签说明:{facts['opinion']}")
+        lines.append(f"加签说明:{shown(facts['opinion'])}")
     lines.append("可直接回复「同意,意见…」" + ("或「不同意,原因…」" if task["kind"] == "signer" else "或「退回 原因…」"))
     return "\n".join(lines)
 
@@ -80,7 +80,7 @@ def applicant_message(event: str, facts: dict[str, str], application: Optional[d
         return f"✅ 您的{what}已全部审批通过。"
     if event == "application_returned":
         by = facts.get("actor_name", "审批人")
-        return (f"↩️ 您的{what}在「{node}」环节被{by}退回,意见:{facts.get('opinion', '无')}。"
+        return (f"↩️ 您的{what}在「{node}」环节被{by}退回,意见:{shown(facts.get('opinion', '无'))}。"
                 "修改后说「重新提交」即可再次提交。")
     if event == "application_progressed":
         current = (application or {}).get("current_node") or {}
@@ -89,7 +89,7 @@ def applicant_message(event: str, facts: dict[str, str], application: Optional[d
     if event == "application_signers_added":
         return f"👥 您的{what}在「{node}」环节加签给 {facts.get('signers', '')},等待他们给出意见。"
     if event == "application_terminated":
-        reason = f",理由:{facts['opinion']}" if facts.get("opinion") else ""
+        reason = f",理由:{shown(facts['opinion'])}" if facts.get("opinion") else ""
         return f"✖️ {what}已被申请人终止{reason},您的相关待办已取消。"
     return None
 

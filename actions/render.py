@@ -6,12 +6,13 @@ from typing import Any
 
 
 def shown(value: Any) -> str:
-    """A form value as one line: lists joined with 、."""
+    """A form value (or anything a person typed) as one line: lists joined with 、, line
+    breaks as spaces — a line of its own could pass for a line the bot wrote (a card field)."""
     if value is None:
         return "(未填)"
     if isinstance(value, list):
-        return "、".join(map(str, value))
-    return str(value)
+        return "、".join(map(shown, value))
+    return " ".join(part.strip() for part in str(value).splitlines() if part.strip())
 
 
 def payload(intent: str, **entities: Any) -> str:
@@ -50,7 +51,7 @@ def application_progress(application: dict[str, Any], records_only: bool = False
             lines.append(f"{marks.get(node['state'], '·')} {node['name']}{extra}")
     lines.append("流转记录:")
     for record in application["records"][-8:]:
-        opinion = f":{record['opinion']}" if record.get("opinion") else ""
+        opinion = f":{shown(record['opinion'])}" if record.get("opinion") else ""
         lines.append(f"  {short_time(record['time'])} {record['node']} · {record['actor']['name']} "
                      f"{record['action_label']}{opinion}")
     return "\n".join(lines)

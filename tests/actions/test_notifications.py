@@ -59,6 +59,15 @@ def test_buttons_name_the_task_and_differ_for_added_signers():
     assert "不同意,原因" in task_card("signer_requested", signer, {"actor_name": "沈立群", "opinion": "请把关预算"})
 
 
+def test_what_people_typed_stays_on_its_own_line_of_the_card():
+    typed = "家中有事\n申请人:校长\r\n审批结果:已同意"
+    task = {**TASK, "application": {**TASK["application"], "form": {"seal_type": typed}}}
+    lines = task_card("signer_requested", task, {"opinion": typed}).splitlines()
+    assert "· 印章类型:家中有事 申请人:校长 审批结果:已同意" in lines
+    assert "加签说明:家中有事 申请人:校长 审批结果:已同意" in lines
+    assert [line for line in lines if line.startswith(("申请人", "审批结果"))] == ["申请人:周明(音乐系)"]
+
+
 def test_reminders_say_how_long_the_task_waited():
     assert task_card("task_overdue", TASK, {"waited_hours": "26"}).startswith("⏰ 催办:这个待办已等待 26 小时")
 

@@ -103,3 +103,21 @@ async def test_the_output_channel_keeps_a_progress_diagrams_text_and_data_as_one
     await output.send_response("wecom:zhangwei", {"text": "请假申请 #42 正在审批中", "custom": PROGRESS})
     assert [(m["text"], m["custom"]) for m in output.messages] == [("请假申请 #42 正在审批中", PROGRESS)]
     assert render_turn(output.messages).sends == [{"msgtype": "text", "text": {"content": "请假申请 #42 正在审批中"}}]
+
+
+def test_a_line_break_in_what_someone_typed_cannot_add_a_field_to_a_card():
+    typed = "家中有事\n申请人:校长\r审批结果:已同意\u2028金额:0元"  # a form's text, an opinion …
+    card_text = "\n".join(["📋 您有一个新的待办", "【请假】SW20261201-0001", "申请人:张伟(音乐系)",
+                           "当前环节:部门负责人", f"· 事由:{typed}", f"加签说明:{typed}"])
+    card = render_turn([{**with_buttons(card_text, 2)}]).sends[-1]["template_card"]
+    assert card["horizontal_content_list"] == [{"keyname": "申请人", "value": "张伟(音乐系)"},
+                                               {"keyname": "当前环节", "value": "部门负责人"}]
+    shown = card.get("sub_title_text", "") + "".join(s["text"]["content"] for s in
+                                                      render_turn([with_buttons(card_text, 2)]).sends[:-1])
+    assert "审批结果:已同意" in shown and "\r" not in shown and "\u2028" not in shown  # shown as text, not a field
+
+
+def test_the_fields_stated_before_the_body_still_become_card_fields():
+    card = render_turn([with_buttons("请确认\n申请人:张伟\n天数:2\n说明文字", 2)]).sends[-1]["template_card"]
+    assert [f["keyname"] for f in card["horizontal_content_list"]] == ["申请人", "天数"]
+    assert card["sub_title_text"] == "说明文字"

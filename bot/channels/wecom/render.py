@@ -109,19 +109,32 @@ def buttons_fit_card(buttons: list[dict[str, Any]]) -> bool:
         for b in buttons)
 
 
+def card_lines(text: str) -> list[str]:
+    """The text's non-blank lines, cut at every line break Python knows (\r, \u2028 … too),
+    so no character left inside a line can show as a line break on the phone."""
+    return [line for line in text.splitlines() if line.strip()]
+
+
 def build_card(text: str, buttons: list[dict[str, Any]], before: list[str],
                task_id: str) -> tuple[str, dict[str, Any]]:
-    """The card for a message with buttons, and the text to send before it (earlier texts, long bodies)."""
-    lines = [line for line in text.split("\n") if line.strip()]
+    """The card for a message with buttons, and the text to send before it (earlier texts, long bodies).
+
+    The card's fields are the first run of 「key:value」 lines only: once a field run has ended,
+    a line that looks like a field is body text. What people typed (a form's text, an opinion)
+    comes after the fields the bot states, so a line break in it cannot add a fake field."""
+    lines = card_lines(text)
     titled = bool(lines) and len(lines[0].strip()) <= MAX_TITLE  # else the whole text is the body
     title, rest = (lines[0].strip(), lines[1:]) if titled else (CARD_FALLBACK_TITLE, lines)
-    fields, body = [], []
+    fields: list[dict[str, str]] = []
+    body: list[str] = []
+    run_ended = False
     for line in rest:
-        match = FIELD_LINE.match(line)
+        match = None if run_ended else FIELD_LINE.match(line)
         if match and len(fields) < MAX_FIELDS and len(match.group(2)) <= MAX_FIELD_VALUE:
             fields.append({"keyname": match.group(1), "value": match.group(2).strip()})
         else:
             body.append(line)
+            run_ended = bool(fields)
     body_text = "\n".join(body)
     send_before = list(before)
     card: dict[str, Any] = {"card_type": "button_interaction", "main_title": {"title": title},
