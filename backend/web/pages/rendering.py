@@ -1,8 +1,10 @@
 """Template set-up and the few helpers every page handler shares."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -68,8 +70,15 @@ def page_number(request: web.Request) -> int:
     return int(raw) if raw.isdigit() and 0 < int(raw) <= 10_000 else 1
 
 
+# Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
+# "/\t/evil.example" and "/\\evil.example" reach them as //evil.example: another site.
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
 def safe_next(value: Optional[str]) -> str:
-    """Only a path on this site: no open redirect to //evil.example or http://…"""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return "/"
+    """Only a path on this site: no open redirect to //evil.example, http://… or their
+    disguises (control characters, backslashes); anything else means the hall."""
+    if not value or _UNSAFE_IN_NEXT.search(value) or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else "/"
