@@ -9,13 +9,19 @@
   notify         deliver the outbox to people through Rasa (worker loop) and queue reminders (催办)
   sync-wecom     import departments and members from the WeCom contacts API [--dry-run]
   check-deploy   say what is misconfigured in a production installation (deploy/)
+  set-password   set or reset a person's password (from stdin / a prompt, or --generate); they change it at next login
+  audit          list the audit log: logins, password changes, sensitive reads [--user U] [--since …]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
+import secrets
+import string
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -23,10 +29,11 @@ from sqlalchemy import func, select
 
 from . import deploy_check
 from .auth.passwords import hash_password
+from .auth.policy import policy_problem
 from .catalog.loader import DEMO_DIR, import_catalog, import_org, read_yaml
 from .catalog.lookups import export_lookups
 from .config import DEFAULT_DATABASE_URL, ConfigError, NotifierSettings, Settings, load_env_file
-from .db import migrate
+from .db import accounts, audit, migrate
 from .db.database import Database
 from .db.models import User
 from .catalog.org_sync import print_report, sync_org_from_env
@@ -102,8 +109,10 @@ def cmd_import_org(args: argparse.Namespace) -> None:
     if not password:
         print("Note: INITIAL_PASSWORD is not set, so new users get no password and cannot log in "
               "with one until an administrator sets it.", flush=True)
-    asyncio.run(_with_database(lambda s: import_org(s, data, hash_password, password, progress)))
-    print("Org chart imported.")
+    asyncio.run(_with_database(lambda s: import_org(s, data, hash_password, password, progress,
+                                                    must_change_password=True)))
+    print("Org chart imported." + (" New users must change the initial password at their first login."
+                                   if password else ""))
 
 
 def cmd_import_matters(args: argparse.Namespace) -> None:
@@ -133,6 +142,85 @@ def cmd_check_deploy(args: argparse.Namespace) -> None:
     print(deploy_check.report(problems))
     if problems:
         raise SystemExit(1)
+
+
+def generated_password(username: str) -> str:
+    """16 random letters and digits (at least one of each): meets the policy, easy to read out."""
+    alphabet = string.ascii_letters.replace("l", "").replace("O", "").replace("I", "") + "23456789"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(16))
+        if policy_problem(candidate, username) is None:
+            return candidate
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.generate:
+        return generated_password(args.username)
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"New password for {args.username}: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the two passwords differ; nothing changed")
+    return first
+
+
+def cmd_set_password(args: argparse.Namespace) -> None:
+    password = _new_password(args)
+    problem = policy_problem(password, args.username)
+    if problem:
+        raise ValueError(f"password refused: {problem}; nothing changed")
+
+    async def work(session):
+        user = await accounts.user_named(session, args.username)
+        if user is None:
+            raise ValueError(f"no user named {args.username!r}")
+        await accounts.set_password(session, user.id, hash_password(password), must_change=not args.no_force_change)
+
+    database = Database(_database_url())
+
+    async def run() -> None:
+        try:
+            async with database.write() as session:
+                await work(session)
+            await audit.record(database, "password_set", "cli", username=args.username,
+                               user_agent=f"python -m backend set-password (by {getpass.getuser()})")
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    if args.generate:
+        print(f"New password for {args.username} (shown once): {password}")
+    forced = "" if args.no_force_change else " They must change it at their next login."
+    print(f"Password of {args.username} set; their sessions and tokens have ended.{forced}")
+
+
+def _since(value: str) -> datetime:
+    """An ISO date/time (college-agnostic: UTC unless it says otherwise) or 30m / 12h / 7d."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if value[-1:] in units and value[:-1].isdigit():
+        return datetime.now(timezone.utc) - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: use an ISO time (2026-12-01T08:00) or 30m / 12h / 7d") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def cmd_audit(args: argparse.Namespace) -> None:
+    database = Database(_database_url())
+
+    async def run():
+        try:
+            return await audit.entries(database, username=args.user, since=args.since, event=args.event,
+                                       limit=args.limit)
+        finally:
+            await database.dispose()
+
+    found = asyncio.run(run())
+    for entry in found:
+        print("\t".join([entry.at.isoformat(timespec="seconds"), entry.event, entry.channel, entry.username or "-",
+                         entry.address or "-", entry.target or "-", entry.user_agent or "-"]))
+    print(f"{len(found)} entries (newest first).", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,6 +272,20 @@ def main(argv: list[str] | None = None) -> int:
                        help=f"the installed systemd units (default {deploy_check.UNITS_DIR})")
     check.add_argument("--app-dir", help="where the units' relative paths point (default: their WorkingDirectory)")
     check.set_defaults(run=cmd_check_deploy)
+
+    password = commands.add_parser("set-password", help="set or reset a person's password")
+    password.add_argument("username")
+    password.add_argument("--generate", action="store_true", help="generate one and print it once")
+    password.add_argument("--no-force-change", action="store_true",
+                          help="do not make them change it at next login (e.g. an account you run yourself)")
+    password.set_defaults(run=cmd_set_password)
+
+    log = commands.add_parser("audit", help="list logins, password changes and sensitive reads (newest first)")
+    log.add_argument("--user", help="only this username")
+    log.add_argument("--since", type=_since, help="ISO time (UTC unless given) or 30m / 12h / 7d")
+    log.add_argument("--event", help="only this event (login_failed, login_succeeded, read …)")
+    log.add_argument("--limit", type=int, default=200)
+    log.set_defaults(run=cmd_audit)
 
     args = parser.parse_args(argv)
     try:

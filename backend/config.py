@@ -41,6 +41,16 @@ class Settings:
     # Peers whose X-Forwarded-For/-Proto are believed (the TLS proxy); none in development.
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     hsts_max_age_seconds: int = 365 * 24 * 3600
+    # Login throttling: failures per account / per client address within the window (429
+    # beyond), counted in Redis when BACKEND_REDIS_URL is set, else in the audit table (either is
+    # shared by all workers). Argon2 hashes: at most this many at once per process, this
+    # many more waiting (503 beyond).
+    redis_url: Optional[str] = None
+    login_account_failures: int = 5
+    login_address_failures: int = 20
+    login_window_seconds: int = 15 * 60
+    login_hash_concurrency: int = 1
+    login_hash_queue: int = 8
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -70,6 +80,12 @@ class Settings:
             webchat_token_ttl_seconds=int(env.get("WEBCHAT_TOKEN_TTL_SECONDS", "600")),
             rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}",
             trusted_proxies=trusted_proxies(env.get("TRUSTED_PROXIES", "")),
+            redis_url=env.get("BACKEND_REDIS_URL") or None,
+            login_account_failures=int(_number(env, "LOGIN_ACCOUNT_FAILURES", 5)),
+            login_address_failures=int(_number(env, "LOGIN_ADDRESS_FAILURES", 20)),
+            login_window_seconds=int(_number(env, "LOGIN_WINDOW_SECONDS", 15 * 60)),
+            login_hash_concurrency=int(_number(env, "LOGIN_HASH_CONCURRENCY", 1)),
+            login_hash_queue=int(_number(env, "LOGIN_HASH_QUEUE", 8)),
         )
 
 

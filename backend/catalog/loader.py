@@ -51,9 +51,11 @@ def check_catalog(data: dict[str, Any]) -> None:
 
 async def import_org(
     session: AsyncSession, data: dict[str, Any], hash_password: Optional[Callable[[str], str]] = None,
-    password: Optional[str] = None, progress: Progress = lambda _: None,
+    password: Optional[str] = None, progress: Progress = lambda _: None, *, must_change_password: bool = False,
 ) -> dict[str, int]:
-    """Upsert departments and users. ``password`` (hashed) is set only on new users."""
+    """Upsert departments and users. ``password`` (hashed) is set only on new users;
+    ``must_change_password``: a shared initial password they must replace at first login
+    (import-org), not the demo's published one (seed-demo keeps the demo usable)."""
     existing = {d.code: d for d in await session.scalars(select(Department))}
     count = 0
 
@@ -86,6 +88,7 @@ async def import_org(
             user = User(
                 username=item["username"],
                 password_hash=hash_password(password) if (hash_password and password) else None,
+                must_change_password=bool(must_change_password and hash_password and password),
             )
             created += 1
         user.name = item["name"]

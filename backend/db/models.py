@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -62,6 +63,11 @@ class User(Base):
     wecom_userid: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     mobile: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # An imported initial password or an administrator's reset: the person must choose their
+    # own before anything else (the web session shows only the change page, the API answers 403).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Bumped on every password change: tokens carry it, older ones stop working.
+    credentials_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     department: Mapped[Department] = relationship(lazy="raise_on_sql")
     roles: Mapped[list["UserRole"]] = relationship(
@@ -264,3 +270,30 @@ class WebNotice(Base):
     messages: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Who logged in (or failed to), who changed a password, who read what is not theirs:
+    one row each, inserted on its own (never inside a workflow transaction).
+
+    The failed logins here are also what the login throttle counts when Redis is not configured."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_event_username_at", "event", "username", "at"),
+        Index("ix_audit_events_event_address_at", "event", "address", "at"),
+        Index("ix_audit_events_user_at", "user_id", "at"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # login_succeeded | login_failed | login_throttled | password_changed | password_set | read
+    event: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))  # web | api | service | cli
+    # The account concerned (None for an unknown username) and the name as typed.
+    user_id: Mapped[Optional[int]] = mapped_column(Integer)
+    username: Mapped[Optional[str]] = mapped_column(String(64))
+    address: Mapped[Optional[str]] = mapped_column(String(64))
+    user_agent: Mapped[Optional[str]] = mapped_column(String(256))
+    target: Mapped[Optional[str]] = mapped_column(String(128))  # application:12, task:5, users?q=王 …

@@ -21,8 +21,11 @@ class LiveSession:
     expires_at: datetime
 
 
-def _hash(cookie_value: str) -> str:
+def session_id_hash(cookie_value: str) -> str:
     return hashlib.sha256(cookie_value.encode()).hexdigest()
+
+
+_hash = session_id_hash
 
 
 async def start(session: AsyncSession, user: User, now: datetime, ttl_seconds: int) -> tuple[str, LiveSession]:

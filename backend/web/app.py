@@ -8,6 +8,8 @@ from aiohttp import web
 from ..config import Settings
 from ..db.database import Database
 from ..workflow.engine import Workflow
+from .accounts import setup_accounts
+from .audit import audit_reads_middleware
 from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .errors import error_middleware
@@ -41,7 +43,8 @@ def create_app(settings: Settings, workflow: Optional[Workflow] = None) -> web.A
         client_max_size=settings.max_body_bytes,
         # Forwarded headers first: everything after sees the client's scheme (cookies' Secure, HSTS).
         middlewares=[forwarded_middleware, hsts_middleware, security_headers, error_middleware,
-                     page_error_middleware, session_middleware, csrf_middleware, auth_middleware],
+                     page_error_middleware, session_middleware, csrf_middleware, auth_middleware,
+                     audit_reads_middleware],
     )
     app[SETTINGS] = settings
     app[WORKFLOW] = workflow or Workflow(settings.timezone)
@@ -52,6 +55,7 @@ def create_app(settings: Settings, workflow: Optional[Workflow] = None) -> web.A
         await app[DATABASE].dispose()
 
     app.cleanup_ctx.append(database)
+    setup_accounts(app)  # after the database: the login throttle may count in it
     setup_routes(app)
     setup_templates(app)
     setup_page_routes(app)

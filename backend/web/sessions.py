@@ -2,7 +2,9 @@
 
 The logged-in user becomes the request's ACTOR, the same key the JSON API uses, so page
 handlers call the same services with the same permissions. Pages other than the login
-page need a session: a GET is sent to the login page, anything else gets 401.
+page need a session: a GET is sent to the login page, anything else gets 401. A person who
+must change their password (an imported initial one, an administrator's reset) sees only
+the change-password page until they have: a GET is sent there, anything else gets 403.
 """
 from __future__ import annotations
 
@@ -14,12 +16,15 @@ from aiohttp import web
 from ..db import web_sessions
 from ..db.models import User
 from ..db.web_sessions import LiveSession
-from ..errors import NotAuthenticated
+from ..errors import Forbidden, NotAuthenticated
+from .auth import CHANNEL
 from .keys import ACTOR, DATABASE, SETTINGS, WORKFLOW
 
 COOKIE = "campus_session"
 WEB_SESSION = web.RequestKey("web_session", LiveSession)
 PUBLIC_PAGES = {"/login"}
+PASSWORD_PAGE = "/password"
+BEFORE_PASSWORD_CHANGE = {PASSWORD_PAGE, "/logout", "/login"}
 
 
 def is_page(path: str) -> bool:
@@ -47,6 +52,11 @@ async def session_middleware(request: web.Request, handler):
     if live is not None:
         request[WEB_SESSION] = live
         request[ACTOR] = live.user
+        request[CHANNEL] = "web"
+        if live.user.must_change_password and request.path not in BEFORE_PASSWORD_CHANGE:
+            if request.method in ("GET", "HEAD"):
+                raise web.HTTPSeeOther(PASSWORD_PAGE + "?next=" + quote(request.path_qs, safe=""))
+            raise Forbidden("password_change_required", "请先修改初始密码")
     elif request.path not in PUBLIC_PAGES:
         if request.method in ("GET", "HEAD"):
             raise web.HTTPSeeOther(login_url(request.path_qs))
