@@ -6,6 +6,12 @@ data the actions state for every channel is rendered here for the web: a progres
 diagram (``progress_diagram``) becomes a 「查看流程图」 line whose hall path the panel
 (backend/web/static/chat.js) shows as a link.
 
+Typed text is language: a message starting with "/" (Rasa's prefix for an intent payload,
+``/approve{"task_id": "7"}``, ``/restart``, ``/EXTERNAL_notification``) is passed on as a
+payload only when it is the payload of a button the assistant showed in this conversation
+(a click in the panel sends the button's payload); anything else loses its leading "/" and
+goes through NLU like any sentence — as typed text does in the WeCom channel.
+
 The token is issued by the backend to a logged-in user (HS256 with WEBCHAT_TOKEN_SECRET,
 aud "webchat", short expiry) and verified on every message; the sender is always
 ``web:<username>`` taken from the token, never from the request. A forged, expired or
@@ -17,10 +23,12 @@ import json
 import logging
 import os
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Set, Text
 
 import jwt
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -70,6 +78,35 @@ def message_text(body: Dict[str, Any]) -> Optional[str]:
     return message.strip()
 
 
+OfferedPayloads = Callable[[Request, Text], Awaitable[Set[Text]]]
+
+
+def button_payloads(events: Iterable[Any]) -> Set[Text]:
+    """The payloads of every button the bot showed in these events."""
+    payloads: Set[Text] = set()
+    for event in events:
+        if isinstance(event, BotUttered):
+            for button in (event.data or {}).get("buttons") or []:
+                if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                    payloads.add(button["payload"])
+    return payloads
+
+
+async def offered_in_tracker(request: Request, sender: Text) -> Set[Text]:
+    """Buttons shown in the sender's conversation (its current session, as Rasa's tracker store
+    keeps it; pushed notifications included), read from the agent's tracker store."""
+    agent = getattr(request.app.ctx, "agent", None)
+    tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
+    return button_payloads(tracker.events) if tracker is not None else set()
+
+
+def as_typed(text: Text, offered: Set[Text]) -> Text:
+    """What reaches Rasa: an offered button's payload as it is, any other "/…" as plain text."""
+    if not text.startswith(INTENT_MESSAGE_PREFIX) or text in offered:
+        return text
+    return text.lstrip(INTENT_MESSAGE_PREFIX).strip()
+
+
 def diagram_line(custom: Any) -> Optional[str]:
     """「查看流程图:/applications/7/progress」 for a message that names its progress diagram."""
     diagram = custom.get(PROGRESS_DIAGRAM) if isinstance(custom, dict) else None
@@ -114,8 +151,9 @@ class WebChatInput(InputChannel):
                 "backend uses); `make env` writes one to .env.")
         return cls(secret)
 
-    def __init__(self, secret: Text) -> None:
+    def __init__(self, secret: Text, offered: OfferedPayloads = offered_in_tracker) -> None:
         self.secret = secret
+        self.offered = offered
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webchat = Blueprint("webchat_webhook", __name__)
@@ -134,6 +172,10 @@ class WebChatInput(InputChannel):
             text = message_text(body)
             if text is None:
                 return refused(400, "bad_message", f"需要非空的 message,不超过 {MAX_MESSAGE_CHARS} 字")
+            if text.startswith(INTENT_MESSAGE_PREFIX):
+                text = as_typed(text, await self.offered(request, sender))
+            if not text:  # only slashes: nothing to say
+                return response.json([])
             collector = WebChatOutput()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
