@@ -17,6 +17,8 @@ Rasa runs on.
 
 No limit on turns here: every turn goes through Rasa's ``Agent.handle_message`` and so through the
 Rasa process's one turn queue (bot/turn_queue.py), which admits a few at a time in arrival order.
+A member's turns run one after another (ordering.py): their replies go out in order, and a burst
+of one member's messages waits here, not in Rasa's conversation lock, whose tickets expire.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from wecom_api import WeComClient, WeComConfig, WeComError
 
 from .callback import MAX_BODY_BYTES, SENDER_PREFIX, USERID, CallbackCrypto, Inbound, Rejected
 from .delivery import Delivery
+from .ordering import MemberOrder
 from .render import stated_outcome
 from .store import Store, first_delivery, store_for
 
@@ -63,6 +66,7 @@ class Runtime:
         client = WeComClient(config.api_base, config.corp_id, config.secret, self.session, agent_id=config.agent_id)
         self.delivery = Delivery(client, self.store, timezone=timezone)
         self.on_new_message = on_new_message
+        self.in_order = MemberOrder()
         self.tasks: set[asyncio.Task] = set()
 
     async def close(self) -> None:
@@ -82,7 +86,8 @@ class Runtime:
 
     async def process(self, inbound: Inbound) -> None:
         try:
-            await self._turn(inbound)
+            async with self.in_order.of(inbound.userid):
+                await self._turn(inbound)
         except WeComError as error:
             logger.error("WeCom reply to %s failed: errcode %s %s", inbound.userid, error.errcode, error.errmsg)
         except Exception:  # noqa: BLE001 — a background task has nobody else to tell

@@ -13,7 +13,16 @@ unchanged, to Rasa's ``wecom`` channel, which verifies them again and runs the t
 forward is retried with backoff until the channel answers 200, for at most
 FORWARD_GIVE_UP_SECONDS (well inside the replay window, so the channel still accepts it);
 a 400/403/413 from the channel is final; giving up is logged. One member's callbacks are
-forwarded in the order they arrived, and at most FORWARDS_IN_FLIGHT are in flight at once.
+forwarded in the order they arrived (ordering.py), and at most FORWARDS_IN_FLIGHT are in flight
+at once.
+
+FORWARDS_IN_FLIGHT is not a limit on turns: the channel answers a forward as soon as it has
+checked it, before the turn runs, and Rasa's turn queue (bot/turn_queue.py) is the one limit
+on turns. It paces the forwarding, so that a burst is acknowledged first and forwarded after,
+and bounds what waits on a stalled Rasa (tests/wecom/test_gateway.py stops Rasa). Measured with
+bench-wecom on 2026-12-01, 50-callback bursts, ack p99 with 4 in flight: 68, 71, 64, 56 ms; with
+64 (no bound): 107, 52, 71 ms (and 341 ms with other benchmarks running): no clear difference on
+this shared machine, so it stays as it was measured in (README, WeCom callback benchmark).
 
 With WECOM_REDIS_URL (several machines, deploy/replicas/) an acknowledged callback is first
 put in a Redis queue (queue.py) and forwarded from there: killing the gateway right
@@ -44,6 +53,7 @@ from yarl import URL
 from wecom_api import WeComConfig, WeComConfigError
 
 from .callback import MAX_BODY_BYTES, CallbackCrypto, Inbound, Rejected
+from .ordering import MemberOrder
 from .queue import Queued, RedisCallbackQueue
 from .store import Store, first_delivery, store_for
 
@@ -52,8 +62,8 @@ logger = logging.getLogger("wecom_gateway")
 WEBHOOK = "/webhooks/wecom/webhook"
 FORWARD_ATTEMPT_TIMEOUT = 30.0    # a busy Rasa may take seconds to answer its channel's callback
 FORWARD_GIVE_UP_SECONDS = 600.0   # < REPLAY_WINDOW_SECONDS: a late forward must still be accepted
-# Forwards in flight at once. Rasa runs turns one after another anyway; a burst of 50 callbacks
-# forwarded at once only takes CPU from the acknowledgements WeCom is waiting for.
+# Forwards in flight at once (see above): a burst of 50 callbacks forwarded at once only takes CPU
+# from the acknowledgements WeCom is waiting for.
 FORWARDS_IN_FLIGHT = 4
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 30.0
 SHUTDOWN_GRACE_SECONDS = 10.0
@@ -79,8 +89,7 @@ class Gateway:
         self.dispatcher: Optional[asyncio.Task] = None
         self.counts: Counter[str] = Counter()
         self.tasks: set[asyncio.Task] = set()
-        self._member_locks: dict[str, asyncio.Lock] = {}
-        self._member_waiting: Counter[str] = Counter()  # forwards queued per member, to forget idle locks
+        self.in_order = MemberOrder()
         self._forward_slots = asyncio.Semaphore(FORWARDS_IN_FLIGHT)
         self.in_flight = 0
 
@@ -154,15 +163,8 @@ class Gateway:
 
     # ------------------------------------------------------------ forwarding
     async def _forward_in_order(self, member: str, dedupe_key: str, query_string: str, body: bytes) -> None:
-        lock = self._member_locks.setdefault(member, asyncio.Lock())
-        self._member_waiting[member] += 1
-        try:
-            async with lock:
-                await self._forward(member, dedupe_key, query_string, body)
-        finally:
-            self._member_waiting[member] -= 1
-            if not self._member_waiting[member]:
-                del self._member_waiting[member], self._member_locks[member]
+        async with self.in_order.of(member):
+            await self._forward(member, dedupe_key, query_string, body)
 
     async def _forward(self, member: str, dedupe_key: str, query_string: str, body: bytes) -> None:
         url = URL(f"{self.forward_url}?{query_string}", encoded=True)  # byte for byte what WeCom signed
