@@ -12,12 +12,14 @@ and every custom action (``RemoteAction.run``) through one ``TurnQueue``.
 Every channel's turns pass here — the REST and web chat requests as well as the WeCom channel's
 background turns (its ``on_new_message`` is Rasa's ``Agent.handle_message``, which takes the
 conversation's lock and then calls ``MessageProcessor.handle_message``) — so no channel needs
-a limit of its own on turns. (The WeCom channel had one, a semaphore of 4 in front of this
-queue of 2. It could not limit the work, which this queue already does; it only held back the
-tail, sending the reply, which may wait up to a minute for a member's send quota — four members
-waiting so held up every WeCom turn while Rasa sat idle. Removed.) The WeCom
-gateway's bound on forwards in flight is not a limit on turns: the channel answers a forward
-as soon as it has checked it, before the turn runs; see bot/channels/wecom/gateway.py.
+a limit of its own on turns. The WeCom channel had one, a semaphore of 4 in front of this queue
+of 2: it could not limit the work, which this queue already does, but held back the tail too
+(sending a reply may wait a minute for a member's send quota, and four members waiting so held
+up every WeCom turn). It did one needed thing, keeping a burst of one member's messages out of
+Rasa's conversation lock, whose tickets expire after 60 s; the channel now does that alone, by
+running each member's turns in order (bot/channels/wecom/ordering.py), which holds no member up
+for another. The WeCom gateway's bound on forwards in flight is not a limit on turns either: the
+channel answers a forward as soon as it has checked it; see bot/channels/wecom/gateway.py.
 
 Pure asyncio: nothing here imports Rasa.
 """
