@@ -32,6 +32,7 @@ help:
 	@echo "make bench-train - a full training from scratch, timed component by component, and the quality gates"
 	@echo "make bench-wecom - WeCom callback acknowledgement latency (50 concurrent callbacks, busy bot)"
 	@echo "make bench-replicas - 1 vs 2 Rasa replicas at 10 and 50 users (PostgreSQL + Redis)"
+	@echo "make bench-login - read latency while 40 logins/s hammer the backend (bounded password hashing)"
 	@echo "make train  - (re)train the assistant when its config, domain or data changed"
 	@echo "make env    - write .env with fresh random secrets (kept out of git)"
 
@@ -150,6 +151,9 @@ bench-wecom: $(RASA_READY) $(BACKEND_READY) $(MODEL)
 
 bench-replicas: $(RASA_READY) $(BACKEND_READY) $(MODEL)
 	$(VENV_RASA)/bin/python -m bench.replicas_bench
+
+bench-login: $(BACKEND_READY)
+	$(BACKEND) -m bench.login_flood
 
 clean:
 	rm -rf .venv var .pytest_cache .hypothesis
