@@ -6,9 +6,10 @@ messages out of Rasa's conversation lock: Rasa gives every waiting message of a 
 ticket that expires after 60 s (LockError, the message is lost), so a burst of one member's
 messages waiting there behind each other while the bot is busy lost the last ones. Waiting here
 has no time limit. Measured with bench-wecom, 20 bursts of 50 callbacks over the demo members
-(2026-12-01): with no limit in the channel 980 and 917 of 1,000 replies arrived (the rest
-LockError); in member order 1,000 in 69 s; with the channel's former semaphore of 4 turns,
-1,000 in 63 s.
+(2026-12-01, a shared machine): with no limit in the channel 980 and 917 of 1,000 replies
+arrived (the rest LockError); in member order all 1,000, in 69, 46 and 47 s; with the channel's
+former semaphore of 4 turns all 1,000, in 63, 65 and 63 s. Acknowledgement p99 85–196 ms against
+69–123 ms: within what other work on the machine moved it by.
 """
 from __future__ import annotations
 
