@@ -183,6 +183,15 @@ async def check_the_hall_behind_nginx(production: Production) -> None:
             assert response.status == 303, await response.text()
             cookie = [c for c in response.headers.getall("Set-Cookie") if c.startswith("campus_session=")]
             assert len(cookie) == 1 and "Secure" in cookie[0].split("; "), response.headers
+        # An imported account's initial password must be changed first: the hall sends the person there.
+        async with session.get(production.https("/")) as response:
+            assert response.status == 200 and str(response.url) == production.https("/password?next=/")
+            csrf = re.search(r'<meta name="csrf-token" content="([^"]*)">', await response.text()).group(1)
+        async with session.post(production.https("/password"), allow_redirects=False,
+                                headers={"Origin": f"https://127.0.0.1:{production.ports['https']}"},
+                                data={"current_password": PASSWORD, "new_password": "Deploy#Changed9",
+                                      "confirm": "Deploy#Changed9", "next": "/", "csrf_token": csrf}) as response:
+            assert response.status == 303, await response.text()
         async with session.get(production.https("/")) as response:
             assert response.status == 200 and str(response.url) == production.https("/")
         # The API for integrators.
