@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..workflow.commands import (
     AddSigners,
     Approve,
@@ -21,6 +21,7 @@ from ..workflow.commands import (
     Submit,
     Terminate,
 )
+from .jsonio import MAX_ID
 
 MAX_OPINION = 2000
 MAX_SIGNERS = 10
@@ -118,4 +119,7 @@ def terminate(body: dict[str, Any]) -> Terminate:
         raise InvalidInput("ids_required", "请指定要终止的申请(ids)")
     if len(ids) > MAX_TERMINATE:
         raise InvalidInput("too_many_ids", f"一次最多终止 {MAX_TERMINATE} 个申请")
+    unheld = next((i for i in ids if not 0 < i <= MAX_ID), None)
+    if unheld is not None:  # no application has it, like any other unknown id
+        raise NotFound("application_not_found", f"没有找到申请 {unheld}")
     return Terminate(tuple(ids), reason)

@@ -22,8 +22,9 @@ POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@
 DEMO_PASSWORD = "Demo@2026"
 # Still Argon2id, with cheap parameters: seeding 59 users at production cost takes 10 s.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# audit_events: also the failed logins the throttle counts — a test's wrong passwords must not lock the next test out.
 RUNTIME_TABLES = ("web_sessions", "idempotency_records", "web_notices", "outbox", "flow_records", "tasks", "applications",
-                  "daily_counters")
+                  "daily_counters", "audit_events")
 
 
 def postgres_unavailable_reason() -> Optional[str]:

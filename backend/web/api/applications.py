@@ -9,7 +9,7 @@ from ...workflow import transitions as t
 from .. import parse
 from ..auth import actor
 from ..idempotent import run_command
-from ..jsonio import int_query, json_response, read_json
+from ..jsonio import int_query, json_response, path_id, read_json
 from ..keys import DATABASE
 from ..services import handle, view
 
@@ -37,14 +37,18 @@ async def list_applications(request: web.Request) -> web.Response:
     return json_response(listing)
 
 
+def _application_id(request: web.Request) -> int:
+    return path_id(request, "application_not_found", "没有找到申请")
+
+
 async def get_application(request: web.Request) -> web.Response:
-    application_id = int(request.match_info["id"])
+    application_id = _application_id(request)
     async with request.app[DATABASE].read() as session:
         return json_response(await view(request, session, ApplicationsView).application(actor(request), application_id))
 
 
 async def resubmit_application(request: web.Request) -> web.Response:
-    application_id = int(request.match_info["id"])
+    application_id = _application_id(request)
     body = await read_json(request)
 
     async def command(session, user):

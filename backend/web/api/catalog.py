@@ -9,9 +9,13 @@ from ...errors import InvalidInput, NotFound
 from ...read.catalog import CatalogView
 from ...workflow.forms import validate_form
 from ..auth import actor
-from ..jsonio import json_response, read_json
+from ..jsonio import json_response, path_text, read_json, text_query
 from ..keys import DATABASE, WORKFLOW
 from ..services import view
+
+
+def _code(request: web.Request) -> str:
+    return path_text(request, "code", "matter_not_found", "没有找到该事项")
 
 
 async def list_centers(request: web.Request) -> web.Response:
@@ -20,16 +24,14 @@ async def list_centers(request: web.Request) -> web.Response:
 
 
 async def search_matters(request: web.Request) -> web.Response:
-    q = request.query.get("q", "").strip()
-    if len(q) > 100:
-        raise InvalidInput("bad_query", "搜索词过长")
+    q = text_query(request, "q", 100)
     async with request.app[DATABASE].read() as session:
         return json_response({"items": await view(request, session, CatalogView).search_matters(q)})
 
 
 async def get_matter(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        matter = await view(request, session, CatalogView).matter(request.match_info["code"], actor(request))
+        matter = await view(request, session, CatalogView).matter(_code(request), actor(request))
     return json_response(matter)
 
 
@@ -39,7 +41,7 @@ async def validate_matter_form(request: web.Request) -> web.Response:
     partial = body.get("partial", False)
     if not isinstance(partial, bool):
         raise InvalidInput("bad_partial", "partial 应为 true 或 false")
-    code = request.match_info["code"]
+    code = _code(request)
     async with request.app[DATABASE].read() as session:
         matter = await session.scalar(select(Matter).where(Matter.code == code, Matter.active.is_(True)))
         if matter is None:

@@ -7,7 +7,7 @@ from aiohttp import web
 from ...db import web_notices
 from ...errors import InvalidInput
 from ..auth import actor
-from ..jsonio import int_query, json_response, read_json
+from ..jsonio import MAX_ID, int_query, json_response, read_json
 from ..keys import DATABASE, WORKFLOW
 
 MAX_LIMIT = 100
@@ -29,5 +29,7 @@ async def mark_notifications_read(request: web.Request) -> web.Response:
     if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 1:
         raise InvalidInput("bad_up_to", "up_to 应为正整数(已显示的最新通知 id)")
     async with request.app[DATABASE].write() as session:
-        marked = await web_notices.mark_read(session, actor(request).id, up_to, request.app[WORKFLOW].now())
+        # Up to a number past every id: all of them (the column holds no larger one).
+        marked = await web_notices.mark_read(session, actor(request).id, min(up_to, MAX_ID),
+                                             request.app[WORKFLOW].now())
     return json_response({"marked": marked})

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...errors import InvalidInput
 from ...read.people import PeopleView
-from ..jsonio import int_query, json_response
+from ..jsonio import int_query, json_response, text_query
 from ..keys import DATABASE
 from ..services import view
 
@@ -18,11 +17,9 @@ async def department_tree(request: web.Request) -> web.Response:
 
 
 async def search_users(request: web.Request) -> web.Response:
-    q = request.query.get("q", "").strip()
-    if len(q) > 64:
-        raise InvalidInput("bad_query", "搜索词过长")
+    q = text_query(request, "q", 64)
     limit = int_query(request, "limit", 20, 1, 100)
-    department = request.query.get("department") or None
+    department = text_query(request, "department", 64) or None
     async with request.app[DATABASE].read() as session:
         items = await view(request, session, PeopleView).search_users(q, department, limit)
     return json_response({"items": items})

@@ -8,7 +8,7 @@ from ...read.tasks import TasksView
 from .. import parse
 from ..auth import actor
 from ..idempotent import run_command
-from ..jsonio import int_query, json_response, read_json
+from ..jsonio import int_query, json_response, path_id, read_json
 from ..keys import DATABASE
 from ..services import handle, view
 
@@ -23,9 +23,14 @@ async def list_tasks(request: web.Request) -> web.Response:
         return json_response(await view(request, session, TasksView).tasks(actor(request), status, limit, offset))
 
 
+def _task_id(request: web.Request) -> int:
+    return path_id(request, "task_not_found", "没有找到您的任务")
+
+
 async def get_task(request: web.Request) -> web.Response:
+    task_id = _task_id(request)
     async with request.app[DATABASE].read() as session:
-        task = await view(request, session, TasksView).task(actor(request), int(request.match_info["id"]))
+        task = await view(request, session, TasksView).task(actor(request), task_id)
     return json_response(task)
 
 
@@ -33,7 +38,7 @@ def _decide(move: str):
     """A handler for one decision; all of them share parse → command → the task's new state."""
 
     async def handler(request: web.Request) -> web.Response:
-        task_id = int(request.match_info["id"])
+        task_id = _task_id(request)
         body = await read_json(request)
 
         async def command(session, user):

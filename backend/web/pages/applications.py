@@ -10,6 +10,7 @@ from ...workflow import transitions as t
 from ...workflow.commands import Resubmit
 from .. import parse
 from ..idempotent import run_form_once
+from ..jsonio import path_id
 from ..keys import ACTOR, DATABASE
 from ..services import handle, view
 from . import diagram, forms
@@ -19,6 +20,10 @@ PAGE_SIZE = 20
 TERMINABLE = (t.RUNNING, t.RETURNED)
 NOTICES = {"submitted": "提交成功!", "resubmitted": "已重新提交,流程从第一个环节重新开始。",
            "terminated": "已终止所选申请。"}
+
+
+def _application_id(request: web.Request) -> int:
+    return path_id(request, "application_not_found", "没有找到申请")
 
 
 async def application_list(request: web.Request) -> web.Response:
@@ -64,7 +69,7 @@ async def terminate(request: web.Request) -> web.Response:
 async def _own_returned(request: web.Request, session, returned: bool = True) -> tuple[dict, dict]:
     """The user's own application (returned, unless ``returned`` is False) and its matter."""
     user = request[ACTOR]
-    application = await view(request, session, ApplicationsView).application(user, int(request.match_info["id"]))
+    application = await view(request, session, ApplicationsView).application(user, _application_id(request))
     if application["applicant"]["username"] != user.username:
         raise Forbidden("not_applicant", "只有申请人本人可以修改申请")
     if returned and application["status"] != t.RETURNED:
@@ -105,7 +110,7 @@ async def resubmit(request: web.Request) -> web.Response:
 async def progress(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
         shown = view(request, session, ApplicationsView)
-        application = await shown.application(request[ACTOR], int(request.match_info["id"]))
+        application = await shown.application(request[ACTOR], _application_id(request))
     context = {"application": application, "diagram": diagram.layout(application),
                "notice": NOTICES.get(request.query.get("notice", ""))}
     return render(request, "progress.html", context)

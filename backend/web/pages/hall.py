@@ -7,6 +7,7 @@ from ...errors import InvalidInput, Unprocessable
 from ...read.catalog import CatalogView
 from ...workflow.commands import Submit
 from ..idempotent import run_form_once
+from ..jsonio import path_text, storable
 from ..keys import ACTOR, DATABASE
 from ..services import handle, view
 from . import forms
@@ -17,6 +18,7 @@ MAX_QUERY = 100
 
 async def hall(request: web.Request) -> web.Response:
     q = request.query.get("q", "").strip()[:MAX_QUERY]
+    q = q if storable(q) else ""  # nothing can match it
     async with request.app[DATABASE].read() as session:
         shown = view(request, session, CatalogView)
         centers = await shown.centers()
@@ -24,9 +26,13 @@ async def hall(request: web.Request) -> web.Response:
     return render(request, "hall.html", {"q": q, "centers": centers, "results": results})
 
 
+def _code(request: web.Request) -> str:
+    return path_text(request, "code", "matter_not_found", "没有找到该事项")
+
+
 async def matter_page(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        matter = await view(request, session, CatalogView).matter(request.match_info["code"], request[ACTOR])
+        matter = await view(request, session, CatalogView).matter(_code(request), request[ACTOR])
     return render(request, "matter.html", forms.form_context(matter, {}, {}))
 
 
@@ -34,7 +40,7 @@ async def submit_matter(request: web.Request) -> web.Response:
     posted = await request.post()
     user = request[ACTOR]
     async with request.app[DATABASE].read() as session:
-        matter = await view(request, session, CatalogView).matter(request.match_info["code"], user)
+        matter = await view(request, session, CatalogView).matter(_code(request), user)
     answers = forms.answers(matter["form"], posted)
     approvers = forms.chosen_approvers(matter["nodes"], posted)
 

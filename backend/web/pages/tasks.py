@@ -11,6 +11,7 @@ from ...read.people import PeopleView
 from ...read.tasks import TasksView
 from .. import parse
 from ..api.org import COLLEGE
+from ..jsonio import path_id
 from ..keys import ACTOR, DATABASE
 from ..services import handle, view
 from . import diagram
@@ -29,6 +30,10 @@ ACTIONS = {
 NOTICES = {"approve": "已同意,流程已转到下一环节。", "return": "已退回给申请人。",
            "add_signers": "已加签,请等待加签人员给出意见。", "agree": "已提交意见:同意。",
            "disagree": "已提交意见:不同意。"}
+
+
+def _task_id(request: web.Request) -> int:
+    return path_id(request, "task_not_found", "没有找到您的任务")
 
 
 async def task_list(request: web.Request) -> web.Response:
@@ -55,11 +60,11 @@ async def _task_page(request: web.Request, task_id: int, status: int = 200, erro
 
 
 async def task_page(request: web.Request) -> web.Response:
-    return await _task_page(request, int(request.match_info["id"]))
+    return await _task_page(request, _task_id(request))
 
 
 async def decide(request: web.Request) -> web.Response:
-    task_id = int(request.match_info["id"])
+    task_id = _task_id(request)
     posted = await request.post()
     action = posted.get("action")
     if action not in ACTIONS:

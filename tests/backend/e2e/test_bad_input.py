@@ -128,3 +128,32 @@ async def test_unknown_application_in_terminate_changes_nothing(api):
     status, error = await api.call("POST", "/applications/terminate", "t2001", json={"ids": [app["id"], 999999]})
     assert (status, error["error"]["code"]) == (404, "application_not_found")
     assert (await api.get(f"/applications/{app['id']}", "t2001"))["status"] == "running"
+
+
+@pytest.mark.parametrize("path", ["/applications/2147483648", "/tasks/999999999999999999"])
+async def test_ids_past_the_largest_a_row_can_have_are_not_found(api, path):
+    status, body = await api.call("GET", path, "t2001")
+    assert status == 404 and body["error"]["code"].endswith("not_found")
+    status, body = await api.call("POST", "/applications/terminate", "t2001", json={"ids": [2**31]})
+    assert (status, body["error"]["code"]) == (404, "application_not_found")
+
+
+async def test_marking_notices_read_up_to_a_number_past_every_id_marks_them_all(api):
+    assert await api.post("/notifications/read", "t2001", json={"up_to": 10**30}) == {"marked": 0}
+
+
+@pytest.mark.parametrize("raw", [b'{"matter": "seal_usage", "form": {"purpose": "\\u0000"}}',
+                                 b'{"matter": "seal_usage", "form": {"\\ud800": "x"}}'], ids=["nul", "lone-surrogate"])
+async def test_text_no_database_keeps_is_refused(api, database, raw):
+    status, body = await api.call("POST", "/applications", "t2001", data=raw,
+                                  headers={"Content-Type": "application/json"})
+    assert status == 400 and body["error"]["code"] == "bad_text"
+    assert await rows(database, Application) == 0
+
+
+@pytest.mark.parametrize("path, status, code", [
+    ("/org/users?department=%00", 400, "bad_query"), ("/matters?q=a%00", 400, "bad_query"),
+    ("/matters/seal%00usage", 404, "matter_not_found")])
+async def test_a_nul_in_a_query_or_a_path_is_refused(api, path, status, code):
+    answer, body = await api.call("GET", path, "t2001")
+    assert (answer, body["error"]["code"]) == (status, code)
