@@ -175,14 +175,15 @@ def cmd_set_password(args: argparse.Namespace) -> None:
         if user is None:
             raise ValueError(f"no user named {args.username!r}")
         await accounts.set_password(session, user.id, hash_password(password), must_change=not args.no_force_change)
+        return user.id
 
     database = Database(_database_url())
 
     async def run() -> None:
         try:
             async with database.write() as session:
-                await work(session)
-            await audit.record(database, "password_set", "cli", username=args.username,
+                user_id = await work(session)
+            await audit.record(database, "password_set", "cli", user_id=user_id, username=args.username,
                                user_agent=f"python -m backend set-password (by {getpass.getuser()})")
         finally:
             await database.dispose()

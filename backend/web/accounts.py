@@ -99,7 +99,7 @@ async def _failed(request: web.Request, caller: Caller, username: str, user: Opt
 async def log_in_with_password(request: web.Request, username: str, password: str, channel: str) -> User:
     """The active user with these credentials; raises 401, 429 or 503. The account is read
     on a connection released before hashing: a login flood holds no database connection."""
-    username = username.strip()
+    username = username.strip()[:64]  # as the audit row keeps it, so the throttle counts what was stored
     caller = Caller.of(request, channel)
     await _check_throttle(request, caller, username, None)
     user = await active_user(request.app[DATABASE], User.username == username)

@@ -141,3 +141,10 @@ async def test_with_redis_configured_the_failures_are_counted_there(aiohttp_clie
     finally:
         await store.delete(f"campus:login-failures:account:{username}", f"campus:login-failures:address:{address}")
         await store.aclose()
+
+
+async def test_a_username_longer_than_any_account_is_still_counted(client, cleanup_audit):
+    address, username = an_address(cleanup_audit), "x" * 100 + secrets.token_hex(4)
+    for _ in range(3):
+        assert (await attempt(client, username, "wrong-guess-1", an_address(cleanup_audit)))[0] == 401
+    assert (await attempt(client, username, "wrong-guess-1", address))[0] == 429
