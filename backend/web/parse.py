@@ -21,7 +21,7 @@ from ..workflow.commands import (
     Submit,
     Terminate,
 )
-from .jsonio import MAX_ID
+from .jsonio import MAX_ID, storable
 
 MAX_OPINION = 2000
 MAX_SIGNERS = 10
@@ -33,6 +33,8 @@ def opinion(text: Any, *, required: bool) -> str:
         text = ""
     if not isinstance(text, str):
         raise InvalidInput("opinion_invalid", "意见应为文字")
+    if not storable(text):  # the pages' form fields are not JSON: checked here for both
+        raise InvalidInput("opinion_invalid", "意见含有无法识别的字符")
     text = text.strip()
     if required and not text:
         raise InvalidInput("opinion_required", "请填写意见")
@@ -51,7 +53,7 @@ def _approvers(value: Any) -> dict[str, str]:
     """选择审核人: {node key: username}; nothing chosen is an empty choice."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+    if not isinstance(value, dict) or not all(isinstance(v, str) and storable(v) for v in value.values()):
         raise InvalidInput("approvers_invalid", "approvers 应为 {节点: 用户名} 的对象")
     return value
 
@@ -72,6 +74,8 @@ def resubmit(application_id: int, body: dict[str, Any]) -> Resubmit:
 def _signers(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(u, str) and u for u in value):
         raise InvalidInput("signers_required", "请选择至少一位加签人员(users)")
+    if not all(storable(u) for u in value):
+        raise InvalidInput("signers_required", "加签人员的用户名含有无法识别的字符")
     usernames = tuple(dict.fromkeys(value))
     if len(usernames) > MAX_SIGNERS:
         raise InvalidInput("too_many_signers", f"一次最多加签 {MAX_SIGNERS} 人")

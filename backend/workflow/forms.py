@@ -125,6 +125,8 @@ class _Checker:
     def _string(self, field, raw, rules):
         if not isinstance(raw, str):
             return None, "请填写文字"
+        if "\x00" in raw:  # no database keeps it (the hall's form fields are not checked as JSON is)
+            return None, "含有无法识别的字符"
         value = raw.strip()
         limit = rules.get("max_length", DEFAULT_MAX_LENGTH.get(field["type"], 200))
         if len(value) > limit:

@@ -59,6 +59,7 @@ def test_end_before_start_is_refused():
     ("days", "两天"), ("days", 0), ("days", 31), ("days", True), ("reason", "x" * 11), ("reason", 5),
     ("on", "12月1日"), ("tags", ["d"]), ("tags", ["a", "b", "c"]), ("file", "../etc/passwd"), ("file", "noext"),
     ("start", "tomorrow"),
+    ("reason", "a\x00b"), ("who", "t2001\x00"),
     ("days", "nan"), ("days", "NaN"), ("days", "inf"), ("days", "-Infinity"), ("days", "1e999"), ("days", float("nan")),
 ])
 def test_bad_values_are_refused(field, value):

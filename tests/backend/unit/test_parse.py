@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.errors import InvalidInput
+from backend.errors import InvalidInput, NotFound
 from backend.web import parse
 from backend.workflow.commands import AddSigners, Approve, Resubmit, Return, Sign, Submit, Terminate
 
@@ -31,12 +31,14 @@ def test_opinions_are_trimmed_and_a_return_needs_one():
     assert refusal(parse.decision, "return", 1, {"opinion": " "}) == "opinion_required"
     assert refusal(parse.decision, "approve", 1, {"opinion": "字" * 2001}) == "opinion_too_long"
     assert parse.decision("return", 1, {"opinion": "请补充"}) == Return(1, "请补充")
+    assert refusal(parse.decision, "return", 1, {"opinion": "不行\x00"}) == "opinion_invalid"  # a page's field
 
 
 def test_signers_are_named_once_each_and_ten_at_most():
     assert parse.decision("add_signers", 1, {"users": ["a", "b", "a"]}) == AddSigners(1, ("a", "b"), "")
     assert refusal(parse.decision, "add_signers", 1, {"users": "a"}) == "signers_required"
     assert refusal(parse.decision, "add_signers", 1, {"users": [f"u{i}" for i in range(11)]}) == "too_many_signers"
+    assert refusal(parse.decision, "add_signers", 1, {"users": ["t1203\x00"]}) == "signers_required"
 
 
 def test_a_signers_opinion_agrees_unless_it_says_otherwise():
@@ -49,3 +51,10 @@ def test_terminate_takes_a_list_of_whole_numbers():
     for ids in (None, [], "1", [True], [1.5]):
         assert refusal(parse.terminate, {"ids": ids}) == "ids_required"
     assert refusal(parse.terminate, {"ids": list(range(101))}) == "too_many_ids"
+
+
+def test_ids_no_row_can_have_are_not_found():
+    for unheld in (0, -1, 2**31):
+        with pytest.raises(NotFound) as refused:
+            parse.terminate({"ids": [1, unheld]})
+        assert refused.value.code == "application_not_found"
