@@ -6,7 +6,8 @@ from typing import Optional
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import User, WebSession
+from .database import Database
+from .models import User, UserRole, WebSession
 from .web_sessions import session_id_hash
 
 
@@ -29,3 +30,9 @@ async def set_password(session: AsyncSession, user_id: int, password_hash: str, 
 
 async def user_named(session: AsyncSession, username: str) -> Optional[User]:
     return await session.scalar(select(User).where(User.username == username))
+
+
+async def holds_role(database: Database, user_id: int, role: str) -> bool:
+    async with database.read_one() as connection:
+        return (await connection.execute(
+            select(UserRole.role).where(UserRole.user_id == user_id, UserRole.role == role))).first() is not None

@@ -1,7 +1,7 @@
 """Every route in one place."""
 from aiohttp import web
 
-from .api import applications, catalog, meta, notifications, org, session, tasks
+from .api import applications, audit, catalog, meta, notifications, org, session, tasks
 from .chat import setup_web_chat
 from .pages import applications as application_pages
 from .pages import hall, rendering
@@ -38,6 +38,7 @@ def setup_routes(app: web.Application) -> None:
         web.get(f"{api}/org/users", org.search_users, name="users"),
         web.get(f"{api}/notifications", notifications.list_notifications, name="notifications"),
         web.post(f"{api}/notifications/read", notifications.mark_notifications_read, name="notifications_read"),
+        web.get(f"{api}/audit", audit.list_audit_events, name="audit"),
     ])
 
 

@@ -2,7 +2,12 @@
 with what, through which channel."""
 from datetime import datetime, timezone
 
+import pytest
+from sqlalchemy import delete, select
+
 from backend.db import audit
+from backend.db.models import User, UserRole
+from tests.support.accounts import people_of_a_test
 from tests.support.backend_api import pending_task
 from tests.support.databases import DEMO_PASSWORD
 from tests.support.forms import SEAL
@@ -47,3 +52,31 @@ async def test_reading_someone_elses_application_as_an_approver_is_recorded(hall
         ("web", f"task:{task['id']}"), ("web", "users?q=张")])
     await hall.api.call("GET", "/applications/999999", "t0002")  # nothing read, nothing recorded
     assert len(await logged_since(database, started, username="t0002", event="read")) == 4
+
+
+@pytest.fixture
+async def new_person(database):
+    async for make in people_of_a_test(database):
+        yield make
+
+
+async def test_system_administrators_list_the_log_through_the_api_and_nobody_else_does(api, database, new_person):
+    admin = await new_person()
+    async with database.write() as session:
+        user_id = await session.scalar(select(User.id).where(User.username == admin))
+        session.add(UserRole(user_id=user_id, role="系统管理员"))
+    try:
+        await api.client.post("/api/v1/auth/login", json={"username": "t1001", "password": "wrong-guess-1"})
+        login = await api.client.post("/api/v1/auth/login", json={"username": admin, "password": DEMO_PASSWORD})
+        headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
+        response = await api.client.get("/api/v1/audit?user=t1001&event=login_failed&limit=5", headers=headers)
+        items = (await response.json())["items"]
+        assert response.status == 200 and items and items[0]["event"] == "login_failed"
+        assert items[0]["username"] == "t1001" and items[0]["at"].endswith("+08:00")
+        response = await api.client.get("/api/v1/audit?since=yesterday", headers=headers)
+        assert response.status == 400 and (await response.json())["error"]["code"] == "bad_query"
+        status, body = await api.call("GET", "/audit", "t2001")
+        assert status == 403 and body["error"]["code"] == "admin_only"
+    finally:
+        async with database.write() as session:
+            await session.execute(delete(UserRole).where(UserRole.user_id == user_id))
