@@ -19,7 +19,7 @@ RASA_READY     := $(VENV_RASA)/.installed
 MODEL          := models/campus.tar.gz
 BOT_INPUTS     := config.yml $(wildcard bot/domain/*.yml) $(shell find data -type f 2>/dev/null)
 
-.PHONY: help run test test-fast test-backend test-deploy test-bot test-web train bench bench-bot bench-train bench-wecom bench-replicas env clean
+.PHONY: help run test test-fast test-architecture test-backend test-deploy test-bot test-web train bench bench-bot bench-train bench-wecom bench-replicas env clean
 
 help:
 	@echo "make run    - set up, migrate, load demo data if empty, start the system (SQLite)"
@@ -103,7 +103,11 @@ run: $(BACKEND_READY) .env $(MODEL)
 	  $(if $(WECOM_CONFIGURED),-c wecom_simulator=0) 2>&1 | $(BACKEND) -m devtools.console --env $(RUN_ENV_FILES)
 
 # ---------------------------------------------------------------- test
-test: test-backend test-deploy test-bot test-web
+test: test-architecture test-backend test-deploy test-bot test-web
+
+# The import rules of ARCHITECTURE.md (.importlinter) and tests sharing code only via tests/support.
+test-architecture: $(BACKEND_READY)
+	$(BACKEND) -m pytest -q tests/architecture
 
 test-backend: $(BACKEND_READY)
 	$(BACKEND) -m pytest tests/backend
@@ -113,9 +117,9 @@ test-backend: $(BACKEND_READY)
 # `make test` runs everything (PostgreSQL, whole conversations, browsers, the production path).
 FAST_RASA_TESTS := tests/actions $(addprefix tests/bot/test_,server.py rasa_patches.py turn_queue.py settings.py) \
                    tests/scaleout/test_lock_store.py \
-                   $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py channel_settings.py)
+                   $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py channel_settings.py ordering.py)
 test-fast: $(BACKEND_READY) $(RASA_READY)
-	$(BACKEND) -m pytest -q -m "not postgres" tests/backend
+	$(BACKEND) -m pytest -q -m "not postgres" tests/architecture tests/backend
 	$(VENV_RASA)/bin/python -m pytest -q $(FAST_RASA_TESTS)
 
 # The production path: nginx (Debian's) in front of the backend and the WeCom gateway as their

@@ -21,7 +21,7 @@ from .base import BaseAction
 from .render import payload, short_time, shown
 
 SEEN_SLOT = "notified_outbox_ids"
-DELIVERY_KEY = "delivery_key"  # read by bot/channels/wecom_render.py
+DELIVERY_KEY = "delivery_key"  # read by bot/channels/wecom/render.py
 SEEN_KEEP = 50
 KEY_FIELDS = 4
 MAX_VALUE_CHARS = 40

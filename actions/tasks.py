@@ -22,7 +22,7 @@ from .render import application_progress, payload, shown, task_line
 MOVE_LABELS = {"approve": "同意", "return": "退回"}
 MAX_BUTTON_OPINION = 200
 MAX_IN_VIEW = 5  # the newest tasks looked at or notified about that a bare decision may mean
-DECISION_OUTCOME = "decision_outcome"  # key of the custom payload; read by bot/channels/wecom_render.py
+DECISION_OUTCOME = "decision_outcome"  # key of the custom payload; read by bot/channels/wecom/render.py
 
 
 async def pending(api, who: str) -> list[dict[str, Any]]:

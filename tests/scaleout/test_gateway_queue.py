@@ -17,7 +17,7 @@ import redis
 from bot.channels.wecom.queue import PROCESSING_PREFIX, QUEUE_KEY, Queued
 from devtools.stack import BACKEND_PYTHON, RASA_BIN, ROOT, free_port, http, stop_process, wait_for
 from devtools.wecom_simulator.config import dev_credentials
-from tests.wecom.test_channel_e2e import text_message
+from tests.support.wecom import text_message
 
 # A database number of its own: the queue's keys have fixed names.
 QUEUE_REDIS_URL = "redis://127.0.0.1:6379/10"

@@ -7,36 +7,14 @@ import signal
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from devtools.stack import Stack
 from tests.support.chat import submit_leave
 
-from .conftest import click, content_of, last_id, say, sent_before_a_greeting, sent_to, wait_for_sends
-
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def deliver(stack: Stack, **body: Any) -> dict[str, Any]:
-    status, delivery = stack.sim("POST", "deliver", {"tries": 1, **body})
-    assert status == 200, delivery
-    return delivery
-
-
-def text_message(stack: Stack, userid: str, content: str, msgid: int) -> str:
-    return (f"<xml><ToUserName><![CDATA[{stack.env['WECOM_CORP_ID']}]]></ToUserName>"
-            f"<FromUserName><![CDATA[{userid}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime>"
-            f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
-            f"<MsgId>{msgid}</MsgId><AgentID>1000002</AgentID></xml>")
-
-
-def user_turns(stack: Stack, userid: str) -> list[str]:
-    """The texts Rasa's tracker holds as said by ``wecom:<userid>``."""
-    status, tracker = stack.rasa_api("GET", f"/conversations/wecom:{userid}/tracker")
-    assert status == 200, tracker
-    return [e.get("text") for e in tracker["events"] if e["event"] == "user"]
+from tests.support.dates import college_now
+from tests.support.wecom import (click, content_of, deliver, last_id, say, sent_before_a_greeting, sent_to,
+                                 text_message, user_turns, wait_for_sends)
 
 
 def pending_task(stack: Stack, approver: str, number: str) -> dict[str, Any]:
@@ -114,7 +92,7 @@ def test_buttons_render_as_a_card_and_a_click_acts_and_closes_the_card(wecom_sta
     assert keys["我的待办"] == "/list_tasks"
     assert "待办" in content_of(click(stack, userid, reply[0], "我的待办"))
     update = next(m for m in sent_to(stack, userid) if m["id"] == reply[0]["id"])["card_update"]
-    stamp = datetime.now(TZ).strftime("%Y-%m-%d ")
+    stamp = college_now().strftime("%Y-%m-%d ")
     assert update["button"]["replace_name"].startswith(f"已选择「我的待办」 · {stamp}")
 
 

@@ -11,7 +11,7 @@ import pytest
 from wecom_api import WeComClient, WeComError
 from wecom_api.client import logger as client_logger
 
-from .conftest import Simulator
+from tests.support.wecom import Simulator
 
 
 def client_for(simulator: Simulator, session: aiohttp.ClientSession, **options) -> WeComClient:

@@ -14,8 +14,7 @@ from typing import Any
 from bot.channels.wecom.gateway import FORWARDS_IN_FLIGHT
 from devtools.stack import RASA_BIN, ROOT, Stack, free_port, http
 
-from .conftest import content_of, last_id, sent_before_a_greeting, wait_for_sends
-from .test_channel_e2e import deliver, text_message, user_turns
+from tests.support.wecom import content_of, deliver, last_id, sent_before_a_greeting, text_message, user_turns, wait_for_sends
 
 
 def gateway_counts(stack: Stack) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from devtools.stack import Stack
 from tests.support.chat import submit_leave
 
-from .conftest import click, content_of, last_id, say, sent_before_a_greeting, sent_to, wait_for_sends
+from tests.support.wecom import click, content_of, last_id, say, sent_before_a_greeting, sent_to, wait_for_sends
 
 
 @pytest.fixture(scope="module")
