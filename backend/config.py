@@ -32,6 +32,9 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     token_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 64 * 1024
+    # The college as people see it: its name (root of the org tree) and the help desk's phone,
+    # given in every "call us" message of the pages and the API.
+    college_name: str = "浙江艺术职业学院"
     helpdesk_phone: str = "87150044"
     # Web chat: tokens signed with a secret shared with Rasa's webchat channel (not the
     # backend's own key); messages relayed to Rasa, which listens on loopback only.
@@ -74,6 +77,8 @@ class Settings:
             host=env.get("BACKEND_HOST", "127.0.0.1"),
             port=int(env.get("BACKEND_PORT", "8080")),
             timezone=ZoneInfo(env.get("COLLEGE_TZ", "Asia/Shanghai")),
+            college_name=env.get("COLLEGE_NAME") or "浙江艺术职业学院",
+            helpdesk_phone=env.get("HELPDESK_PHONE") or "87150044",
             token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", str(8 * 3600))),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", str(64 * 1024))),
             webchat_token_secret=webchat_secret,

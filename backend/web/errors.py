@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ..errors import AppError
 from .jsonio import json_response
+from .keys import SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -45,4 +46,5 @@ async def error_middleware(request: web.Request, handler):
         return error_response(error.status, code, message)
     except Exception:  # the user gets a clean message; the log gets the traceback
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "服务器内部错误,请稍后再试或致电 87150044")
+        phone = request.app[SETTINGS].helpdesk_phone
+        return error_response(500, "internal_error", f"服务器内部错误,请稍后再试或致电 {phone}")

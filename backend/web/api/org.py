@@ -5,15 +5,12 @@ from aiohttp import web
 
 from ...read.people import PeopleView
 from ..jsonio import int_query, json_response, text_query
-from ..keys import DATABASE
+from ..keys import DATABASE, SETTINGS
 from ..services import view
-
-COLLEGE = "浙江艺术职业学院"
-
 
 async def department_tree(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        return json_response(await view(request, session, PeopleView).departments_tree(COLLEGE))
+        return json_response(await view(request, session, PeopleView).departments_tree(request.app[SETTINGS].college_name))
 
 
 async def search_users(request: web.Request) -> web.Response:

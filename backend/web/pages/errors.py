@@ -9,6 +9,7 @@ from aiohttp import web
 from ...errors import AppError, NotAuthenticated
 from ..errors import error_response, http_error
 from ..sessions import is_page, login_url
+from ..keys import SETTINGS
 from .rendering import render
 
 log = logging.getLogger(__name__)
@@ -46,4 +47,4 @@ async def page_error_middleware(request: web.Request, handler):
         return _error_page(request, error.status, code, message)
     except Exception:  # the user gets a clean page; the log gets the traceback
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _error_page(request, 500, "internal_error", "服务器内部错误,请稍后再试或致电 87150044")
+        return _error_page(request, 500, "internal_error", f"服务器内部错误,请稍后再试或致电 {request.app[SETTINGS].helpdesk_phone}")

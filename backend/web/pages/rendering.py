@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from ..csrf import FIELD, token_for
-from ..keys import ACTOR
+from ..keys import ACTOR, SETTINGS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -41,7 +41,7 @@ def input_value(value: Any) -> str:
 
 def _page_context(request: web.Request) -> dict[str, Any]:
     return {"me": request.get(ACTOR), "csrf_field": FIELD, "csrf_token": token_for(request),
-            "path": request.path}
+            "path": request.path, "helpdesk_phone": request.app[SETTINGS].helpdesk_phone}
 
 
 def setup_templates(app: web.Application) -> None:

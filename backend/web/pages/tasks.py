@@ -10,9 +10,8 @@ from ...errors import Conflict, InvalidInput
 from ...read.people import PeopleView
 from ...read.tasks import TasksView
 from .. import parse
-from ..api.org import COLLEGE
 from ..jsonio import path_id
-from ..keys import ACTOR, DATABASE
+from ..keys import ACTOR, DATABASE, SETTINGS
 from ..services import handle, view
 from . import diagram
 from .rendering import page_number, render, see_other
@@ -52,7 +51,7 @@ async def _task_page(request: web.Request, task_id: int, status: int = 200, erro
     async with request.app[DATABASE].read() as session:
         task = await view(request, session, TasksView).task(request[ACTOR], task_id)
         asks_signers = "add_signers" in task["actions"]
-        org = await view(request, session, PeopleView).departments_tree(COLLEGE) if asks_signers else None
+        org = await view(request, session, PeopleView).departments_tree(request.app[SETTINGS].college_name) if asks_signers else None
     notice = NOTICES.get(request.query.get("notice", ""))
     context = {"task": task, "application": task["application"], "diagram": diagram.layout(task["application"]),
                "org": org, "error": error, "notice": notice, "kept": kept or {"opinion": "", "users": []}}
