@@ -1,4 +1,4 @@
-"""An async client for the WeCom server API (gettoken, message/send, contacts).
+"""An async client for the WeCom server API (gettoken, message/send, contacts, OAuth2 sign-in).
 
 One ``WeComClient`` per app (corp + secret) and process: it caches the access_token
 until shortly before it expires, lets only one refresh run at a time however many
@@ -148,6 +148,12 @@ class WeComClient:
 
     async def user_get(self, userid: str) -> dict[str, Any]:
         return await self.call("GET", "user/get", {"userid": userid})
+
+    async def getuserinfo(self, code: str) -> dict[str, Any]:
+        """auth/getuserinfo: who the OAuth2 ``code`` (网页授权, single use, 5 minutes) was issued to —
+        ``userid`` for a member of the corp, ``openid`` (no ``userid``) for anyone else.
+        A bad, used or expired code is ``WeComError`` 40029."""
+        return await self.call("GET", "auth/getuserinfo", {"code": code})
 
     def _agent_id(self) -> int:
         if self.agent_id is None:

@@ -7,7 +7,7 @@ from typing import AsyncIterator, Callable, Optional
 import aiohttp
 from aiohttp import web
 
-from . import api, control, page
+from . import api, control, oauth, page
 from .api import SIMULATOR
 from .callback import CallbackClient
 from .config import SimulatorConfig
@@ -28,6 +28,7 @@ def create_app(config: SimulatorConfig, directory: Optional[Directory] = None,
 
     app.cleanup_ctx.append(callback_session)
     api.add_routes(app)
+    oauth.add_routes(app)
     control.add_routes(app)
     page.add_routes(app)
     return app

@@ -15,6 +15,8 @@ POST /_sim/faults  {"errcode": 45009, "count": 1, "path": "message/send"|null}; 
                    {"http_status": 502, "count": 1, "path": …}: an HTTP error instead of an errcode
                    {"delay": 12, "count": 1, "path": …}: carried out, answered 12 s late
 POST /_sim/reset                       → forget messages, cards, deliveries, rate counts, faults
+POST /_sim/oauth_user {"userid": ID | "!openid" | null} → who is "using WeCom" when a page asks
+                   WeCom's OAuth2 authorize who it is (oauth.py); null: the authorize page asks
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from aiohttp import web
 
 from .api import SIMULATOR
 from .core import ControlError
+from .state import NON_MEMBER
 
 
 async def _payload(request: web.Request) -> dict[str, Any]:
@@ -155,6 +158,16 @@ async def reset(request: web.Request) -> web.Response:
     return web.json_response({"reset": True})
 
 
+async def oauth_user(request: web.Request) -> web.Response:
+    body = await _payload(request)
+    sim = request.app[SIMULATOR]
+    userid = body.get("userid")
+    if userid is not None and userid != NON_MEMBER:
+        userid = sim._member(userid)
+    sim.oauth.chosen = userid
+    return web.json_response({"userid": userid})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/_sim/messages", messages)
     app.router.add_get("/_sim/deliveries", deliveries)
@@ -169,3 +182,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/_sim/faults", add_fault)
     app.router.add_delete("/_sim/faults", clear_faults)
     app.router.add_post("/_sim/reset", reset)
+    app.router.add_post("/_sim/oauth_user", oauth_user)

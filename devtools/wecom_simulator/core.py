@@ -12,7 +12,7 @@ from .contacts import Directory
 from .errors import WeComApiError
 from .limits import MemberRateLimit
 from .messages import INTERACTIVE, validate_message, validate_template_card
-from .state import CardBook, FaultPlan, SentLog
+from .state import CardBook, FaultPlan, OAuthCodes, SentLog
 from .tokens import TokenStore
 
 DUPLICATE_CHECK_DEFAULT = 1800
@@ -41,6 +41,7 @@ class Simulator:
         self.faults = FaultPlan()
         self.factory = MessageFactory(config)
         self.callback: Optional[CallbackClient] = None   # set when the app starts
+        self.oauth = OAuthCodes(clock)
         self.reset()
 
     def reset(self) -> None:

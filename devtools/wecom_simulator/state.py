@@ -1,4 +1,5 @@
-"""What the simulated WeCom server remembers: sent messages, cards, response codes, faults."""
+"""What the simulated WeCom server remembers: sent messages, cards, response codes, faults,
+OAuth2 codes."""
 from __future__ import annotations
 
 import itertools
@@ -9,6 +10,8 @@ from typing import Any, Callable, Optional
 from .errors import WeComApiError
 
 RESPONSE_CODE_TTL = 72 * 3600   # a response_code is usable once, within 72 h
+OAUTH_CODE_TTL = 300            # an OAuth2 code (网页授权) is usable once, within 5 minutes
+NON_MEMBER = "!openid"          # "using WeCom" as someone outside the corp (getuserinfo: an openid)
 
 
 @dataclass
@@ -131,3 +134,35 @@ class FaultPlan:
 
     def clear(self) -> None:
         self.faults.clear()
+
+
+@dataclass
+class _Code:
+    userid: Optional[str]   # None: not a member of the corp
+    openid: str
+    expires_at: float
+    used: bool = False
+
+
+class OAuthCodes:
+    def __init__(self, clock: Callable[[], float]):
+        self.clock = clock
+        self._codes: dict[str, _Code] = {}
+        self.chosen: Optional[str] = None   # who is "using WeCom" when the URL does not say
+
+    def issue(self, userid: Optional[str]) -> str:
+        now = self.clock()
+        self._codes = {k: c for k, c in self._codes.items() if c.expires_at > now}
+        code = secrets.token_urlsafe(24)
+        self._codes[code] = _Code(userid, "o" + secrets.token_hex(14), now + OAUTH_CODE_TTL)
+        return code
+
+    def redeem(self, code: Optional[str]) -> dict[str, Any]:
+        if not code:
+            raise WeComApiError(41008)
+        found = self._codes.get(code)
+        if found is None or found.used or found.expires_at <= self.clock():
+            raise WeComApiError(40029)
+        found.used = True
+        return {"userid": found.userid, "user_ticket": secrets.token_urlsafe(32)} if found.userid \
+            else {"openid": found.openid}

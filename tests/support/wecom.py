@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from devtools.stack import BACKEND_PYTHON, ROOT, Stack, free_port, http, wait_for
 
@@ -132,3 +135,35 @@ def user_turns(stack: Stack, userid: str) -> list[str]:
     status, tracker = stack.rasa_api("GET", f"/conversations/wecom:{userid}/tracker")
     assert status == 200, tracker
     return [e.get("text") for e in tracker["events"] if e["event"] == "user"]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def open_without_redirect(url: str, headers: Optional[dict[str, str]] = None) -> tuple[int, dict[str, str], str]:
+    """GET ``url`` as a browser's first hop: status, headers and body, a redirect not followed."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def authorize_url(simulator: Simulator, redirect_uri: str, state: str = "s1", **extra: str) -> str:
+    """WeCom's OAuth2 authorize URL on the simulator, as an app builds it (its fragment dropped)."""
+    c = simulator.credentials
+    query = {"appid": c["WECOM_CORP_ID"], "redirect_uri": redirect_uri, "response_type": "code",
+             "scope": "snsapi_base", "state": state, "agentid": c["WECOM_AGENT_ID"], **extra}
+    return f"http://127.0.0.1:{simulator.port}/connect/oauth2/authorize?{urlencode(query)}"
+
+
+def signed_in_by_wecom(url: str, userid: str) -> dict[str, str]:
+    """The member ``userid`` opens WeCom's authorize ``url`` in the WeCom client: the query WeCom
+    redirects back with (code, state)."""
+    url = url.split("#", 1)[0] + "&" + urlencode({"_sim_userid": userid})
+    status, headers, body = open_without_redirect(url)
+    assert status == 302, (status, body)
+    return {k: v[0] for k, v in parse_qs(urlsplit(headers["Location"]).query).items()}

@@ -1,4 +1,5 @@
-"""wecom_api/client.py against the simulator: token cache, single-flight refresh, errcodes, contacts."""
+"""wecom_api/client.py against the simulator: token cache, single-flight refresh, errcodes, contacts,
+the OAuth2 sign-in (authorize → code → auth/getuserinfo)."""
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,7 @@ import pytest
 from wecom_api import WeComClient, WeComError
 from wecom_api.client import logger as client_logger
 
-from tests.support.wecom import Simulator
+from tests.support.wecom import Simulator, authorize_url, open_without_redirect, signed_in_by_wecom
 
 
 def client_for(simulator: Simulator, session: aiohttp.ClientSession, **options) -> WeComClient:
@@ -119,3 +120,63 @@ async def test_contacts_are_read_from_the_address_book(simulator, session):
     members = {u["userid"] for d in departments for u in await client.user_list(d["id"])}
     assert {"zhangwei", "hansongtao"} <= members
     assert (await client.user_get("zhangwei"))["name"] == "张伟"
+
+
+CALLBACK = "https://hall.example.edu.cn/wecom/callback?next=%2Ftasks"
+
+
+async def test_authorize_redirects_with_a_code_that_getuserinfo_turns_into_the_members_userid(simulator, session):
+    back = signed_in_by_wecom(authorize_url(simulator, CALLBACK, state="st-1"), "zhangwei")
+    assert back["state"] == "st-1" and back["next"] == "/tasks"  # redirect_uri's own query is kept
+    client = client_for(simulator, session)
+    answer = await client.getuserinfo(back["code"])
+    assert answer["userid"] == "zhangwei" and "openid" not in answer
+
+
+async def test_a_code_works_once(simulator, session):
+    code = signed_in_by_wecom(authorize_url(simulator, CALLBACK), "hansongtao")["code"]
+    client = client_for(simulator, session)
+    assert (await client.getuserinfo(code))["userid"] == "hansongtao"
+    for used_or_made_up in (code, "not-a-code"):
+        with pytest.raises(WeComError) as caught:
+            await client.getuserinfo(used_or_made_up)
+        assert caught.value.errcode == 40029
+
+
+async def test_someone_outside_the_corp_gets_an_openid_and_no_userid(simulator, session):
+    code = signed_in_by_wecom(authorize_url(simulator, CALLBACK), "!openid")["code"]
+    answer = await client_for(simulator, session).getuserinfo(code)
+    assert answer["openid"] and "userid" not in answer
+
+
+async def test_getuserinfo_renews_a_revoked_token_like_any_call(simulator, session):
+    client = client_for(simulator, session)
+    await client.access_token()
+    simulator.control("POST", "expire_tokens")
+    code = signed_in_by_wecom(authorize_url(simulator, CALLBACK), "tangting")["code"]
+    assert (await client.getuserinfo(code))["userid"] == "tangting"
+    assert client.token_fetches == 2
+
+
+@pytest.mark.parametrize("change, errcode", [
+    ({"appid": "wwsomeoneelse"}, 40013),
+    ({"agentid": "999"}, 40056),
+    ({"scope": "snsapi_userinfo"}, 40058),
+    ({"redirect_uri": "javascript:alert(1)"}, 50001),
+])
+def test_authorize_refuses_what_wecom_refuses(simulator, change, errcode):
+    url = authorize_url(simulator, change.pop("redirect_uri", CALLBACK), **change) + "&_sim_userid=zhangwei"
+    status, _, body = open_without_redirect(url)
+    assert status == 400 and f"errcode {errcode}" in body
+
+
+def test_without_a_chosen_member_the_authorize_page_asks_who(simulator):
+    simulator.control("POST", "oauth_user", {"userid": None})
+    status, _, body = open_without_redirect(authorize_url(simulator, CALLBACK))
+    assert status == 200 and "张伟(zhangwei)" in body and "_sim_userid=zhangwei" in body
+    simulator.control("POST", "oauth_user", {"userid": "zhangwei"})
+    try:
+        status, headers, _ = open_without_redirect(authorize_url(simulator, CALLBACK))
+        assert status == 302 and headers["Location"].startswith("https://hall.example.edu.cn/wecom/callback?")
+    finally:
+        simulator.control("POST", "oauth_user", {"userid": None})
