@@ -4,6 +4,8 @@
   COLLEGE_TZ          the college's time zone (default Asia/Shanghai): times users see, e.g. on a
                       WeCom card closed by a decision
   WECOM_*             the WeCom channel (wecom_api/config.py); without them the channel is off
+  BACKEND_PUBLIC_URL  the hall's address people open (the backend's setting of the same name), for
+                      links in WeCom messages (查看流程图); unset, WeCom messages carry no links
 
 ``current()`` reads them the first time it is called and hands the same settings to every later
 caller. bot/server.py calls it before Rasa starts, so a bad value stops the server with one line;
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +25,7 @@ from wecom_api import WeComConfig, WeComConfigError
 
 DEFAULT_TURNS_AT_ONCE = 2
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+HALL_URL = re.compile(r"^https?://[^\s\"'<>]+$")
 
 
 class SettingsError(ValueError):
@@ -34,6 +38,7 @@ class BotSettings:
     timezone: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)
     wecom: Optional[WeComConfig] = None
     wecom_off_because: str = "WeCom is not configured"  # why ``wecom`` is None
+    hall_url: Optional[str] = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "BotSettings":
@@ -42,7 +47,7 @@ class BotSettings:
         except WeComConfigError as error:
             wecom, off_because = None, str(error)
         return cls(turns_at_once=_turns_at_once(env), timezone=_timezone(env), wecom=wecom,
-                   wecom_off_because=off_because)
+                   wecom_off_because=off_because, hall_url=_hall_url(env))
 
 
 def _turns_at_once(env: Mapping[str, str]) -> int:
@@ -50,6 +55,13 @@ def _turns_at_once(env: Mapping[str, str]) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"RASA_TURNS_AT_ONCE must be a whole number ≥ 1, not {value!r}")
     return int(value)
+
+
+def _hall_url(env: Mapping[str, str]) -> Optional[str]:
+    value = env.get("BACKEND_PUBLIC_URL", "").strip().rstrip("/")
+    if value and not HALL_URL.match(value):
+        raise SettingsError(f"BACKEND_PUBLIC_URL must be an http(s) URL such as https://hall.example.edu.cn, not {value!r}")
+    return value or None
 
 
 def _timezone(env: Mapping[str, str]) -> ZoneInfo:

@@ -88,8 +88,7 @@ def test_a_turn_with_a_delivery_key_renders_the_same_every_time_and_asks_for_the
 PROGRESS = {"progress_diagram": {"application_id": 42, "path": "/applications/42/progress"}}
 
 
-def test_a_progress_diagram_message_shows_its_text_and_ignores_the_diagram():
-    """The web chat draws the diagram; WeCom shows the text only (its link comes later)."""
+def test_without_the_halls_address_a_progress_diagram_message_shows_its_text_only():
     turn = render_turn([{"recipient_id": "wecom:zhangwei", "text": "请假申请 #42 正在审批中", "custom": PROGRESS}])
     assert turn.sends == [{"msgtype": "text", "text": {"content": "请假申请 #42 正在审批中"}}]
     assert not turn.cards and turn.menu is None
@@ -103,6 +102,22 @@ async def test_the_output_channel_keeps_a_progress_diagrams_text_and_data_as_one
     await output.send_response("wecom:zhangwei", {"text": "请假申请 #42 正在审批中", "custom": PROGRESS})
     assert [(m["text"], m["custom"]) for m in output.messages] == [("请假申请 #42 正在审批中", PROGRESS)]
     assert render_turn(output.messages).sends == [{"msgtype": "text", "text": {"content": "请假申请 #42 正在审批中"}}]
+
+
+HALL = "https://hall.example.edu.cn"
+LINK = '<a href="https://hall.example.edu.cn/wecom/enter?next=%2Fapplications%2F42%2Fprogress">查看流程图</a>'
+
+
+def test_a_progress_diagram_becomes_a_link_that_opens_the_halls_progress_page_signed_in():
+    turn = render_turn([text("您好"), {"recipient_id": "wecom:zhangwei", "text": "请假申请 #42 正在审批中",
+                                       "custom": PROGRESS}], hall_url=HALL + "/")
+    assert turn.sends == [{"msgtype": "text", "text": {"content": f"您好\n\n请假申请 #42 正在审批中\n{LINK}"}}]
+
+
+def test_a_diagram_path_that_is_not_a_progress_page_of_the_hall_gets_no_link():
+    for path in ("https://evil.example/applications/1/progress", "/tasks/1", '/applications/1/progress"x', None):
+        message = {"text": "进度", "custom": {"progress_diagram": {"application_id": 1, "path": path}}}
+        assert render_turn([message], hall_url=HALL).sends == [{"msgtype": "text", "text": {"content": "进度"}}]
 
 
 def test_a_line_break_in_what_someone_typed_cannot_add_a_field_to_a_card():

@@ -59,12 +59,12 @@ class Runtime:
     """What the channel needs while the server runs: crypto, API client, dedupe store, background turns."""
 
     def __init__(self, config: WeComConfig, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                 timezone: ZoneInfo):
+                 timezone: ZoneInfo, hall_url: Optional[str] = None):
         self.crypto = CallbackCrypto(config.token, config.aes_key, config.corp_id)
         self.session = aiohttp.ClientSession()
         self.store: Store = store_for(config.redis_url)
         client = WeComClient(config.api_base, config.corp_id, config.secret, self.session, agent_id=config.agent_id)
-        self.delivery = Delivery(client, self.store, timezone=timezone)
+        self.delivery = Delivery(client, self.store, timezone=timezone, hall_url=hall_url)
         self.on_new_message = on_new_message
         self.in_order = MemberOrder()
         self.tasks: set[asyncio.Task] = set()
@@ -162,8 +162,8 @@ class WeComOutput(CollectingOutputChannel):
 
 
 class WeComInput(InputChannel):
-    def __init__(self, config: Optional[WeComConfig], timezone: ZoneInfo):
-        self.config, self.timezone = config, timezone
+    def __init__(self, config: Optional[WeComConfig], timezone: ZoneInfo, hall_url: Optional[str] = None):
+        self.config, self.timezone, self.hall_url = config, timezone, hall_url
         self.runtime: Optional[Runtime] = None
 
     @classmethod
@@ -176,7 +176,7 @@ class WeComInput(InputChannel):
         if settings.wecom is None:
             logger.warning("WeCom channel is off: %s (set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, "
                            "WECOM_TOKEN, WECOM_AES_KEY to turn it on)", settings.wecom_off_because)
-        return cls(settings.wecom, settings.timezone)
+        return cls(settings.wecom, settings.timezone, settings.hall_url)
 
     def get_output_channel(self) -> "WeComOutput":
         """For pushes (trigger_intent): every message is sent inside the turn, failures raise."""
@@ -188,7 +188,7 @@ class WeComInput(InputChannel):
         @bp.listener("before_server_start")
         async def start(app, _loop) -> None:
             if self.config is not None:
-                self.runtime = Runtime(self.config, on_new_message, self.timezone)
+                self.runtime = Runtime(self.config, on_new_message, self.timezone, self.hall_url)
             app.register_middleware(self._refuse_pushes_when_off, "request")
 
         @bp.listener("after_server_stop")

@@ -56,14 +56,14 @@ class SendRateLimiter:
 
 class Delivery:
     def __init__(self, client: WeComClient, store: Store, limiter: Optional[SendRateLimiter] = None,
-                 timezone: ZoneInfo = ZoneInfo("Asia/Shanghai")):
+                 timezone: ZoneInfo = ZoneInfo("Asia/Shanghai"), hall_url: Optional[str] = None):
         self.client, self.store = client, store
         self.limiter = limiter or SendRateLimiter()
-        self.timezone = timezone
+        self.timezone, self.hall_url = timezone, hall_url  # hall_url: for links to the hall's pages
 
     async def send_turn(self, userid: str, messages: list[dict[str, Any]], max_wait: float) -> RenderedTurn:
         """Send a turn's messages merged; raises RateLimited if the member's quota frees up too late."""
-        turn = render_turn(messages)
+        turn = render_turn(messages, self.hall_url)
         for body in turn.sends:
             wait = self.limiter.wait_seconds(userid)
             if wait > max_wait:

@@ -10,8 +10,10 @@ with the number. Pure functions: no I/O.
 A message that names a ``delivery_key`` (custom data; notifications name their outbox
 row) renders the same every time: its cards get task ids from the key, and its sends
 ask WeCom's duplicate check, so a push tried again after a timeout — WeCom may have
-delivered the first try — is not shown twice. Other custom data is not rendered: a message
-with ``progress_diagram`` (the web chat draws it) shows its text only.
+delivered the first try — is not shown twice. A message with ``progress_diagram`` (custom
+data: the hall's progress page of an application) gets a 「查看流程图」 link to that page when
+the hall's public address is known (BACKEND_PUBLIC_URL): through the hall's WeCom sign-in
+entry, so it opens signed in. Other custom data is not rendered.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
+from urllib.parse import quote
 
 MAX_TEXT_BYTES = 2048
 MAX_BUTTONS = 6
@@ -35,6 +38,9 @@ CARD_FALLBACK_TITLE = "请选择"
 MENU_HINT = "回复数字即可选择,例如「1」。"
 # "申请人:张伟" → a key/value row of the card (WeCom shows up to 5-character key names).
 FIELD_LINE = re.compile(r"^\s*([^\s:：]{1,5})\s*[:：]\s*(\S.*)$")
+PROGRESS_DIAGRAM = "progress_diagram"  # stated by actions/applications.py
+DIAGRAM_PATH = re.compile(r"^/applications/\d+/progress$")  # a page of the hall, nothing else
+WECOM_ENTRY = "/wecom/enter"  # the hall's sign-in from inside WeCom (backend/web/pages/wecom_sign_in.py)
 
 
 @dataclass
@@ -60,7 +66,8 @@ def delivery_key(messages: list[dict[str, Any]]) -> Optional[str]:
     return keys[0] if keys else None
 
 
-def render_turn(messages: list[dict[str, Any]]) -> RenderedTurn:
+def render_turn(messages: list[dict[str, Any]], hall_url: Optional[str] = None) -> RenderedTurn:
+    """``hall_url``: the hall's public address, for links to its pages (none without it)."""
     turn = RenderedTurn()
     key = delivery_key(messages)
     pending: list[str] = []  # texts waiting to be merged into one send
@@ -68,6 +75,8 @@ def render_turn(messages: list[dict[str, Any]]) -> RenderedTurn:
         text = message_text(message)
         buttons = [b for b in message.get("buttons") or message.get("quick_replies") or [] if b.get("payload")]
         if not buttons:
+            link = diagram_link(message, hall_url)
+            text = "\n".join(part for part in (text, link) if part)
             if text:
                 pending.append(text)
         elif buttons_fit_card(buttons):
@@ -84,6 +93,16 @@ def render_turn(messages: list[dict[str, Any]]) -> RenderedTurn:
     if key:
         turn.sends = [{**body, **DUPLICATE_CHECK} for body in turn.sends]
     return turn
+
+
+def diagram_link(message: dict[str, Any], hall_url: Optional[str]) -> str:
+    """「查看流程图」 as a link WeCom shows in a text (an <a> tag), opening the hall signed in."""
+    custom = message.get("custom")
+    diagram = custom.get(PROGRESS_DIAGRAM) if isinstance(custom, dict) else None
+    path = diagram.get("path") if isinstance(diagram, dict) else None
+    if not hall_url or not isinstance(path, str) or not DIAGRAM_PATH.match(path):
+        return ""
+    return f'<a href="{hall_url.rstrip("/")}{WECOM_ENTRY}?next={quote(path, safe="")}">查看流程图</a>'
 
 
 def stated_outcome(messages: list[dict[str, Any]]) -> Optional[str]:
