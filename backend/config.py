@@ -54,6 +54,13 @@ class Settings:
     login_window_seconds: int = 15 * 60
     login_hash_concurrency: int = 1
     login_hash_queue: int = 8
+    # CAS single sign-on (统一身份认证): the college's CAS server, e.g. https://cas.example.edu.cn/cas;
+    # unset, the hall has local passwords only. Protocol 3.0 validates at /p3/serviceValidate,
+    # 2.0 at /serviceValidate. Our service URL is built from public_url (BACKEND_PUBLIC_URL, the
+    # address people open), never from a request's Host header.
+    cas_server_url: Optional[str] = None
+    cas_protocol: str = "3.0"
+    public_url: Optional[str] = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -91,6 +98,7 @@ class Settings:
             login_window_seconds=int(_number(env, "LOGIN_WINDOW_SECONDS", 15 * 60)),
             login_hash_concurrency=int(_number(env, "LOGIN_HASH_CONCURRENCY", 1)),
             login_hash_queue=int(_number(env, "LOGIN_HASH_QUEUE", 8)),
+            **_cas_settings(env),
         )
 
 
@@ -104,6 +112,21 @@ def trusted_proxies(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
             raise ConfigError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network "
                               "(e.g. TRUSTED_PROXIES=127.0.0.1 when nginx runs on this machine).") from None
     return tuple(networks)
+
+
+def _cas_settings(env: Mapping[str, str]) -> dict:
+    server = (env.get("CAS_SERVER_URL") or "").strip().rstrip("/") or None
+    public = (env.get("BACKEND_PUBLIC_URL") or "").strip().rstrip("/") or None
+    protocol = (env.get("CAS_PROTOCOL") or "3.0").strip()
+    for name, url in (("CAS_SERVER_URL", server), ("BACKEND_PUBLIC_URL", public)):
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ConfigError(f"{name} must be an http(s) URL, got {url!r}.")
+    if server and not public:
+        raise ConfigError("CAS_SERVER_URL is set but BACKEND_PUBLIC_URL is not: CAS sends people back to "
+                          "BACKEND_PUBLIC_URL/login (the hall's address, e.g. https://hall.example.edu.cn).")
+    if protocol not in ("2.0", "3.0"):
+        raise ConfigError(f"CAS_PROTOCOL must be 2.0 or 3.0, got {protocol!r}.")
+    return {"cas_server_url": server, "cas_protocol": protocol, "public_url": public}
 
 
 def load_env_file(path: Path = ROOT / ".env") -> None:

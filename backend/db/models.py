@@ -254,6 +254,21 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # How the person proved who they are: password | cas. A forced password change
+    # (must_change_password) stops only password sessions.
+    method: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
+
+
+class CasTicket(Base):
+    """The CAS service ticket a web session was started with (hashed), so the CAS server's
+    single-logout request, which names the ticket, ends that session; a ticket seen once is
+    never accepted again. Goes with its session (ON DELETE CASCADE)."""
+
+    __tablename__ = "cas_tickets"
+
+    ticket_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_hash: Mapped[str] = mapped_column(ForeignKey("web_sessions.id_hash", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class WebNotice(Base):

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..errors import Forbidden
+from .keys import SETTINGS
 from .sessions import WEB_SESSION, is_page
 
 FIELD = "csrf_token"
@@ -51,6 +52,14 @@ async def _submitted(request: web.Request) -> Optional[str]:
     return given
 
 
+async def _cas_single_logout(request: web.Request) -> bool:
+    """The CAS server's back-channel POST of a ``logoutRequest`` to our service URL (/login):
+    no browser, so no token. It can only end the session started with the ticket it names,
+    and the login handler treats such a POST as nothing else (pages/session.py)."""
+    return request.path == "/login" and bool(request.app[SETTINGS].cas_server_url) \
+        and request.content_type in FORM_TYPES and "logoutRequest" in await request.post()
+
+
 def _cross_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     return origin is not None and urlsplit(origin).netloc != request.host
@@ -58,7 +67,7 @@ def _cross_origin(request: web.Request) -> bool:
 
 @web.middleware
 async def csrf_middleware(request: web.Request, handler):
-    if is_page(request.path) and request.method not in SAFE_METHODS:
+    if is_page(request.path) and request.method not in SAFE_METHODS and not await _cas_single_logout(request):
         expected, given = _expected(request), await _submitted(request)
         if _cross_origin(request) or not expected or not given \
                 or not hmac.compare_digest(expected.encode(), given.encode()):

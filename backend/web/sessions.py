@@ -4,7 +4,8 @@ The logged-in user becomes the request's ACTOR, the same key the JSON API uses, 
 handlers call the same services with the same permissions. Pages other than the login
 page need a session: a GET is sent to the login page, anything else gets 401. A person who
 must change their password (an imported initial one, an administrator's reset) sees only
-the change-password page until they have: a GET is sent there, anything else gets 403.
+the change-password page until they have: a GET is sent there, anything else gets 403 —
+in a session started with that password; one started by CAS single sign-on used none.
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ async def session_middleware(request: web.Request, handler):
         request[WEB_SESSION] = live
         request[ACTOR] = live.user
         request[CHANNEL] = "web"
-        if live.user.must_change_password and request.path not in BEFORE_PASSWORD_CHANGE:
+        if live.user.must_change_password and live.method == "password" \
+                and request.path not in BEFORE_PASSWORD_CHANGE:
             if request.method in ("GET", "HEAD"):
                 raise web.HTTPSeeOther(PASSWORD_PAGE + "?next=" + quote(request.path_qs, safe=""))
             raise Forbidden("password_change_required", "请先修改初始密码")
@@ -64,13 +66,16 @@ async def session_middleware(request: web.Request, handler):
     return await handler(request)
 
 
-async def log_in(request: web.Request, user: User, response: web.StreamResponse) -> None:
-    """Start a session for ``user`` and put its cookie on ``response``."""
+async def log_in(request: web.Request, user: User, response: web.StreamResponse,
+                 method: str = "password") -> str:
+    """Start a session for ``user`` and put its cookie on ``response``; returns the cookie value.
+    ``method``: how the person proved who they are (password | cas)."""
     ttl = request.app[SETTINGS].token_ttl_seconds
     async with request.app[DATABASE].write() as session:
-        cookie, _ = await web_sessions.start(session, user, request.app[WORKFLOW].now(), ttl)
+        cookie, _ = await web_sessions.start(session, user, request.app[WORKFLOW].now(), ttl, method)
     response.set_cookie(COOKIE, cookie, max_age=ttl, path="/", httponly=True, samesite="Lax",
                         secure=request.secure or None)
+    return cookie
 
 
 async def log_out(request: web.Request, response: web.StreamResponse) -> None:

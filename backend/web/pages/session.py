@@ -1,4 +1,8 @@
-"""GET/POST /login, POST /logout, GET/POST /password (change one's own password)."""
+"""GET/POST /login, POST /logout, GET/POST /password (change one's own password).
+
+With CAS configured (CAS_SERVER_URL), GET /login sends people to the college's CAS login and
+is also where CAS sends them back (``?ticket=``) and where its single-logout POST arrives;
+``/login?local=1`` is the local-password form, for accounts without CAS."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -6,10 +10,15 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ...auth.policy import POLICY_TEXT
+from ...db import audit, cas_tickets
+from ...db.models import User
+from ...db.org import active_user
 from ...errors import InvalidInput, NotAuthenticated
-from ..accounts import LoginBusy, TooManyAttempts, change_password, log_in_with_password, with_retry_after
-from ..keys import ACTOR
-from ..sessions import COOKIE, log_in, log_out
+from .. import cas
+from ..accounts import (Caller, LoginBusy, TooManyAttempts, change_password, log_in_with_password,
+                        with_retry_after)
+from ..keys import ACTOR, DATABASE, SETTINGS, WORKFLOW
+from ..sessions import COOKIE, WEB_SESSION, log_in, log_out
 from .rendering import render, safe_next, see_other
 
 PASSWORD_PAGE = "/password"
@@ -24,21 +33,83 @@ def change_password_url(next_path: str) -> str:
     return PASSWORD_PAGE + ("" if next_path == "/" else "?next=" + quote(next_path, safe=""))
 
 
+def _login_context(request: web.Request, next_path: str, username: str = "", error: str | None = None,
+                   local: bool = True) -> dict:
+    """``local``: the password form (always, without CAS); else a CAS sign-in that was refused."""
+    going = "" if next_path == "/" else "next=" + quote(next_path, safe="")
+    return {"next": next_path, "username": username, "error": error, "local": local,
+            "cas": cas.enabled(request.app[SETTINGS]),
+            "cas_login": "/login" + (f"?{going}" if going else ""),
+            "local_login": "/login?local=1" + (f"&{going}" if going else "")}
+
+
 async def login_page(request: web.Request) -> web.Response:
     next_path = safe_next(request.query.get("next"))
     if request.get(ACTOR) is not None:
         raise see_other(next_path)
-    return render(request, "login.html", {"next": next_path, "username": "", "error": None})
+    settings = request.app[SETTINGS]
+    if cas.enabled(settings) and request.query.get("local") != "1":
+        ticket = request.query.get("ticket")
+        if ticket:
+            return await _cas_callback(request, ticket, next_path)
+        raise see_other(cas.login_url(settings, next_path))
+    return render(request, "login.html", _login_context(request, next_path))
+
+
+async def _cas_callback(request: web.Request, ticket: str, next_path: str) -> web.Response:
+    """CAS sent the browser back with a service ticket: validate it, map cas:user to the person."""
+    settings, caller = request.app[SETTINGS], Caller.of(request, "cas")
+
+    def refused(error: str, status: int) -> web.Response:
+        return render(request, "login.html", _login_context(request, next_path, error=error, local=False),
+                      status=status)
+
+    async with request.app[DATABASE].read() as session:
+        replayed = await cas_tickets.seen(session, ticket)
+    try:
+        if replayed:
+            raise cas.TicketRefused("ticket already used here")
+        username = await cas.validate(settings, ticket, cas.service_url(settings, next_path))
+    except cas.TicketRefused:
+        await audit.record(request.app[DATABASE], audit.LOGIN_FAILED, "cas", address=caller.address,
+                           user_agent=caller.user_agent, target="cas_ticket_refused")
+        return refused("统一身份认证票据无效或已使用,请重新登录", 401)
+    except cas.CasUnavailable:
+        return refused(f"暂时无法连接学校统一身份认证服务,请稍后再试或致电 {settings.helpdesk_phone}", 502)
+    user = await active_user(request.app[DATABASE], User.username == username)
+    if user is None:
+        await audit.record(request.app[DATABASE], audit.LOGIN_FAILED, "cas", username=username,
+                           address=caller.address, user_agent=caller.user_agent, target="cas_unknown_user")
+        return refused(f"统一身份认证账号 {username} 尚未开通校务服务大厅,请致电 {settings.helpdesk_phone} 开通", 403)
+    await audit.record(request.app[DATABASE], audit.LOGIN_SUCCEEDED, "cas", user_id=user.id, username=user.username,
+                       address=caller.address, user_agent=caller.user_agent)
+    response = see_other(next_path)
+    cookie = await log_in(request, user, response, method="cas")
+    async with request.app[DATABASE].write() as session:
+        await cas_tickets.remember(session, ticket, cookie, request.app[WORKFLOW].now())
+    raise response
+
+
+async def _cas_single_logout(request: web.Request, logout_request: str) -> web.Response:
+    """The CAS server's back-channel POST: the session its ticket started ends (an unknown
+    ticket changes nothing; the answer is the same)."""
+    ticket = cas.logout_request_ticket(logout_request)
+    if ticket:
+        async with request.app[DATABASE].write() as session:
+            await cas_tickets.end_session_of(session, ticket)
+    return web.Response(text="ok")
 
 
 async def login(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
+    if "logoutRequest" in posted and cas.enabled(request.app[SETTINGS]):
+        # Never a password login: csrf.py lets only this through untokened.
+        return await _cas_single_logout(request, _text(posted, "logoutRequest"))
     username, password = _text(posted, "username"), _text(posted, "password")
     next_path = safe_next(_text(posted, "next") or None)
 
     def again(error: str, status: int) -> web.Response:
-        return render(request, "login.html", {"next": next_path, "username": username, "error": error},
-                      status=status)
+        return render(request, "login.html", _login_context(request, next_path, username, error), status=status)
 
     if not username.strip() or not password:
         return again("请输入用户名和密码", 401)
@@ -54,7 +125,11 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request) -> web.Response:
-    response = see_other("/login")
+    """A CAS session also ends the person's CAS single sign-on (CAS then returns them to /login)."""
+    settings, live = request.app[SETTINGS], request.get(WEB_SESSION)
+    via_cas = cas.enabled(settings) and live is not None and live.method == "cas"
+    response = see_other(cas.logout_url(settings) if via_cas else "/login?local=1" if cas.enabled(settings)
+                         else "/login")
     await log_out(request, response)
     raise response
 
