@@ -2,7 +2,8 @@
 
 Depends only on aiohttp and the standard library, so it imports in both virtualenvs.
 """
-from .client import WeComClient, WeComError, WeComUnavailable
-from .config import DEFAULT_API_BASE, WeComConfig, WeComConfigError
+from .client import WeComClient, WeComError, WeComUnavailable, authorize_url
+from .config import DEFAULT_API_BASE, DEFAULT_AUTHORIZE_URL, WeComConfig, WeComConfigError
 
-__all__ = ["DEFAULT_API_BASE", "WeComClient", "WeComConfig", "WeComConfigError", "WeComError", "WeComUnavailable"]
+__all__ = ["DEFAULT_API_BASE", "DEFAULT_AUTHORIZE_URL", "WeComClient", "WeComConfig", "WeComConfigError",
+           "WeComError", "WeComUnavailable", "authorize_url"]

@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from typing import Any, Awaitable, Callable, Optional
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -23,6 +24,14 @@ BUSY = frozenset({45009, 45033, -1})
 # Renew this long before WeCom's stated expiry, so a token never dies mid-call.
 EXPIRY_MARGIN_SECONDS = 300
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+
+
+def authorize_url(authorize_base: str, corp_id: str, agent_id: int, redirect_uri: str, state: str) -> str:
+    """WeCom's OAuth2 authorize URL (scope snsapi_base: the userid, silently): inside WeCom the
+    browser goes there and WeCom sends it back to ``redirect_uri`` with ``code`` and ``state``."""
+    query = urlencode({"appid": corp_id, "redirect_uri": redirect_uri, "response_type": "code",
+                       "scope": "snsapi_base", "state": state, "agentid": agent_id})
+    return f"{authorize_base}?{query}#wechat_redirect"
 
 
 class WeComError(Exception):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+# Where a page opened inside WeCom sends the browser to learn who it is (OAuth2 网页授权).
+DEFAULT_AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
 API_NAMES = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET")
 CALLBACK_NAMES = ("WECOM_TOKEN", "WECOM_AES_KEY")
 CALLBACK_ONLY_NAMES = ("WECOM_CORP_ID",)  # callbacks name the corp they are for
