@@ -305,7 +305,7 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # login_succeeded | login_failed | login_throttled | password_changed | password_set | read
     event: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(16))  # web | api | service | cli
+    channel: Mapped[str] = mapped_column(String(16))  # web | api | service | cli | cas
     # The account concerned (None for an unknown username) and the name as typed.
     user_id: Mapped[Optional[int]] = mapped_column(Integer)
     username: Mapped[Optional[str]] = mapped_column(String(64))
