@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
 
+from wecom_api import DEFAULT_AUTHORIZE_URL, WeComConfig, WeComConfigError
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'campus.db'}"
 
@@ -61,6 +63,16 @@ class Settings:
     cas_server_url: Optional[str] = None
     cas_protocol: str = "3.0"
     public_url: Optional[str] = None
+    # WeCom sign-in (企业微信网页授权) of the hall opened inside WeCom: on with the app's WECOM_CORP_ID,
+    # WECOM_AGENT_ID and WECOM_SECRET and BACKEND_PUBLIC_URL (WeCom sends people back to
+    # public_url/wecom/callback); WeCom's authorize page is WECOM_AUTHORIZE_URL (the simulator's in
+    # development), its API WECOM_API_BASE.
+    wecom: Optional[WeComConfig] = None
+    wecom_authorize_url: str = DEFAULT_AUTHORIZE_URL
+
+    @property
+    def wecom_sign_in(self) -> bool:
+        return self.wecom is not None and self.public_url is not None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -99,6 +111,7 @@ class Settings:
             login_hash_concurrency=int(_number(env, "LOGIN_HASH_CONCURRENCY", 1)),
             login_hash_queue=int(_number(env, "LOGIN_HASH_QUEUE", 8)),
             **_cas_settings(env),
+            **_wecom_settings(env),
         )
 
 
@@ -127,6 +140,19 @@ def _cas_settings(env: Mapping[str, str]) -> dict:
     if protocol not in ("2.0", "3.0"):
         raise ConfigError(f"CAS_PROTOCOL must be 2.0 or 3.0, got {protocol!r}.")
     return {"cas_server_url": server, "cas_protocol": protocol, "public_url": public}
+
+
+def _wecom_settings(env: Mapping[str, str]) -> dict:
+    authorize = (env.get("WECOM_AUTHORIZE_URL") or "").strip() or DEFAULT_AUTHORIZE_URL
+    if not authorize.startswith(("https://", "http://")):
+        raise ConfigError(f"WECOM_AUTHORIZE_URL must be an http(s) URL, got {authorize!r}.")
+    if not (env.get("WECOM_SECRET") or "").strip():  # the backend does not use WeCom
+        return {"wecom": None, "wecom_authorize_url": authorize}
+    try:
+        wecom = WeComConfig.from_env(env, callbacks=False)
+    except WeComConfigError as error:
+        raise ConfigError(f"{error} (the hall's WeCom sign-in calls WeCom's API as the app).") from None
+    return {"wecom": wecom, "wecom_authorize_url": authorize}
 
 
 def load_env_file(path: Path = ROOT / ".env") -> None:

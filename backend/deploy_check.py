@@ -60,8 +60,9 @@ RASA_SECRETS = ("RASA_JWT_SECRET", "ACTION_SERVER_TOKEN", "WEBCHAT_TOKEN_SECRET"
                 "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 PROCESSES = (
     Process("campus-migrate.service", ("database.env",), ("DATABASE_URL",)),
+    # WECOM_SECRET: the hall's WeCom sign-in (optional) calls WeCom's API as the app.
     Process("campus-backend.service", ("database.env", "backend.env"),
-            ("DATABASE_URL", "BACKEND_SECRET_KEY", "BACKEND_SERVICE_TOKEN", "WEBCHAT_TOKEN_SECRET")),
+            ("DATABASE_URL", "BACKEND_SECRET_KEY", "BACKEND_SERVICE_TOKEN", "WEBCHAT_TOKEN_SECRET", "WECOM_SECRET")),
     Process("campus-actions.service", ("actions.env",), ("ACTION_SERVER_TOKEN", "BACKEND_SERVICE_TOKEN")),
     Process("campus-rasa.service", ("rasa.env",), RASA_SECRETS),
     # Rasa's own tool: it reads the whole endpoints file, so it needs Rasa's settings.

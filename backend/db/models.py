@@ -254,7 +254,7 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    # How the person proved who they are: password | cas. A forced password change
+    # How the person proved who they are: password | cas | wecom. A forced password change
     # (must_change_password) stops only password sessions.
     method: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
 

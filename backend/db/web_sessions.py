@@ -19,7 +19,7 @@ class LiveSession:
     user: User
     csrf_token: str
     expires_at: datetime
-    method: str = "password"  # how it started: password | cas
+    method: str = "password"  # how it started: password | cas | wecom
 
 
 def session_id_hash(cookie_value: str) -> str:

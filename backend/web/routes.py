@@ -7,6 +7,7 @@ from .pages import applications as application_pages
 from .pages import hall, rendering
 from .pages import session as session_pages
 from .pages import tasks as task_pages
+from .pages import wecom_sign_in
 
 ID = r"{id:\d{1,18}}"
 
@@ -50,6 +51,8 @@ def setup_page_routes(app: web.Application) -> None:
         web.post("/logout", session_pages.logout, name="page_logout"),
         web.get("/password", session_pages.password_page, name="page_password"),
         web.post("/password", session_pages.change_my_password, name="page_password_submit"),
+        web.get(wecom_sign_in.ENTRY, wecom_sign_in.enter, name="page_wecom_enter"),
+        web.get(wecom_sign_in.CALLBACK, wecom_sign_in.callback, name="page_wecom_callback"),
         web.get("/", hall.hall, name="page_hall"),
         web.get("/matters/{code}", hall.matter_page, name="page_matter"),
         web.post("/matters/{code}", hall.submit_matter, name="page_matter_submit"),
@@ -68,4 +71,5 @@ def setup_page_routes(app: web.Application) -> None:
         web.post("/web/chat/notices/read", notifications.mark_notifications_read, name="page_chat_notices_read"),
     ])
     app.router.add_static("/static", rendering.STATIC, name="static")
+    wecom_sign_in.setup(app)  # its WeCom API client, when WeCom sign-in is configured
     setup_web_chat(app)  # the chat panel's token and relay: session pages, not part of /api/v1

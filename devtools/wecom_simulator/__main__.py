@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.write_dev_env:
         url = args.callback_url or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}/webhooks/wecom/webhook"
-        if write_dev_env(args.write_dev_env, args.port, url):
+        if write_dev_env(args.write_dev_env, args.port, url, int(os.environ.get("BACKEND_PORT", "8080"))):
             print(f"wecom-simulator: wrote development WeCom settings to {args.write_dev_env}")
         return 0
     try:

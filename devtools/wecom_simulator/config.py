@@ -58,9 +58,11 @@ class SimulatorConfig:
         return replace(self, callback_url=url)
 
 
-def write_dev_env(path: Path, port: int, callback_url: str) -> bool:
-    """Write a development corp's settings for ``make run`` once; False if the file exists."""
+def write_dev_env(path: Path, port: int, callback_url: str, hall_port: int = 8080) -> bool:
+    """Write a development corp's settings for ``make run`` once; False if the file exists (then
+    only settings added since it was written are appended: the hall's WeCom sign-in)."""
     if path.exists():
+        _add_missing(path, port, hall_port)
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# Written by make run: a development WeCom corp that exists only in the simulator.",
@@ -68,9 +70,25 @@ def write_dev_env(path: Path, port: int, callback_url: str) -> bool:
     lines += [f"{name}={value}" for name, value in dev_credentials().items()]
     lines += [f"WECOM_SIMULATOR_PORT={port}", f"WECOM_API_BASE=http://127.0.0.1:{port}/cgi-bin/",
               f"WECOM_CALLBACK_URL={callback_url}"]
+    lines += [f"{name}={value}" for name, value in _sign_in_settings(port, hall_port).items()]
     path.touch(mode=0o600)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return True
+
+
+def _sign_in_settings(port: int, hall_port: int) -> dict[str, str]:
+    """The hall signs people in from inside WeCom through the simulator's OAuth2 authorize page."""
+    return {"WECOM_AUTHORIZE_URL": f"http://127.0.0.1:{port}/connect/oauth2/authorize",
+            "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{hall_port}"}
+
+
+def _add_missing(path: Path, port: int, hall_port: int) -> None:
+    text = path.read_text(encoding="utf-8")
+    known = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    port = int(known.get("WECOM_SIMULATOR_PORT", port))
+    missing = {k: v for k, v in _sign_in_settings(port, hall_port).items() if k not in known}
+    if missing:
+        path.write_text(text.rstrip("\n") + "\n" + "".join(f"{k}={v}\n" for k, v in missing.items()), encoding="utf-8")
 
 
 def dev_credentials() -> dict[str, str]:
