@@ -117,7 +117,7 @@ test-backend: $(BACKEND_READY)
 # `make test` runs everything (PostgreSQL, whole conversations, browsers, the production path).
 FAST_RASA_TESTS := tests/actions $(addprefix tests/bot/test_,server.py rasa_patches.py turn_queue.py settings.py) \
                    tests/scaleout/test_lock_store.py \
-                   $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py channel_settings.py ordering.py)
+                   $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py channel_settings.py ordering.py hall_link_settings.py)
 test-fast: $(BACKEND_READY) $(RASA_READY)
 	$(BACKEND) -m pytest -q -m "not postgres" tests/architecture tests/backend
 	$(VENV_RASA)/bin/python -m pytest -q $(FAST_RASA_TESTS)

@@ -232,6 +232,11 @@ def check_backend(env_files: Mapping[str, Mapping[str, str]], unit: Optional[Uni
             findings.add("backend.env", "TRUSTED_PROXIES is not set: behind nginx the backend takes every request "
                                         "for plain http, so the session cookie is not Secure and no HSTS is sent "
                                         "(TRUSTED_PROXIES=127.0.0.1 when nginx runs on this machine)")
+    for setting in ("BACKEND_PUBLIC_URL", "CAS_SERVER_URL"):  # sign-in redirects and ticket checks
+        url = backend.get(setting, "")
+        if url and not url.lower().startswith("https://"):
+            findings.add("backend.env", f"{setting}={url} is not https: sign-in tickets and codes would travel "
+                                        "in the clear (use the https:// address)")
     host = backend.get("BACKEND_HOST", "127.0.0.1")
     if _all_interfaces(host):
         findings.add("campus-backend.service", f"BACKEND_HOST={host} listens on every interface; use 127.0.0.1 "

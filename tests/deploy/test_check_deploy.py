@@ -44,6 +44,7 @@ def test_a_bad_installation_is_told_what_is_wrong(tmp_path):
     files = env_files(demo_database)
     files["backend.env"]["BACKEND_SECRET_KEY"] = "too-short"
     del files["backend.env"]["TRUSTED_PROXIES"]
+    files["backend.env"].update(BACKEND_PUBLIC_URL="http://hall.example.edu.cn", CAS_SERVER_URL="http://cas.example.edu.cn/cas")
     files["actions.env"]["ACTION_SERVER_TOKEN"] = "x" * 48  # not the one Rasa sends
     files["notify.env"]["BACKEND_SECRET_KEY"] = files["backend.env"]["BACKEND_SECRET_KEY"]
     env_dir = write_env_files(tmp_path / "etc", files)
@@ -67,6 +68,8 @@ def test_a_bad_installation_is_told_what_is_wrong(tmp_path):
         "database.env: DATABASE_URL is SQLite",
         "backend.env: BACKEND_SECRET_KEY is only 9 characters long",
         "backend.env: TRUSTED_PROXIES is not set",
+        "backend.env: BACKEND_PUBLIC_URL=http://hall.example.edu.cn is not https",
+        "backend.env: CAS_SERVER_URL=http://cas.example.edu.cn/cas is not https",
         "ACTION_SERVER_TOKEN: differs between actions.env, rasa.env",
         "notify.env: holds BACKEND_SECRET_KEY, which campus-notify.service does not use",
         "rasa.env: others can read it",
