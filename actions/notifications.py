@@ -22,6 +22,7 @@ from .render import payload, short_time, shown
 
 SEEN_SLOT = "notified_outbox_ids"
 DELIVERY_KEY = "delivery_key"  # read by bot/channels/wecom/render.py
+TASK_PAGE = "task_page"  # the hall's page of a card's task: a channel may open it (WeCom: tapping the card)
 SEEN_KEEP = 50
 KEY_FIELDS = 4
 MAX_VALUE_CHARS = 40
@@ -116,7 +117,8 @@ class ActionDeliverNotification(BaseAction):
             task = await self.api.task(who, int(facts["task_id"]))
             if task["status"] != "pending":
                 return remember  # decided or cancelled since: nothing to ask for
-            dispatcher.utter_message(text=task_card(event, task, facts), buttons=task_buttons(task), json_message=key)
+            data = {**(key or {}), TASK_PAGE: f"/tasks/{task['id']}"}
+            dispatcher.utter_message(text=task_card(event, task, facts), buttons=task_buttons(task), json_message=data)
             return remember + [SlotSet("current_task_id", task["id"])]
         text = applicant_message(event, facts, await self._application(who, facts.get("application_id")))
         if text:

@@ -111,3 +111,11 @@ async def test_a_task_card_the_backend_cannot_serve_is_neither_shown_nor_remembe
     finally:
         await unreachable.close()
     assert messages == [] and events == []
+
+
+async def test_a_task_card_names_its_outbox_row_and_its_page_in_the_hall(backend):
+    task = next(t for t in backend.tasks_by_id.values() if t["status"] == "pending")
+    messages, _ = await run({"notification_event": "task_assigned", "outbox_id": "8", "task_id": str(task["id"])},
+                            services=Services(Settings(), backend))
+    assert len(messages) == 1 and messages[0]["buttons"]
+    assert messages[0]["custom"] == {"delivery_key": "outbox-8", "task_page": f"/tasks/{task['id']}"}

@@ -136,3 +136,22 @@ def test_the_fields_stated_before_the_body_still_become_card_fields():
     card = render_turn([with_buttons("请确认\n申请人:张伟\n天数:2\n说明文字", 2)]).sends[-1]["template_card"]
     assert [f["keyname"] for f in card["horizontal_content_list"]] == ["申请人", "天数"]
     assert card["sub_title_text"] == "说明文字"
+
+
+TASK_CARD = {"recipient_id": "wecom:zhangwei", "text": "📋 您有一个新的待办\n申请人:张伟",
+             "buttons": [{"title": "同意", "payload": "/approve{\"task_id\": 7}"},
+                         {"title": "详情", "payload": "/task_detail{\"task_id\": 7}"}],
+             "custom": {"delivery_key": "outbox-9", "task_page": "/tasks/7"}}
+
+
+def test_a_task_card_opens_its_task_in_the_hall_signed_in_when_tapped():
+    card = render_turn([TASK_CARD], hall_url=HALL).sends[-1]["template_card"]
+    assert card["card_action"] == {"type": 1, "url": "https://hall.example.edu.cn/wecom/enter?next=%2Ftasks%2F7"}
+    assert [b["text"] for b in card["button_list"]] == ["同意", "详情"]  # the buttons stay
+
+
+def test_a_task_card_has_no_link_without_the_halls_address_or_for_another_path():
+    assert "card_action" not in render_turn([TASK_CARD]).sends[-1]["template_card"]
+    for path in ("https://evil.example/tasks/7", "/applications/7/progress", "/tasks/7?x=1"):
+        message = {**TASK_CARD, "custom": {"task_page": path}}
+        assert "card_action" not in render_turn([message], hall_url=HALL).sends[-1]["template_card"]

@@ -13,7 +13,9 @@ ask WeCom's duplicate check, so a push tried again after a timeout — WeCom may
 delivered the first try — is not shown twice. A message with ``progress_diagram`` (custom
 data: the hall's progress page of an application) gets a 「查看流程图」 link to that page when
 the hall's public address is known (BACKEND_PUBLIC_URL): through the hall's WeCom sign-in
-entry, so it opens signed in. Other custom data is not rendered.
+entry, so it opens signed in. A card whose message names a ``task_page`` (a notification's
+task, /tasks/<id>) opens that page of the hall when tapped, the same way. Other custom data is
+not rendered.
 """
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ MENU_HINT = "回复数字即可选择,例如「1」。"
 FIELD_LINE = re.compile(r"^\s*([^\s:：]{1,5})\s*[:：]\s*(\S.*)$")
 PROGRESS_DIAGRAM = "progress_diagram"  # stated by actions/applications.py
 DIAGRAM_PATH = re.compile(r"^/applications/\d+/progress$")  # a page of the hall, nothing else
+TASK_PAGE = "task_page"  # stated by actions/notifications.py with a task's card
+TASK_PATH = re.compile(r"^/tasks/\d+$")
 WECOM_ENTRY = "/wecom/enter"  # the hall's sign-in from inside WeCom (backend/web/pages/wecom_sign_in.py)
 
 
@@ -82,6 +86,9 @@ def render_turn(messages: list[dict[str, Any]], hall_url: Optional[str] = None) 
         elif buttons_fit_card(buttons):
             task_id = f"{key}-{len(turn.cards)}" if key else new_card_task_id()
             card_body, card = build_card(text, buttons, pending, task_id)
+            page = hall_page(message, TASK_PAGE, TASK_PATH, hall_url)
+            if page:  # tapping the card opens the task in the hall, signed in
+                card["template_card"]["card_action"] = {"type": 1, "url": page}
             turn.sends += text_sends(card_body)
             turn.sends.append(card)
             turn.cards.append(Card(card["template_card"]["task_id"], {b["payload"]: b["title"] for b in buttons}))
@@ -95,14 +102,21 @@ def render_turn(messages: list[dict[str, Any]], hall_url: Optional[str] = None) 
     return turn
 
 
+def hall_page(message: dict[str, Any], key: str, shape: re.Pattern, hall_url: Optional[str]) -> str:
+    """The hall's page a message names in its custom data (``{key: path}`` or ``{key: {"path": …}}``),
+    as a URL through the hall's WeCom sign-in; "" without the hall's address or for another path."""
+    custom = message.get("custom")
+    named = custom.get(key) if isinstance(custom, dict) else None
+    path = named.get("path") if isinstance(named, dict) else named
+    if not hall_url or not isinstance(path, str) or not shape.match(path):
+        return ""
+    return f'{hall_url.rstrip("/")}{WECOM_ENTRY}?next={quote(path, safe="")}'
+
+
 def diagram_link(message: dict[str, Any], hall_url: Optional[str]) -> str:
     """「查看流程图」 as a link WeCom shows in a text (an <a> tag), opening the hall signed in."""
-    custom = message.get("custom")
-    diagram = custom.get(PROGRESS_DIAGRAM) if isinstance(custom, dict) else None
-    path = diagram.get("path") if isinstance(diagram, dict) else None
-    if not hall_url or not isinstance(path, str) or not DIAGRAM_PATH.match(path):
-        return ""
-    return f'<a href="{hall_url.rstrip("/")}{WECOM_ENTRY}?next={quote(path, safe="")}">查看流程图</a>'
+    url = hall_page(message, PROGRESS_DIAGRAM, DIAGRAM_PATH, hall_url)
+    return f'<a href="{url}">查看流程图</a>' if url else ""
 
 
 def stated_outcome(messages: list[dict[str, Any]]) -> Optional[str]:
