@@ -48,17 +48,20 @@ def seconds_until(oldest_counted: float, window_seconds: int, now: float) -> int
 
 class RedisFailures:
     """One sorted set per account and per address (score: the failure's time), trimmed to
-    the window and expiring with it. If Redis is unreachable logins are not throttled
-    (logged); hashing stays bounded either way."""
+    the window and expiring with it. If Redis is unreachable, the ``fallback`` store decides
+    (the audit table, which records every failure anyway), so an outage never lifts the limit;
+    without one, logins are not throttled (logged)."""
 
-    def __init__(self, client, limits: Limits = Limits(), prefix: str = "campus"):  # redis.asyncio.Redis
-        self.client, self.limits, self.prefix = client, limits, prefix
+    def __init__(self, client, limits: Limits = Limits(), prefix: str = "campus",  # redis.asyncio.Redis
+                 fallback: Optional[FailureStore] = None):
+        self.client, self.limits, self.prefix, self.fallback = client, limits, prefix, fallback
 
     @classmethod
-    def from_url(cls, url: str, limits: Limits = Limits(), prefix: str = "campus") -> "RedisFailures":
+    def from_url(cls, url: str, limits: Limits = Limits(), prefix: str = "campus",
+                 fallback: Optional[FailureStore] = None) -> "RedisFailures":
         import redis.asyncio as redis
 
-        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), limits, prefix)
+        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), limits, prefix, fallback)
 
     def _keys(self, username: str, address: str) -> tuple[str, str]:
         return f"{self.prefix}:login-failures:account:{username}", f"{self.prefix}:login-failures:address:{address}"
@@ -75,8 +78,11 @@ class RedisFailures:
                     pipe.zrevrange(key, limit - 1, limit - 1, withscores=True)
                 results = await pipe.execute()
         except redis.RedisError as error:
-            log.warning("login throttle: Redis unavailable (%s); not throttling", error)
-            return None
+            if self.fallback is None:
+                log.warning("login throttle: Redis unavailable (%s); not throttling", error)
+                return None
+            log.warning("login throttle: Redis unavailable (%s); counting from the audit table", error)
+            return await self.fallback.retry_after(username, address, now)
         waits = [seconds_until(found[0][1], window, now) for found in results[1::2] if found]
         return max(waits) if waits else None
 

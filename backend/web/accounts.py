@@ -50,8 +50,9 @@ def setup_accounts(app: web.Application) -> None:
         app[HASHING] = HashingPool(settings.login_hash_concurrency, settings.login_hash_queue)
         limits = Limits(settings.login_account_failures, settings.login_address_failures,
                         settings.login_window_seconds)
-        app[FAILURES] = (RedisFailures.from_url(settings.redis_url, limits) if settings.redis_url
-                         else DatabaseFailures(app[DATABASE], limits))
+        audited = DatabaseFailures(app[DATABASE], limits)  # every failure is an audit row anyway
+        app[FAILURES] = (RedisFailures.from_url(settings.redis_url, limits, fallback=audited) if settings.redis_url
+                         else audited)
         yield
         await app[FAILURES].close()
         app[HASHING].close()

@@ -143,6 +143,18 @@ async def test_with_redis_configured_the_failures_are_counted_there(aiohttp_clie
         await store.aclose()
 
 
+async def test_with_redis_configured_but_down_the_audit_table_still_limits(aiohttp_client, settings, clock, database,
+                                                                           new_person, cleanup_audit):
+    """Nothing listens on the discard port: the failures recorded in the audit table decide, so an
+    outage of Redis never lifts the limit."""
+    client = await app_client(aiohttp_client, settings, clock, redis_url="redis://127.0.0.1:9/0")
+    username, address = await new_person(), an_address(cleanup_audit)
+    for _ in range(3):
+        assert (await attempt(client, username, "wrong-guess-1", address))[0] == 401
+    status, retry_after, body = await attempt(client, username, DEMO_PASSWORD, address)
+    assert status == 429 and int(retry_after) > 0, body
+
+
 async def test_a_username_longer_than_any_account_is_still_counted(client, cleanup_audit):
     address, username = an_address(cleanup_audit), "x" * 100 + secrets.token_hex(4)
     for _ in range(3):
