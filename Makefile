@@ -115,7 +115,7 @@ test-backend: $(BACKEND_READY)
 # The inner loop (≈1.5 min on 2 cores, no trained model needed): the backend's tests on SQLite, the
 # actions, the WeCom channel's parts against the simulator, the Rasa fixes, the lock store on Redis.
 # `make test` runs everything (PostgreSQL, whole conversations, browsers, the production path).
-FAST_RASA_TESTS := tests/actions $(addprefix tests/bot/test_,server.py rasa_patches.py turn_queue.py settings.py) \
+FAST_RASA_TESTS := tests/actions $(addprefix tests/bot/test_,server.py rasa_patches.py turn_queue.py settings.py faq_answers.py) \
                    tests/scaleout/test_lock_store.py \
                    $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py channel_settings.py ordering.py hall_link_settings.py)
 test-fast: $(BACKEND_READY) $(RASA_READY)
