@@ -77,10 +77,15 @@ def queue_redis() -> Iterator[redis.Redis]:
         client.ping()
     except redis.RedisError as error:
         pytest.skip(f"Redis not reachable at {QUEUE_REDIS_URL}: {error}")
+    clear_queue_keys(client)  # what a run stopped midway left behind must not count as this test's
     yield client
+    clear_queue_keys(client)
+    client.close()
+
+
+def clear_queue_keys(client: redis.Redis) -> None:
     for key in client.scan_iter("wecom:*"):
         client.delete(key)
-    client.close()
 
 
 def test_an_acknowledged_callback_is_in_the_queue_and_a_retry_is_not_queued_again(tmp_path, queue_redis):
