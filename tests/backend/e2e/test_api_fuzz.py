@@ -19,7 +19,6 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-import pytest
 import requests
 import schemathesis
 from aiohttp import web

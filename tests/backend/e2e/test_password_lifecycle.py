@@ -4,7 +4,7 @@ import pytest
 
 from tests.support.accounts import people_of_a_test
 from tests.support.databases import DEMO_PASSWORD
-from tests.support.pages import Browser, by_testid, text_of
+from tests.support.pages import by_testid, text_of
 
 NEW_PASSWORD = "Kunqu-2026-new"
 
