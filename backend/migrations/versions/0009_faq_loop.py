@@ -1,0 +1,24 @@
+"""FAQ loop: unanswered questions, their groups, answer texts (issue 14)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-01 14:15:00
+
+Reserved so that work in parallel keeps one chain; filled in by its issue.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

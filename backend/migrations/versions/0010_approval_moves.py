@@ -1,0 +1,24 @@
+"""Approval moves: cc, comments, reminders, timeout rules (issue 15)
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-01 14:15:00
+
+Reserved so that work in parallel keeps one chain; filled in by its issue.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
