@@ -20,6 +20,7 @@ node's approvers, one statement for all the writes (data-modifying CTEs), COMMIT
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Optional
 
@@ -30,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..errors import Conflict
-from .models import Application, DailyCounter, Department, FlowRecord, Matter, OutboxMessage, Task, User
+from .models import Application, DailyCounter, Department, FlowRecord, Matter, OutboxMessage, Task, User, as_utc
 from .org import OrgDirectory
 from .rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
 
@@ -69,6 +70,10 @@ CASE_TASKS = (
     .where(tasks.c.application_id == bindparam("application_id"))
     .order_by(tasks.c.id)
 )
+
+LAST_RECORD_AT = select(func.max(flow_records.c.created_at)).where(
+    flow_records.c.application_id == bindparam("application_id"), flow_records.c.action == bindparam("action"),
+    flow_records.c.round == bindparam("round"), flow_records.c.node_key == bindparam("node_key"))
 
 ACTIVE_MATTER = select(matters.c.id, matters.c.code, matters.c.name, matters.c.form_schema, matters.c.process).where(
     matters.c.code == bindparam("code"), matters.c.active.is_(True))
@@ -266,6 +271,12 @@ class Repository:
                     decision=r.decision, opinion=r.opinion, decided_at=r.decided_at, id=r.id)
             for r in rows
         ]
+
+    async def last_record_at(self, application_id: int, action: str, round_: int, node_key: str) -> Optional[datetime]:
+        """When ``action`` was last recorded at the node in this round (催办's interval)."""
+        value = (await self.connection.execute(LAST_RECORD_AT, {
+            "application_id": application_id, "action": action, "round": round_, "node_key": node_key})).scalar()
+        return as_utc(value) if value is not None else None
 
     async def insert_application(self, application: ApplicationRow) -> None:
         values = {name: getattr(application, name) for name in ApplicationRow.__dataclass_fields__ if name != "id"}

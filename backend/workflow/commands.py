@@ -53,8 +53,29 @@ class Approve(Command[Decision]):
 
 @dataclass(frozen=True)
 class Return(Command[Decision]):
+    """退回: to the applicant, or (``to_node``, a node key) to a node the application has passed."""
+
     task_id: int
     opinion: str
+    to_node: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Transfer(Command[Decision]):
+    """转办: the task becomes ``to``'s; the original assignee's is done as 转办."""
+
+    task_id: int
+    to: str
+    opinion: str = ""
+
+
+@dataclass(frozen=True)
+class Delegate(Command[Decision]):
+    """委派: ``to`` handles it (gives an opinion), then it comes back to the delegator to decide."""
+
+    task_id: int
+    to: str
+    opinion: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,3 +102,27 @@ class Terminate(Command[list[ApplicationRow]]):
 
     application_ids: tuple[int, ...]
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Withdraw(Command[ApplicationRow]):
+    """撤回: the applicant takes a running application back, before anyone decided at its
+    current node, to edit and resubmit it (not a termination)."""
+
+    application_id: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Comment(Command[ApplicationRow]):
+    """备注: a remark in the flow records by the applicant or a participant; no state change."""
+
+    application_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Remind(Command[ApplicationRow]):
+    """催办: the current assignees are reminded, at most once per node per ``REMIND_EVERY``."""
+
+    application_id: int

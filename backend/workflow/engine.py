@@ -11,18 +11,35 @@ guarded statements.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from typing import Any, Awaitable, Callable, Optional, Protocol
 
 from ..db.rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
-from ..errors import Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import transitions as t
 from .approvers import Member, Org, approvers_for_node, check_choices
-from .commands import AddSigners, Approve, Command, Decision, R, Resubmit, Return, Sign, Submit, Terminate
+from .commands import (
+    AddSigners,
+    Approve,
+    Command,
+    Comment,
+    Decision,
+    Delegate,
+    R,
+    Remind,
+    Resubmit,
+    Return,
+    Sign,
+    Submit,
+    Terminate,
+    Transfer,
+    Withdraw,
+)
 from .forms import person_values, validate_form
 
 NUMBER_PREFIX = "SW"
+REMIND_EVERY = timedelta(hours=4)  # 催办: at most once per node in this time
 Actor = Member  # who gives a command: a user (id, username, name, department)
 
 
@@ -44,11 +61,31 @@ class Repository(Protocol):
 
     async def insert_application(self, application: ApplicationRow) -> None: ...
 
+    async def last_record_at(self, application_id: int, action: str, round_: int,
+                             node_key: str) -> Optional[datetime]: ...
+
     async def write(self, changes: Changes) -> None: ...
 
 
 def _open(tasks: list[TaskRow]) -> list[TaskRow]:
     return [x for x in tasks if x.status in t.OPEN_TASK_STATES]
+
+
+def _at_node(case: Case, index: int) -> list[TaskRow]:
+    """This round's tasks at node ``index`` (every visit of it)."""
+    return [x for x in case.tasks if x.round == case.application.round and x.node_index == index]
+
+
+def _this_visit(case: Case) -> list[TaskRow]:
+    """The tasks of the current node since it last became current: the round's last run of
+    tasks at that node (a node sent back to is visited again in the same round)."""
+    application = case.application
+    visit: list[TaskRow] = []
+    for task in reversed([x for x in case.tasks if x.round == application.round]):
+        if task.node_index != application.current_node:
+            break
+        visit.append(task)
+    return visit
 
 
 class Context:
@@ -70,6 +107,13 @@ class Context:
             raise NotFound("application_not_found", f"没有找到申请 {application_id}")
         if case.application.applicant_id != self.actor.id:
             raise Forbidden("not_applicant", "只有申请人本人可以执行该操作")
+        return case
+
+    async def lock_visible_application(self, application_id: int) -> Case:
+        """An application the actor applied for or holds or held a task of."""
+        case = await self.repository.lock_case(application_id)
+        if case is None or not case.seen_by(self.actor.id):
+            raise NotFound("application_not_found", f"没有找到申请 {application_id}")
         return case
 
     async def lock_own_task(self, task_id: int) -> tuple[Case, TaskRow]:
@@ -124,12 +168,31 @@ class Context:
             self.move_application(application, "advance")
             self.notify("application_progressed", application.applicant_id, application,
                         node_name=(previous or {}).get("name"))
+        await self.assign_node(case, index)
+
+    async def assign_node(self, case: Case, index: int) -> None:
+        """Make node ``index`` current and give its approvers their tasks."""
+        application = case.application
         application.current_node = index
         node = application.process[index]
         people = await approvers_for_node(node, case.applicant, application.chosen_approvers, self.org)
         for person in people:
             task = self.new_task(case, index, node, person, kind=t.APPROVAL)
             self.notify("task_assigned", task.assignee_id, application, task=task, node_name=node["name"])
+
+    async def colleague(self, case: Case, task: TaskRow, username: str, verb: str) -> Member:
+        """Someone a task may be handed to (转办 / 委派): not the applicant, not the actor,
+        not someone already holding an open task at the node."""
+        person = (await self.org.users_by_username([username])).get(username)
+        if person is None:
+            raise InvalidInput("user_not_found", f"没有找到用户 {username}")
+        if person.id == case.application.applicant_id:
+            raise InvalidInput("to_is_applicant", f"不能{verb}给申请人本人")
+        if person.id == self.actor.id:
+            raise InvalidInput("to_is_self", f"不能{verb}给自己")
+        if any(x.assignee_id == person.id for x in _open(_at_node(case, task.node_index))):
+            raise InvalidInput("already_assignee", f"{person.name}已在办理该环节")
+        return person
 
     def new_task(self, case: Case, index: int, node: dict[str, Any], assignee: Member, *,
                  kind: str, parent: Optional[TaskRow] = None) -> TaskRow:
@@ -217,9 +280,11 @@ async def approve(command: Approve, ctx: Context) -> Decision:
     ctx.move_task(task, "approve", decision="approve", opinion=command.opinion)
     node = application.process[task.node_index]
     ctx.record(application, "approve", node=node, task=task, opinion=command.opinion)
-    siblings = [x for x in case.tasks if x.round == application.round and x.node_index == task.node_index]
+    siblings = _at_node(case, task.node_index)
     if node.get("mode", "any") == "all":  # 会签: every approver of the node; 或签: any one
-        complete = all(s.status == t.DONE for s in siblings if s.kind == t.APPROVAL and s.status != t.CANCELLED)
+        # A task handed on (转办) is the new holder's to approve.
+        complete = all(s.status == t.DONE for s in siblings
+                       if s.kind == t.APPROVAL and s.status != t.CANCELLED and s.decision != "transfer")
     else:
         complete = True
     if complete:
@@ -232,6 +297,8 @@ async def return_(command: Return, ctx: Context) -> Decision:
     case, task = await ctx.lock_own_task(command.task_id)
     application = case.application
     ctx.move_task(task, "return", decision="return", opinion=command.opinion)
+    if command.to_node is not None:
+        return await _send_back(command.to_node, command.opinion, ctx, case, task)
     ctx.move_application(application, "return")
     application.current_node = None
     ctx.cancel(_open(case.tasks))
@@ -242,10 +309,55 @@ async def return_(command: Return, ctx: Context) -> Decision:
     return Decision(case, task)
 
 
+async def _send_back(to_node: str, opinion: str, ctx: Context, case: Case, task: TaskRow) -> Decision:
+    """退回到某个环节: only one the application has passed; it runs again from there."""
+    application = case.application
+    index = next((i for i, n in enumerate(application.process[:task.node_index]) if n["key"] == to_node), None)
+    if index is None:
+        raise InvalidInput("node_not_passed", "只能退回到已经过的环节")
+    ctx.move_application(application, "send_back")
+    ctx.cancel(_open(case.tasks))
+    node, target = application.process[task.node_index], application.process[index]
+    ctx.record(application, "return", node=node, task=task, opinion=opinion,
+               detail={"to_node": target["key"], "to_node_name": target["name"]})
+    await ctx.assign_node(case, index)
+    ctx.notify("application_sent_back", application.applicant_id, application, opinion=opinion,
+               node_name=node["name"], to_node_name=target["name"], actor_name=ctx.actor.name)
+    return Decision(case, task)
+
+
+async def transfer(command: Transfer, ctx: Context) -> Decision:
+    case, task = await ctx.lock_own_task(command.task_id)
+    application = case.application
+    ctx.move_task(task, "transfer", decision="transfer", opinion=command.opinion)
+    to = await ctx.colleague(case, task, command.to, "转办")
+    node = application.process[task.node_index]
+    ctx.record(application, "transfer", node=node, task=task, opinion=command.opinion,
+               detail={"to": to.username, "name": to.name})
+    handed = ctx.new_task(case, task.node_index, node, to, kind=t.APPROVAL)
+    ctx.notify("task_assigned", to.id, application, task=handed, node_name=node["name"],
+               actor_name=ctx.actor.name, opinion=command.opinion, transferred=True)
+    return Decision(case, task)
+
+
+async def delegate(command: Delegate, ctx: Context) -> Decision:
+    case, task = await ctx.lock_own_task(command.task_id)
+    application = case.application
+    ctx.move_task(task, "delegate")
+    to = await ctx.colleague(case, task, command.to, "委派")
+    node = application.process[task.node_index]
+    ctx.record(application, "delegate", node=node, task=task, opinion=command.opinion,
+               detail={"to": to.username, "name": to.name})
+    delegated = ctx.new_task(case, task.node_index, node, to, kind=t.DELEGATE, parent=task)
+    ctx.notify("delegate_requested", to.id, application, task=delegated, opinion=command.opinion,
+               node_name=node["name"], actor_name=ctx.actor.name)
+    return Decision(case, task)
+
+
 async def add_signers(command: AddSigners, ctx: Context) -> Decision:
     case, task = await ctx.lock_own_task(command.task_id)
     application = case.application
-    if task.kind == t.SIGNER:
+    if task.kind != t.APPROVAL:
         raise InvalidInput("nested_signers", "加签人员不能再加签")
     found = await ctx.org.users_by_username(command.usernames)
     missing = [u for u in command.usernames if u not in found]
@@ -276,12 +388,15 @@ async def sign(command: Sign, ctx: Context) -> Decision:
     application = case.application
     ctx.move_task(task, "sign", decision="agree" if command.agree else "disagree", opinion=command.opinion)
     node = application.process[task.node_index]
-    ctx.record(application, "sign", node=node, task=task, opinion=command.opinion, detail={"agree": command.agree})
+    delegated = task.kind == t.DELEGATE
+    ctx.record(application, "delegate_opinion" if delegated else "sign", node=node, task=task,
+               opinion=command.opinion, detail={"agree": command.agree})
     parent = case.task(task.parent_task_id)
     owing = _open([x for x in case.tasks if x.parent_task_id == parent.id])
     if not owing and parent.status == t.WAITING:
         ctx.move_task(parent, "signers_done")
-        ctx.notify("signer_opinions_ready", parent.assignee_id, application, task=parent, node_name=node["name"])
+        ctx.notify("delegate_done" if delegated else "signer_opinions_ready", parent.assignee_id, application,
+                   task=parent, node_name=node["name"], actor_name=ctx.actor.name)
     return Decision(case, task)
 
 
@@ -302,6 +417,53 @@ async def terminate(command: Terminate, ctx: Context) -> list[ApplicationRow]:
     return finished
 
 
+async def withdraw(command: Withdraw, ctx: Context) -> ApplicationRow:
+    case = await ctx.lock_own_application(command.application_id)
+    application = case.application
+    ctx.move_application(application, "withdraw")
+    if any(x.kind == t.APPROVAL and x.decision == "approve" for x in _this_visit(case)):
+        raise Conflict("already_decided", "当前环节已有审批人同意,不能撤回;如不再办理可以终止流程")
+    node = application.process[application.current_node]
+    application.current_node = None
+    cancelled = _open(case.tasks)
+    ctx.cancel(cancelled)
+    ctx.record(application, "withdraw", node=None, opinion=command.reason)
+    for assignee_id in {task.assignee_id for task in cancelled}:
+        ctx.notify("application_withdrawn", assignee_id, application, opinion=command.reason,
+                   node_name=node["name"], actor_name=ctx.actor.name)
+    return application
+
+
+async def comment(command: Comment, ctx: Context) -> ApplicationRow:
+    case = await ctx.lock_visible_application(command.application_id)
+    application = case.application
+    t.application_after(application.status, "comment")  # no state change, but not on a finished one
+    node = application.process[application.current_node] if application.current_node is not None else None
+    ctx.record(application, "comment", node=node, opinion=command.text)
+    told = {application.applicant_id} | {x.assignee_id for x in _open(case.tasks)}
+    for person_id in sorted(told - {ctx.actor.id}):
+        ctx.notify("application_commented", person_id, application, opinion=command.text,
+                   actor_name=ctx.actor.name, node_name=node["name"] if node else None)
+    return application
+
+
+async def remind(command: Remind, ctx: Context) -> ApplicationRow:
+    case = await ctx.lock_own_application(command.application_id)
+    application = case.application
+    t.application_after(application.status, "remind")
+    node = application.process[application.current_node]
+    last = await ctx.repository.last_record_at(application.id, "remind", application.round, node["key"])
+    if last is not None and ctx.now - last < REMIND_EVERY:
+        again = (last + REMIND_EVERY).astimezone(ctx.tz).strftime("%H:%M")
+        raise Conflict("remind_too_soon", f"「{node['name']}」环节刚催办过,每个环节 4 小时内只能催办一次,"
+                                          f"请在 {again} 后再催", {"next_at": (last + REMIND_EVERY).isoformat()})
+    ctx.record(application, "remind", node=node)
+    for task in _open(case.tasks):
+        ctx.notify("task_reminded", task.assignee_id, application, task=task, node_name=node["name"],
+                   actor_name=ctx.actor.name)
+    return application
+
+
 Handler = Callable[[Any, Context], Awaitable[Any]]
 HANDLERS: dict[type[Command[Any]], Handler] = {
     Submit: submit,
@@ -311,6 +473,11 @@ HANDLERS: dict[type[Command[Any]], Handler] = {
     AddSigners: add_signers,
     Sign: sign,
     Terminate: terminate,
+    Transfer: transfer,
+    Delegate: delegate,
+    Withdraw: withdraw,
+    Comment: comment,
+    Remind: remind,
 }
 
 

@@ -17,13 +17,19 @@ FINISHED_APPLICATION_STATES = (APPROVED, TERMINATED)
 PENDING, WAITING, DONE, CANCELLED = "pending", "waiting", "done", "cancelled"
 OPEN_TASK_STATES = (PENDING, WAITING)
 
-# Task kinds
-APPROVAL, SIGNER = "approval", "signer"
+# Task kinds: an approver's task; an added signer's (加签) or a delegate's (委派) opinion,
+# after which the approver's task comes back to them
+APPROVAL, SIGNER, DELEGATE = "approval", "signer", "delegate"
 
 APPLICATION_TRANSITIONS: dict[tuple[str, str], str] = {
     (RUNNING, "advance"): RUNNING,  # a node completed, the next one starts
     (RUNNING, "finish"): APPROVED,  # the last node completed
     (RUNNING, "return"): RETURNED,
+    (RUNNING, "withdraw"): RETURNED,  # 撤回: the applicant takes it back to edit and resubmit
+    (RUNNING, "send_back"): RUNNING,  # 退回到某个已经过的环节
+    (RUNNING, "comment"): RUNNING,  # 备注 and 催办 change nothing but are allowed only here
+    (RETURNED, "comment"): RETURNED,
+    (RUNNING, "remind"): RUNNING,
     (RUNNING, "terminate"): TERMINATED,
     (RETURNED, "resubmit"): RUNNING,
     (RETURNED, "terminate"): TERMINATED,
@@ -34,17 +40,22 @@ TASK_TRANSITIONS: dict[tuple[str, str, str], str] = {
     (APPROVAL, PENDING, "approve"): DONE,
     (APPROVAL, PENDING, "return"): DONE,
     (APPROVAL, PENDING, "add_signers"): WAITING,
+    (APPROVAL, PENDING, "delegate"): WAITING,
+    (APPROVAL, PENDING, "transfer"): DONE,  # the new assignee gets a task of their own
     (APPROVAL, WAITING, "signers_done"): PENDING,
     (APPROVAL, PENDING, "cancel"): CANCELLED,
     (APPROVAL, WAITING, "cancel"): CANCELLED,
     (SIGNER, PENDING, "sign"): DONE,
     (SIGNER, PENDING, "cancel"): CANCELLED,
+    (DELEGATE, PENDING, "sign"): DONE,
+    (DELEGATE, PENDING, "cancel"): CANCELLED,
 }
 
+_OPINION_ONLY = {SIGNER: "加签人员只能给出意见,不能执行该操作", DELEGATE: "受委派人员只能给出意见,不能执行该操作"}
 _TASK_STATE_MESSAGES = {
     DONE: "该任务已经办理过了,不能重复办理",
     CANCELLED: "该任务已被取消(流程已结束或已被他人处理)",
-    WAITING: "该任务正在等待加签人员给出意见",
+    WAITING: "该任务正在等待加签或受委派人员给出意见",
 }
 
 
@@ -64,7 +75,7 @@ def task_after(kind: str, state: str, move: str) -> str:
         return TASK_TRANSITIONS[(kind, state, move)]
     except KeyError:
         if state == PENDING:
-            message = "加签人员只能给出意见,不能执行该操作" if kind == SIGNER else "该任务不能执行该操作"
+            message = _OPINION_ONLY.get(kind, "该任务不能执行该操作")
         else:
             message = _TASK_STATE_MESSAGES.get(state, "该任务当前不能办理")
         raise Conflict("task_state", message, {"status": state, "move": move}) from None

@@ -87,6 +87,11 @@ class FakeRepository:
             return None
         return await self.lock_case(task.application_id)
 
+    async def last_record_at(self, application_id: int, action: str, round_: int, node_key: str) -> Optional[Any]:
+        times = [r["created_at"] for r in self.records if (r["application_id"], r["action"], r["round"],
+                                                           r["node_key"]) == (application_id, action, round_, node_key)]
+        return max(times, default=None)
+
     # ------------------------------------------------------------ writes
 
     async def insert_application(self, application: ApplicationRow) -> None:

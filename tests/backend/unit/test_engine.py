@@ -2,7 +2,7 @@
 command, without a database (the integration and e2e tests run the same on real ones)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,21 @@ import pytest
 from backend.db.rows import MatterRow
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from backend.workflow import transitions as t
-from backend.workflow.commands import AddSigners, Approve, Command, Resubmit, Return, Sign, Submit, Terminate
+from backend.workflow.commands import (
+    AddSigners,
+    Approve,
+    Command,
+    Comment,
+    Delegate,
+    Remind,
+    Resubmit,
+    Return,
+    Sign,
+    Submit,
+    Terminate,
+    Transfer,
+    Withdraw,
+)
 from backend.workflow.engine import HANDLERS, Workflow
 
 from tests.support.workflow_fakes import HEAD_ROLE, FakeOrg, FakeRepository, Member
@@ -48,8 +62,8 @@ class College:
 
     def __init__(self) -> None:
         self.repository = college()
-        five_pm_utc = datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)
-        self.workflow = Workflow(ZoneInfo("Asia/Shanghai"), now=lambda: five_pm_utc)
+        self.now = datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)  # five pm UTC
+        self.workflow = Workflow(ZoneInfo("Asia/Shanghai"), now=lambda: self.now)
 
     async def do(self, username: str, command: Command):
         try:
@@ -81,7 +95,8 @@ def hall() -> College:
 
 
 def test_every_command_has_one_handler():
-    assert set(HANDLERS) == {Submit, Resubmit, Approve, Return, AddSigners, Sign, Terminate}
+    assert set(HANDLERS) == {Submit, Resubmit, Approve, Return, AddSigners, Sign, Terminate,
+                             Transfer, Delegate, Withdraw, Comment, Remind}
 
 
 async def test_submitting_gives_the_first_node_to_the_applicants_department_head(hall):
@@ -244,3 +259,175 @@ async def test_a_command_that_fails_half_way_changes_nothing(hall):
     with pytest.raises(AppError):
         await hall.do("zhang", Terminate((application_id, 999)))
     assert hall.status(application_id) == t.RUNNING and len(hall.repository.records) == records
+
+
+# ------------------------------------------------------------ the approval moves (issue 15)
+
+def actions(hall: College) -> list[str]:
+    return [r["action"] for r in hall.repository.records]
+
+
+async def test_withdrawing_before_anyone_decided_gives_the_application_back_to_edit(hall):
+    application_id = await hall.submitted("review")
+    await hall.do("zhang", Withdraw(application_id, "写错了"))
+    assert hall.status(application_id) == t.RETURNED and not hall.open_tasks("li") and not hall.open_tasks("wang")
+    assert actions(hall)[-1] == "withdraw" and sorted(hall.events()[-2:]) == [
+        ("application_withdrawn", 4), ("application_withdrawn", 5)]
+    await hall.do("zhang", Resubmit(application_id, {"note": "改好了"}))
+    assert hall.status(application_id) == t.RUNNING and hall.open_tasks("li")
+
+
+async def test_withdrawing_after_an_approver_agreed_at_the_node_is_refused(hall):
+    application_id = await hall.submitted("review")
+    await hall.do("li", Approve(hall.task_of("li")))
+    with pytest.raises(Conflict) as refused:
+        await hall.do("zhang", Withdraw(application_id))
+    assert refused.value.code == "already_decided" and hall.open_tasks("wang") and actions(hall)[-1] == "approve"
+
+
+async def test_withdrawing_at_a_later_node_no_one_decided_yet_is_allowed(hall):
+    application_id = await hall.submitted()
+    await hall.do("zhao", Approve(hall.task_of("zhao")))
+    await hall.do("zhang", Withdraw(application_id))
+    assert hall.status(application_id) == t.RETURNED and not hall.open_tasks("qian")
+
+
+async def test_only_the_applicant_may_withdraw_and_only_a_running_application(hall):
+    application_id = await hall.submitted()
+    with pytest.raises(Forbidden):
+        await hall.do("zhao", Withdraw(application_id))
+    with pytest.raises(NotFound):
+        await hall.do("sun", Withdraw(application_id))
+    await hall.do("zhang", Withdraw(application_id))
+    with pytest.raises(Conflict) as refused:
+        await hall.do("zhang", Withdraw(application_id))
+    assert refused.value.code == "application_state"
+
+
+async def test_a_comment_is_a_flow_record_for_the_others_and_changes_nothing(hall):
+    application_id = await hall.submitted()
+    version = hall.repository.applications[application_id].version
+    await hall.do("zhang", Comment(application_id, "原件明天送到"))
+    await hall.do("zhao", Comment(application_id, "收到"))
+    assert hall.repository.applications[application_id].version == version and hall.open_tasks("zhao")
+    assert [(r["action"], r["opinion"]) for r in hall.repository.records[-2:]] == [
+        ("comment", "原件明天送到"), ("comment", "收到")]
+    assert hall.events()[-2:] == [("application_commented", 2), ("application_commented", 1)]
+
+
+async def test_outsiders_cannot_comment_nor_anyone_on_a_finished_application(hall):
+    application_id = await hall.submitted()
+    with pytest.raises(NotFound):
+        await hall.do("sun", Comment(application_id, "路过"))
+    await hall.do("zhang", Terminate((application_id,)))
+    with pytest.raises(Conflict):
+        await hall.do("zhang", Comment(application_id, "晚了"))
+
+
+async def test_transferring_hands_the_task_to_someone_else_and_keeps_it_done_for_the_first(hall):
+    application_id = await hall.submitted()
+    task_id = hall.task_of("zhao")
+    await hall.do("zhao", Transfer(task_id, "sun", "请孙老师处理"))
+    transferred = hall.repository.tasks[task_id]
+    assert (transferred.status, transferred.decision) == (t.DONE, "transfer") and hall.open_tasks("sun")
+    assert actions(hall)[-1] == "transfer" and hall.events()[-1] == ("task_assigned", 6)
+    await hall.do("sun", Approve(hall.task_of("sun")))
+    assert hall.repository.applications[application_id].current_node == 1
+
+
+async def test_a_countersign_waits_for_whom_a_task_was_transferred_to(hall):
+    application_id = await hall.submitted("review")
+    await hall.do("li", Transfer(hall.task_of("li"), "sun"))
+    await hall.do("wang", Approve(hall.task_of("wang")))
+    assert hall.status(application_id) == t.RUNNING
+    await hall.do("sun", Approve(hall.task_of("sun")))
+    assert hall.status(application_id) == t.APPROVED
+
+
+@pytest.mark.parametrize("move", [Transfer, Delegate])
+@pytest.mark.parametrize("to,code", [("zhang", "to_is_applicant"), ("zhao", "to_is_self"),
+                                     ("ghost", "user_not_found")])
+async def test_who_a_task_may_be_handed_to(hall, move, to, code):
+    await hall.submitted()
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("zhao", move(hall.task_of("zhao"), to))
+    assert refused.value.code == code and hall.open_tasks("zhao") and actions(hall) == ["submit"]
+
+
+async def test_a_task_cannot_be_handed_to_a_fellow_approver_of_the_node(hall):
+    await hall.submitted("review")
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("li", Transfer(hall.task_of("li"), "wang"))
+    assert refused.value.code == "already_assignee"
+
+
+async def test_a_decided_task_cannot_be_transferred_or_delegated(hall):
+    await hall.submitted()
+    task_id = hall.task_of("zhao")
+    await hall.do("zhao", Transfer(task_id, "sun"))
+    for move in (Transfer(task_id, "qian"), Delegate(task_id, "qian")):
+        with pytest.raises(Conflict):
+            await hall.do("zhao", move)
+
+
+async def test_a_delegated_task_comes_back_to_the_delegator_to_decide(hall):
+    application_id = await hall.submitted()
+    task_id = hall.task_of("zhao")
+    await hall.do("zhao", Delegate(task_id, "sun", "请先看看"))
+    assert hall.repository.tasks[task_id].status == t.WAITING
+    with pytest.raises(Conflict):
+        await hall.do("zhao", Approve(task_id))
+    delegated = hall.task_of("sun")
+    assert hall.repository.tasks[delegated].kind == t.DELEGATE
+    with pytest.raises(Conflict):
+        await hall.do("sun", Approve(delegated))  # the delegate gives an opinion, the delegator decides
+    await hall.do("sun", Sign(delegated, "材料齐全", agree=True))
+    assert hall.repository.tasks[task_id].status == t.PENDING and hall.events()[-1] == ("delegate_done", 2)
+    assert actions(hall)[-2:] == ["delegate", "delegate_opinion"]
+    await hall.do("zhao", Approve(task_id))
+    assert hall.repository.applications[application_id].current_node == 1
+
+
+async def test_returning_to_a_passed_node_runs_the_application_again_from_there(hall):
+    application_id = await hall.submitted()
+    await hall.do("zhao", Approve(hall.task_of("zhao")))
+    task_id = hall.task_of("qian")
+    await hall.do("qian", Return(task_id, "请部门负责人再核实", to_node="head"))
+    application = hall.repository.applications[application_id]
+    assert (application.status, application.current_node, application.round) == (t.RUNNING, 0, 1)
+    assert hall.open_tasks("zhao") and not hall.open_tasks("qian")
+    assert hall.repository.records[-1]["detail"] == {"to_node": "head", "to_node_name": "head审核"}
+    assert ("application_sent_back", 1) in hall.events()
+    await hall.do("zhang", Withdraw(application_id))  # nobody decided since it came back
+    assert hall.status(application_id) == t.RETURNED
+
+
+@pytest.mark.parametrize("to_node", ["office", "nowhere"])
+async def test_only_a_passed_node_can_be_returned_to(hall, to_node):
+    await hall.submitted()
+    await hall.do("zhao", Approve(hall.task_of("zhao")))
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("qian", Return(hall.task_of("qian"), "退回", to_node=to_node))
+    assert refused.value.code == "node_not_passed" and hall.open_tasks("qian")
+
+
+async def test_reminding_tells_the_current_assignees_at_most_once_per_node_in_four_hours(hall):
+    application_id = await hall.submitted("review")
+    await hall.do("zhang", Remind(application_id))
+    assert sorted(hall.events()[-2:]) == [("task_reminded", 4), ("task_reminded", 5)]
+    hall.now += timedelta(hours=3, minutes=59)
+    with pytest.raises(Conflict) as refused:
+        await hall.do("zhang", Remind(application_id))
+    assert refused.value.code == "remind_too_soon" and "4 小时" in refused.value.message
+    hall.now += timedelta(minutes=1)
+    await hall.do("zhang", Remind(application_id))
+    assert actions(hall).count("remind") == 2
+
+
+async def test_reminding_is_the_applicants_and_only_while_running(hall):
+    application_id = await hall.submitted()
+    with pytest.raises(Forbidden):
+        await hall.do("zhao", Remind(application_id))
+    await hall.do("zhang", Withdraw(application_id))
+    with pytest.raises(Conflict):
+        await hall.do("zhang", Remind(application_id))

@@ -43,3 +43,35 @@ def test_signers_only_give_opinions():
     for move in ("approve", "return", "add_signers"):
         with pytest.raises(Conflict, match="加签人员只能给出意见"):
             t.task_after(t.SIGNER, t.PENDING, move)
+
+
+@pytest.mark.parametrize("state,move,after", [
+    (t.RUNNING, "withdraw", t.RETURNED), (t.RUNNING, "send_back", t.RUNNING),
+    (t.RUNNING, "comment", t.RUNNING), (t.RETURNED, "comment", t.RETURNED), (t.RUNNING, "remind", t.RUNNING),
+])
+def test_the_approval_moves_on_applications(state, move, after):
+    assert t.application_after(state, move) == after
+
+
+@pytest.mark.parametrize("state,move", [
+    (t.RETURNED, "withdraw"), (t.APPROVED, "withdraw"), (t.RETURNED, "remind"), (t.APPROVED, "comment"),
+    (t.TERMINATED, "comment"), (t.RETURNED, "send_back"),
+])
+def test_the_approval_moves_refused_on_applications(state, move):
+    with pytest.raises(Conflict):
+        t.application_after(state, move)
+
+
+def test_only_a_pending_approval_task_is_transferred_or_delegated():
+    assert t.task_after(t.APPROVAL, t.PENDING, "transfer") == t.DONE
+    assert t.task_after(t.APPROVAL, t.PENDING, "delegate") == t.WAITING
+    for kind, state in ((t.APPROVAL, t.WAITING), (t.APPROVAL, t.DONE), (t.SIGNER, t.PENDING), (t.DELEGATE, t.PENDING)):
+        for move in ("transfer", "delegate"):
+            with pytest.raises(Conflict):
+                t.task_after(kind, state, move)
+
+
+def test_a_delegate_only_gives_an_opinion():
+    assert t.task_after(t.DELEGATE, t.PENDING, "sign") == t.DONE
+    with pytest.raises(Conflict, match="受委派人员只能给出意见"):
+        t.task_after(t.DELEGATE, t.PENDING, "approve")
