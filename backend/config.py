@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Mapping, Optional
@@ -38,6 +39,10 @@ class Settings:
     # given in every "call us" message of the pages and the API.
     college_name: str = "浙江艺术职业学院"
     helpdesk_phone: str = "87150044"
+    # When the help desk answers chats (COLLEGE_TZ); outside them a message is left as a ticket.
+    helpdesk_hours: "ServiceHours" = field(default_factory=lambda: service_hours(DEFAULT_HELPDESK_HOURS))
+    # Rasa's HTTP API secret (RASA_JWT_SECRET): the console reads a conversation's tracker with it.
+    rasa_jwt_secret: Optional[str] = None
     # Web chat: tokens signed with a secret shared with Rasa's webchat channel (not the
     # backend's own key); messages relayed to Rasa, which listens on loopback only.
     webchat_token_secret: Optional[str] = None
@@ -98,6 +103,8 @@ class Settings:
             timezone=ZoneInfo(env.get("COLLEGE_TZ", "Asia/Shanghai")),
             college_name=env.get("COLLEGE_NAME") or "浙江艺术职业学院",
             helpdesk_phone=env.get("HELPDESK_PHONE") or "87150044",
+            helpdesk_hours=service_hours(env.get("HELPDESK_HOURS") or DEFAULT_HELPDESK_HOURS),
+            rasa_jwt_secret=env.get("RASA_JWT_SECRET") or None,
             token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", str(8 * 3600))),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", str(64 * 1024))),
             webchat_token_secret=webchat_secret,
@@ -113,6 +120,66 @@ class Settings:
             **_cas_settings(env),
             **_wecom_settings(env),
         )
+
+
+DEFAULT_HELPDESK_HOURS = "mon-fri 08:30-17:00"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    """Weekly opening times: (weekdays 0=Monday, start minute, end minute) per span, local time."""
+
+    spans: tuple[tuple[frozenset[int], int, int], ...]
+
+    def open_at(self, local: datetime) -> bool:
+        minute = local.hour * 60 + local.minute
+        return any(local.weekday() in days and start <= minute < end for days, start, end in self.spans)
+
+    def describe(self) -> str:
+        """For people: 周一至周五 08:30-17:00."""
+        if not self.spans:
+            return "暂不提供在线服务"
+
+        def days_text(days: frozenset[int]) -> str:
+            first, last = min(days), max(days)
+            if len(days) > 1 and days == frozenset(range(first, last + 1)):
+                return f"周{WEEKDAY_NAMES[first]}至周{WEEKDAY_NAMES[last]}"
+            return "、".join(f"周{WEEKDAY_NAMES[d]}" for d in sorted(days))
+
+        return ";".join(f"{days_text(days)} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+                        for days, start, end in self.spans)
+
+
+def service_hours(raw: str) -> ServiceHours:
+    """HELPDESK_HOURS: spans separated by ";", each ``<day>[-<day>] HH:MM-HH:MM`` (mon … sun),
+    e.g. ``mon-fri 08:30-12:00; mon-fri 13:30-17:00``; ``never``: chats are never answered live."""
+    if raw.strip().lower() == "never":
+        return ServiceHours(())
+    spans = []
+    for part in filter(None, (p.strip().lower() for p in raw.split(";"))):
+        try:
+            day_part, time_part = part.split()
+            first, _, last = day_part.partition("-")
+            start_day, end_day = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+            start, end = (_minutes(t) for t in time_part.split("-"))
+        except ValueError:
+            raise ConfigError(f"HELPDESK_HOURS: {part!r} is not like 'mon-fri 08:30-17:00' "
+                              "(days mon … sun, 24-hour times; spans separated by ';'; or 'never').") from None
+        if start_day > end_day or start >= end:
+            raise ConfigError(f"HELPDESK_HOURS: {part!r} runs backwards.")
+        spans.append((frozenset(range(start_day, end_day + 1)), start, end))
+    if not spans:
+        raise ConfigError("HELPDESK_HOURS is empty: give spans like 'mon-fri 08:30-17:00', or 'never'.")
+    return ServiceHours(tuple(spans))
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = (int(n) for n in hhmm.split(":"))
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 24 * 60:
+        raise ValueError(hhmm)
+    return hours * 60 + minutes
 
 
 def trusted_proxies(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:

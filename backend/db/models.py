@@ -312,3 +312,60 @@ class AuditEvent(Base):
     address: Mapped[Optional[str]] = mapped_column(String(64))
     user_agent: Mapped[Optional[str]] = mapped_column(String(256))
     target: Mapped[Optional[str]] = mapped_column(String(128))  # application:12, task:5, users?q=王 …
+
+
+# ---------------------------------------------------------------- help desk: handoff and tickets (issue 14)
+
+
+class HelpdeskConversation(Base):
+    """A chat handed to a person: waiting in the queue, then taken by one 服务台 staff member
+    (a guarded UPDATE: of two racing, one wins), then closed (back to the assistant)."""
+
+    __tablename__ = "helpdesk_conversations"
+    __table_args__ = (Index("ix_helpdesk_conversations_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(160))  # the conversation as Rasa knows it: web:<username>, wecom:<userid>
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # web | wecom
+    reason: Mapped[str] = mapped_column(String(16))  # request | misunderstood | unsure
+    status: Mapped[str] = mapped_column(String(16))  # waiting | active | closed
+    # The user's id while the conversation is open, NULL once closed: unique, so a person has at
+    # most one open handoff however two requests race.
+    open_for: Mapped[Optional[int]] = mapped_column(Integer, unique=True)
+    taken_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    taken_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class HelpdeskMessage(Base):
+    """What was said while a person handled the conversation (user, staff, or a system note)."""
+
+    __tablename__ = "helpdesk_messages"
+    __table_args__ = (Index("ix_helpdesk_messages_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("helpdesk_conversations.id"))
+    author: Mapped[str] = mapped_column(String(16))  # user | staff | system
+    staff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HelpdeskTicket(Base):
+    """A message left for the help desk (outside service hours, or by choice), answered later."""
+
+    __tablename__ = "helpdesk_tickets"
+    __table_args__ = (Index("ix_helpdesk_tickets_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # web | wecom
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # open | answered | closed
+    answer: Mapped[Optional[str]] = mapped_column(Text)
+    answered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))

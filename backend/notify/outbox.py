@@ -85,6 +85,10 @@ async def claim(database: Database, now: datetime, limit: int, lease: timedelta)
                 continue
             message.next_attempt_at = now + lease
             channel, recipient = (WECOM, wecom_userid) if wecom_userid else (WEB, username)
+            # The help desk answers in the chat the person wrote from (the backend set it from their identity).
+            chat = (message.payload or {}).get("chat", "")
+            if chat in (f"{WECOM}:{wecom_userid}", f"{WEB}:{username}"):
+                channel, _, recipient = chat.partition(":")
             claimed.append(Delivery(message.id, message.event, channel, recipient, message.recipient_id,
                                     message.application_id, message.task_id, dict(message.payload or {}),
                                     message.attempts))

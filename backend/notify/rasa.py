@@ -23,7 +23,8 @@ from .outbox import WEB, WECOM, Delivery
 
 INTENT = "EXTERNAL_notification"
 # Payload fields the bot reads, passed on as entities (strings).
-PAYLOAD_ENTITIES = ("number", "opinion", "node_name", "actor_name", "waited_hours")
+PAYLOAD_ENTITIES = ("number", "opinion", "node_name", "actor_name", "waited_hours",
+                    "helpdesk_text", "staff_name", "ticket_id", "question")  # the last four: the help desk's
 SHOWN_SLOT = "notified_outbox_ids"  # actions/notifications.py remembers shown outbox ids here
 
 
@@ -107,3 +108,24 @@ class RasaTrigger:
             # Rasa answers 200 even when the action server or the backend failed the action.
             raise DeliveryFailed("the bot did not confirm showing it (action server or backend unavailable?)")
         return said_for(answer, delivery.id) if delivery.channel == WEB else []
+
+
+class RasaUnavailable(Exception):
+    """Rasa's HTTP API did not answer with the tracker."""
+
+
+async def conversation_events(rasa_url: str, jwt_secret: str, session: aiohttp.ClientSession, sender: str,
+                              timeout_seconds: float = 5.0) -> list[dict[str, Any]]:
+    """A conversation's events from Rasa's durable tracker store (``GET /conversations/{id}/tracker``),
+    read with an admin JWT as the trigger is sent (the help-desk console shows them)."""
+    url = f"{rasa_url.rstrip('/')}/conversations/{quote(sender, safe=':')}/tracker"
+    headers = {"Authorization": f"Bearer {api_token(jwt_secret)}"}
+    try:
+        async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_seconds)) as response:
+            if response.status != 200:
+                raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
+            tracker = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        raise RasaUnavailable(f"{error.__class__.__name__} {error}".strip()) from error
+    events = tracker.get("events") if isinstance(tracker, dict) else None
+    return events if isinstance(events, list) else []

@@ -1,7 +1,7 @@
 """Every route in one place."""
 from aiohttp import web
 
-from .api import applications, audit, catalog, meta, notifications, org, session, tasks
+from .api import applications, audit, catalog, helpdesk, meta, notifications, org, session, tasks
 from .chat import setup_web_chat
 from .pages import applications as application_pages
 from .pages import hall, rendering
@@ -40,6 +40,20 @@ def setup_routes(app: web.Application) -> None:
         web.get(f"{api}/notifications", notifications.list_notifications, name="notifications"),
         web.post(f"{api}/notifications/read", notifications.mark_notifications_read, name="notifications_read"),
         web.get(f"{api}/audit", audit.list_audit_events, name="audit"),
+        web.get(f"{api}/helpdesk/status", helpdesk.helpdesk_status, name="helpdesk_status"),
+        web.post(f"{api}/helpdesk/handoffs", helpdesk.start_handoff, name="helpdesk_handoff"),
+        web.post(f"{api}/helpdesk/handoffs/messages", helpdesk.relay_message, name="helpdesk_handoff_message"),
+        web.get(f"{api}/helpdesk/conversations", helpdesk.list_conversations, name="helpdesk_conversations"),
+        web.get(f"{api}/helpdesk/conversations/{ID}", helpdesk.get_conversation, name="helpdesk_conversation"),
+        web.post(f"{api}/helpdesk/conversations/{ID}/take", helpdesk.take_conversation, name="helpdesk_take"),
+        web.post(f"{api}/helpdesk/conversations/{ID}/reply", helpdesk.reply_to_conversation, name="helpdesk_reply"),
+        web.post(f"{api}/helpdesk/conversations/{ID}/hand-back", helpdesk.hand_back_conversation,
+                 name="helpdesk_hand_back"),
+        web.get(f"{api}/helpdesk/conversations/{ID}/person", helpdesk.get_person, name="helpdesk_person"),
+        web.post(f"{api}/helpdesk/tickets", helpdesk.leave_ticket, name="helpdesk_ticket_leave"),
+        web.get(f"{api}/helpdesk/tickets", helpdesk.list_tickets, name="helpdesk_tickets"),
+        web.post(f"{api}/helpdesk/tickets/{ID}/answer", helpdesk.answer_ticket, name="helpdesk_ticket_answer"),
+        web.post(f"{api}/helpdesk/tickets/{ID}/close", helpdesk.close_ticket, name="helpdesk_ticket_close"),
     ])
 
 
