@@ -20,6 +20,12 @@ ACTION_LABELS = {
     "add_signers": "加签",
     "sign": "加签意见",
     "terminate": "终止流程",
+    "withdraw": "撤回",
+    "comment": "备注",
+    "transfer": "转办",
+    "delegate": "委派",
+    "delegate_opinion": "委派意见",
+    "remind": "催办",
 }
 
 
@@ -137,8 +143,12 @@ class ApplicationsView(View):
 
     def _record(self, r: FlowRecord, actor: User) -> dict[str, Any]:
         label = ACTION_LABELS.get(r.action, r.action)
-        if r.action == "sign":
-            label = "加签意见:" + ("同意" if r.detail.get("agree") else "不同意")
+        if r.action in ("sign", "delegate_opinion"):
+            label += ":" + ("同意" if r.detail.get("agree") else "不同意")
+        elif r.action in ("transfer", "delegate"):
+            label += f"给{r.detail.get('name', '')}"
+        elif r.action == "return" and r.detail.get("to_node_name"):
+            label = f"退回到「{r.detail['to_node_name']}」"
         return {
             "id": r.id, "node": r.node_name, "node_key": r.node_key, "round": r.round,
             "actor": self.person(actor), "action": r.action, "action_label": label,

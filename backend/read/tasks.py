@@ -14,8 +14,8 @@ from ..workflow import transitions as t
 from .applications import ApplicationsView
 from .base import View
 
-DECISION_LABELS = {"approve": "同意", "return": "退回", "agree": "同意", "disagree": "不同意"}
-PUBLIC_MOVES = {"approve", "return", "add_signers", "sign"}
+DECISION_LABELS = {"approve": "同意", "return": "退回", "agree": "同意", "disagree": "不同意", "transfer": "转办"}
+PUBLIC_MOVES = {"approve", "return", "add_signers", "sign", "transfer", "delegate"}
 _APPLICANT = aliased(User, name="applicant")  # built once: aliasing per request is costly
 
 
@@ -92,10 +92,13 @@ class TasksView(View):
         """``head`` plus the signers (tasks with their assignees), the viewer's next moves
         and where the application stands; rows may be ORM objects or the workflow's rows."""
         head["signers"] = [
-            {**self.person(person), "task_id": s.id, "status": s.status, "decision": s.decision,
+            {**self.person(person), "task_id": s.id, "kind": s.kind, "status": s.status, "decision": s.decision,
              "opinion": s.opinion} for s, person in signers
         ]
         head["actions"] = self._allowed_moves(task, application.status)
+        # 退回 may go to any node the application has passed on its way here
+        head["return_nodes"] = [{"key": n["key"], "name": n["name"]} for n in application.process[:task.node_index]
+                                ] if "return" in head["actions"] else []
         node = application.process[application.current_node] if application.current_node is not None else None
         head["application_current_node"] = {"key": node["key"], "name": node["name"]} if node else None
         return head

@@ -7,25 +7,31 @@ handlers decide.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ..errors import InvalidInput, NotFound
 from ..workflow.commands import (
     AddSigners,
     Approve,
     Command,
+    Comment,
     Decision,
+    Delegate,
+    Remind,
     Resubmit,
     Return,
     Sign,
     Submit,
     Terminate,
+    Transfer,
+    Withdraw,
 )
 from .jsonio import MAX_ID, storable
 
 MAX_OPINION = 2000
 MAX_SIGNERS = 10
 MAX_TERMINATE = 100
+MAX_KEY = 64  # a username or a node key
 
 
 def opinion(text: Any, *, required: bool) -> str:
@@ -92,8 +98,30 @@ def _approve(task_id: int, body: dict[str, Any]) -> Approve:
     return Approve(task_id, opinion(body.get("opinion"), required=False))
 
 
+def _key(value: Any, code: str, message: str) -> str:
+    """A username or a node key: a short non-empty string."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_KEY or not storable(value):
+        raise InvalidInput(code, message)
+    return value.strip()
+
+
 def _return(task_id: int, body: dict[str, Any]) -> Return:
-    return Return(task_id, opinion(body.get("opinion"), required=True))
+    to_node: Optional[str] = body.get("to_node")
+    if to_node is not None:  # absent or null: back to the applicant
+        to_node = _key(to_node, "to_node_invalid", "to_node 应为要退回到的环节(节点 key)")
+    return Return(task_id, opinion(body.get("opinion"), required=True), to_node)
+
+
+def _to(body: dict[str, Any]) -> str:
+    return _key(body.get("to"), "to_required", "请指定接收人(to,用户名)")
+
+
+def _transfer(task_id: int, body: dict[str, Any]) -> Transfer:
+    return Transfer(task_id, _to(body), opinion(body.get("opinion"), required=False))
+
+
+def _delegate(task_id: int, body: dict[str, Any]) -> Delegate:
+    return Delegate(task_id, _to(body), opinion(body.get("opinion"), required=False))
 
 
 def _add_signers(task_id: int, body: dict[str, Any]) -> AddSigners:
@@ -108,11 +136,12 @@ def _sign(task_id: int, body: dict[str, Any]) -> Sign:
 
 DECISIONS: dict[str, Callable[[int, dict[str, Any]], Command[Decision]]] = {
     "approve": _approve, "return": _return, "add_signers": _add_signers, "sign": _sign,
+    "transfer": _transfer, "delegate": _delegate,
 }
 
 
 def decision(move: str, task_id: int, body: dict[str, Any]) -> Command[Decision]:
-    """同意 / 退回 / 加签 / an added signer's opinion on a task."""
+    """同意 / 退回 / 加签 / 转办 / 委派 / an added signer's or a delegate's opinion on a task."""
     return DECISIONS[move](task_id, body)
 
 
@@ -127,3 +156,18 @@ def terminate(body: dict[str, Any]) -> Terminate:
     if unheld is not None:  # no application has it, like any other unknown id
         raise NotFound("application_not_found", f"没有找到申请 {unheld}")
     return Terminate(tuple(ids), reason)
+
+
+def withdraw(application_id: int, body: dict[str, Any]) -> Withdraw:
+    return Withdraw(application_id, opinion(body.get("reason"), required=False))
+
+
+def comment(application_id: int, body: dict[str, Any]) -> Comment:
+    text = body.get("text")
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise InvalidInput("text_required", "请填写备注内容(text)")
+    return Comment(application_id, opinion(text, required=True))
+
+
+def remind(application_id: int, body: dict[str, Any]) -> Remind:
+    return Remind(application_id)

@@ -1,4 +1,5 @@
-"""Applications: submit, list mine, detail, resubmit, terminate."""
+"""Applications: submit, list mine, detail, resubmit, terminate; the applicant's 撤回 and 催办,
+anyone's on it 备注."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -67,3 +68,25 @@ async def terminate_applications(request: web.Request) -> web.Response:
         return 200, {"items": [await views.application(user, a.id) for a in finished]}
 
     return await run_command(request, body, command)
+
+
+def _on_application(parser):
+    """A handler for a command on one application, answered with the application's detail."""
+
+    async def handler(request: web.Request) -> web.Response:
+        application_id = _application_id(request)
+        body = await read_json(request)
+
+        async def command(session, user):
+            await handle(request, session, user, parser(application_id, body))
+            return 200, await view(request, session, ApplicationsView).application(user, application_id)
+
+        return await run_command(request, body, command)
+
+    handler.__name__ = f"{parser.__name__}_application"
+    return handler
+
+
+withdraw_application = _on_application(parse.withdraw)
+comment_application = _on_application(parse.comment)
+remind_application = _on_application(parse.remind)

@@ -1,4 +1,4 @@
-"""Tasks: list, detail, and the decisions 同意 / 退回 / 加签 / an added signer's opinion."""
+"""Tasks: list, detail, and the decisions 同意 / 退回 / 加签 / 转办 / 委派 / an added signer's or a delegate's opinion."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -55,3 +55,5 @@ approve_task = _decide("approve")
 return_task = _decide("return")
 add_signers = _decide("add_signers")
 sign_task = _decide("sign")
+transfer_task = _decide("transfer")
+delegate_task = _decide("delegate")

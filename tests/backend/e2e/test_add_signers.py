@@ -27,7 +27,8 @@ async def test_the_approver_waits_for_every_signer_then_decides(api):
     await api.post(f"/tasks/{second['id']}/sign", "t1204", json={"opinion": "建议缩短假期", "agree": False})
 
     back = await api.get(f"/tasks/{task['id']}", "t2101")
-    assert back["status"] == "pending" and back["actions"] == ["add_signers", "approve", "return"]
+    assert back["status"] == "pending"
+    assert back["actions"] == ["add_signers", "approve", "delegate", "return", "transfer"]
     assert {(s["username"], s["decision"], s["opinion"]) for s in back["signers"]} == {
         ("t1203", "agree", "情况属实"), ("t1204", "disagree", "建议缩短假期")}
     await api.post(f"/tasks/{task['id']}/approve", "t2101", json={"opinion": "同意"})

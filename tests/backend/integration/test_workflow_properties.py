@@ -3,8 +3,9 @@
 The engine runs on a real database; each step is one unit of work. After every step:
 one decision per task, records that match the task states, no open task on a finished
 or returned application, a running application always held by someone at its current
-node, waiting approvers exactly when signers owe opinions — and a command that fails
-changes nothing at all.
+node, waiting approvers exactly when signers or delegates owe opinions, nothing recorded
+after a final state — and a command that fails changes nothing at all. The commands include
+the approval moves (撤回, 备注, 催办, 转办, 委派, 退回到环节).
 """
 from __future__ import annotations
 
@@ -18,7 +19,20 @@ from backend.catalog.loader import import_catalog
 from backend.db.models import Application, FlowRecord, OutboxMessage, Task, User
 from backend.errors import AppError
 from backend.workflow import transitions as t
-from backend.workflow.commands import AddSigners, Approve, Resubmit, Return, Sign, Submit, Terminate
+from backend.workflow.commands import (
+    AddSigners,
+    Approve,
+    Comment,
+    Delegate,
+    Remind,
+    Resubmit,
+    Return,
+    Sign,
+    Submit,
+    Terminate,
+    Transfer,
+    Withdraw,
+)
 from backend.workflow.engine import Workflow
 
 from tests.support import databases
@@ -33,13 +47,15 @@ CATALOG = {"centers": [{"code": "pbt", "name": "性质测试", "matters": [{
     ],
 }]}]}
 USERS = ["t2001", "t2103", "t1201", "t1202", "t1203", "t1204", "t1301"]
-DECISIONS = ("approve", "approve", "return", "add_signers", "sign", "sign")
+DECISIONS = ("approve", "approve", "return", "add_signers", "sign", "sign", "transfer", "delegate", "return_to")
+DECIDING_RECORDS = ("approve", "return", "sign", "transfer", "delegate_opinion")  # the records of a task done
 
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("submit"), st.sampled_from(["t2001", "t2103"])),
         st.tuples(st.sampled_from(DECISIONS), st.integers(0, 30), st.booleans(), st.booleans()),
-        st.tuples(st.sampled_from(["terminate", "resubmit"]), st.integers(0, 10), st.booleans()),
+        st.tuples(st.sampled_from(["terminate", "resubmit", "withdraw", "comment", "remind"]), st.integers(0, 10),
+                  st.booleans()),
     ),
     min_size=1, max_size=25,
 )
@@ -59,9 +75,9 @@ async def check_invariants(session):
     records = list(await session.scalars(select(FlowRecord)))
     by_id = {x.id: x for x in tasks}
     for task in tasks:
-        decisions = [r for r in records if r.task_id == task.id and r.action in ("approve", "return", "sign")]
+        decisions = [r for r in records if r.task_id == task.id and r.action in DECIDING_RECORDS]
         assert len(decisions) == (1 if task.status == t.DONE else 0), (task.id, task.status, len(decisions))
-        if task.kind == t.SIGNER:
+        if task.kind in (t.SIGNER, t.DELEGATE):
             assert by_id[task.parent_task_id].kind == t.APPROVAL
         if task.status in t.OPEN_TASK_STATES:
             app = apps[task.application_id]
@@ -77,22 +93,25 @@ async def check_invariants(session):
                 and x.status in t.OPEN_TASK_STATES]
         assert bool(held) == (app.status == t.RUNNING), (app.id, app.status)
         assert (app.finished_at is not None) == (app.status in t.FINISHED_APPLICATION_STATES)
+        if app.status in t.FINISHED_APPLICATION_STATES:  # nothing after a final state: its move is the last record
+            last = max((r for r in records if r.application_id == app.id), key=lambda r: r.id)
+            assert last.action == ("approve" if app.status == t.APPROVED else "terminate"), (app.id, last.action)
 
 
 async def run_step(workflow, session, users, step):
     kind = step[0]
     if kind == "submit":
         return await handle(workflow, session, users[step[1]], Submit("pbt_chain", {"note": "测试"}, {}))
-    if kind in ("terminate", "resubmit"):
+    if kind in ("terminate", "resubmit", "withdraw", "comment", "remind"):
         ids = list(await session.scalars(select(Application.id).order_by(Application.id)))
         if not ids:
             return None
         target = ids[step[1] % len(ids)]
         owner = await session.scalar(select(Application.applicant_id).where(Application.id == target))
         actor = next(u for u in users.values() if u.id == owner) if step[2] else users["t1301"]
-        if kind == "terminate":
-            return await handle(workflow, session, actor, Terminate((target,), "不办了"))
-        return await handle(workflow, session, actor, Resubmit(target))
+        command = {"terminate": Terminate((target,), "不办了"), "resubmit": Resubmit(target),
+                   "withdraw": Withdraw(target), "comment": Comment(target, "备注"), "remind": Remind(target)}[kind]
+        return await handle(workflow, session, actor, command)
     tasks = list(await session.scalars(select(Task).order_by(Task.id)))
     if not tasks:
         return None
@@ -102,6 +121,12 @@ async def run_step(workflow, session, users, step):
         return await handle(workflow, session, actor, Approve(task.id, "同意"))
     if kind == "return":
         return await handle(workflow, session, actor, Return(task.id, "请补充"))
+    if kind in ("transfer", "delegate"):
+        to = "t1301" if step[3] else "t1203"  # t1203 may already hold a task at the second node
+        move = Transfer if kind == "transfer" else Delegate
+        return await handle(workflow, session, actor, move(task.id, to, "请办理"))
+    if kind == "return_to":
+        return await handle(workflow, session, actor, Return(task.id, "请重新审核", "first" if step[3] else "second"))
     if kind == "add_signers":
         signer = "t1301" if step[3] else "t2001"
         return await handle(workflow, session, actor, AddSigners(task.id, (signer,), "请给意见"))

@@ -5,7 +5,20 @@ import pytest
 
 from backend.errors import InvalidInput, NotFound
 from backend.web import parse
-from backend.workflow.commands import AddSigners, Approve, Resubmit, Return, Sign, Submit, Terminate
+from backend.workflow.commands import (
+    AddSigners,
+    Approve,
+    Comment,
+    Delegate,
+    Remind,
+    Resubmit,
+    Return,
+    Sign,
+    Submit,
+    Terminate,
+    Transfer,
+    Withdraw,
+)
 
 
 def refusal(make, *args) -> str:
@@ -58,3 +71,24 @@ def test_ids_no_row_can_have_are_not_found():
         with pytest.raises(NotFound) as refused:
             parse.terminate({"ids": [1, unheld]})
         assert refused.value.code == "application_not_found"
+
+
+def test_a_task_is_handed_to_someone_named_by_username():
+    assert parse.decision("transfer", 1, {"to": " t1001 ", "opinion": "请处理"}) == Transfer(1, "t1001", "请处理")
+    assert parse.decision("delegate", 1, {"to": "t1001"}) == Delegate(1, "t1001", "")
+    for body in ({}, {"to": ""}, {"to": 5}, {"to": ["t1001"]}, {"to": "x" * 65}):
+        assert refusal(parse.decision, "transfer", 1, body) == "to_required"
+
+
+def test_a_return_may_name_a_passed_node():
+    assert parse.decision("return", 1, {"opinion": "再看看", "to_node": "head"}) == Return(1, "再看看", "head")
+    assert parse.decision("return", 1, {"opinion": "再看看", "to_node": None}) == Return(1, "再看看")
+    assert refusal(parse.decision, "return", 1, {"opinion": "再看看", "to_node": 3}) == "to_node_invalid"
+
+
+def test_a_comment_needs_text_and_a_withdrawal_or_reminder_nothing():
+    assert parse.comment(3, {"text": " 原件明天送到 "}) == Comment(3, "原件明天送到")
+    assert refusal(parse.comment, 3, {}) == "text_required"
+    assert refusal(parse.comment, 3, {"text": "  "}) == "text_required"
+    assert refusal(parse.comment, 3, {"text": 7}) == "opinion_invalid"
+    assert parse.withdraw(3, {}) == Withdraw(3, "") and parse.remind(3, {}) == Remind(3)
