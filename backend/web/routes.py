@@ -1,7 +1,7 @@
 """Every route in one place."""
 from aiohttp import web
 
-from .api import applications, audit, catalog, helpdesk, meta, notifications, org, session, tasks
+from .api import applications, audit, catalog, faq, helpdesk, meta, notifications, org, session, tasks
 from .chat import setup_web_chat
 from .pages import applications as application_pages
 from .pages import hall, rendering
@@ -59,6 +59,12 @@ def setup_routes(app: web.Application) -> None:
         web.get(f"{api}/helpdesk/tickets", helpdesk.list_tickets, name="helpdesk_tickets"),
         web.post(f"{api}/helpdesk/tickets/{ID}/answer", helpdesk.answer_ticket, name="helpdesk_ticket_answer"),
         web.post(f"{api}/helpdesk/tickets/{ID}/close", helpdesk.close_ticket, name="helpdesk_ticket_close"),
+        web.get(f"{api}/faq/answers", faq.list_answers, name="faq_answers"),
+        web.get(f"{api}/faq/answers/{{name}}", faq.get_answer, name="faq_answer"),
+        web.put(f"{api}/faq/answers/{{name}}", faq.edit_answer, name="faq_answer_edit"),
+        web.post(f"{api}/faq/questions", faq.record_question, name="faq_questions_record"),
+        web.get(f"{api}/helpdesk/questions", faq.list_question_groups, name="helpdesk_questions"),
+        web.post(f"{api}/helpdesk/questions/answer", faq.answer_questions, name="helpdesk_questions_answer"),
     ])
 
 
@@ -83,6 +89,9 @@ def setup_page_routes(app: web.Application) -> None:
         web.get(f"/applications/{ID}/edit", application_pages.edit_page, name="page_application_edit"),
         web.post(f"/applications/{ID}/edit", application_pages.resubmit, name="page_application_resubmit"),
         web.get(f"/applications/{ID}/progress", application_pages.progress, name="page_application_progress"),
+        web.post(f"/applications/{ID}/withdraw", application_pages.withdraw, name="page_application_withdraw"),
+        web.post(f"/applications/{ID}/remind", application_pages.remind, name="page_application_remind"),
+        web.post(f"/applications/{ID}/comments", application_pages.comment, name="page_application_comment"),
         web.get("/web/org/departments", org.department_tree, name="page_org_departments"),
         web.get("/web/org/users", org.search_users, name="page_org_users"),
         # The chat panel's notifications (for people without WeCom), with the session.

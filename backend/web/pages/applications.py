@@ -1,5 +1,8 @@
-"""我的申请: the list, 终止流程 (after a confirm page), 编辑并重新提交 after a return, and 进度."""
+"""我的申请: the list, 终止流程 (after a confirm page), 编辑并重新提交 after a return, and 进度 with
+the applicant's 撤回 and 催办 and anyone's 备注 on it."""
 from __future__ import annotations
+
+from typing import Any, Callable, Optional
 
 from aiohttp import web
 
@@ -7,7 +10,7 @@ from ...errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from ...read.applications import ApplicationsView
 from ...read.catalog import CatalogView
 from ...workflow import transitions as t
-from ...workflow.commands import Resubmit
+from ...workflow.commands import Command, Resubmit
 from .. import parse
 from ..idempotent import run_form_once
 from ..jsonio import path_id
@@ -19,7 +22,8 @@ from .rendering import page_number, render, see_other
 PAGE_SIZE = 20
 TERMINABLE = (t.RUNNING, t.RETURNED)
 NOTICES = {"submitted": "提交成功!", "resubmitted": "已重新提交,流程从第一个环节重新开始。",
-           "terminated": "已终止所选申请。"}
+           "terminated": "已终止所选申请。", "withdrawn": "已撤回,可以修改后重新提交。",
+           "reminded": "已催办,当前环节的办理人会收到提醒。", "commented": "已添加备注。"}
 
 
 def _application_id(request: web.Request) -> int:
@@ -107,10 +111,38 @@ async def resubmit(request: web.Request) -> web.Response:
     raise see_other(f"/applications/{application['id']}/progress?notice=resubmitted")
 
 
-async def progress(request: web.Request) -> web.Response:
+async def _progress(request: web.Request, status: int = 200, error: Optional[str] = None) -> web.Response:
     async with request.app[DATABASE].read() as session:
         shown = view(request, session, ApplicationsView)
         application = await shown.application(request[ACTOR], _application_id(request))
     context = {"application": application, "diagram": diagram.layout(application),
-               "notice": NOTICES.get(request.query.get("notice", ""))}
-    return render(request, "progress.html", context)
+               "notice": NOTICES.get(request.query.get("notice", "")), "error": error}
+    return render(request, "progress.html", context, status=status)
+
+
+async def progress(request: web.Request) -> web.Response:
+    return await _progress(request)
+
+
+def _move(parser: Callable[[int, dict[str, Any]], Command[Any]], notice: str):
+    """A progress page button or form: the command, then back to the page with a notice, or
+    the page again with the refusal (already decided, too soon …)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        application_id = _application_id(request)
+        posted = await request.post()
+        body = {key: value for key, value in posted.items() if key in ("text", "reason") and isinstance(value, str)}
+        try:
+            async with request.app[DATABASE].write() as session:
+                await handle(request, session, request[ACTOR], parser(application_id, body))
+        except (InvalidInput, Conflict, Forbidden) as error:
+            return await _progress(request, error.status, error.message)
+        raise see_other(f"/applications/{application_id}/progress?notice={notice}")
+
+    handler.__name__ = f"{notice}_page"
+    return handler
+
+
+withdraw = _move(parse.withdraw, "withdrawn")
+remind = _move(parse.remind, "reminded")
+comment = _move(parse.comment, "commented")

@@ -1,5 +1,6 @@
-"""我的任务: 我的待办 / 已办, a task page, and its decision panel (同意 / 退回 / 加签; an added
-signer's 同意 / 不同意)."""
+"""我的任务: 我的待办 / 已办, a task page, and its decision panel (同意 / 退回, to the applicant or a
+passed node / 加签 / 转办 / 委派 — the last three pick people in the same org picker; an added
+signer's or a delegate's 同意 / 不同意)."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -25,10 +26,14 @@ ACTIONS = {
     "add_signers": ("add_signers", {}),
     "agree": ("sign", {"agree": True}),
     "disagree": ("sign", {"agree": False}),
+    "transfer": ("transfer", {}),
+    "delegate": ("delegate", {}),
 }
+HANDED_TO_ONE = ("transfer", "delegate")  # one person picked in the org picker
 NOTICES = {"approve": "已同意,流程已转到下一环节。", "return": "已退回给申请人。",
            "add_signers": "已加签,请等待加签人员给出意见。", "agree": "已提交意见:同意。",
-           "disagree": "已提交意见:不同意。"}
+           "disagree": "已提交意见:不同意。", "transfer": "已转办,该任务改由所选人员办理。",
+           "delegate": "已委派,对方给出意见后任务会回到您这里。", "returned_to_node": "已退回到所选环节,由该环节重新审批。"}
 
 
 def _task_id(request: web.Request) -> int:
@@ -71,8 +76,15 @@ async def decide(request: web.Request) -> web.Response:
     move, extra = ACTIONS[action]
     opinion = posted.get("opinion") if isinstance(posted.get("opinion"), str) else ""
     users = [u for u in posted.getall("users", []) if isinstance(u, str) and u]
+    to_node = posted.get("to_node") if isinstance(posted.get("to_node"), str) else ""
     body = {"opinion": opinion, "users": users, **extra}
+    if action == "return" and to_node:
+        body["to_node"], action = to_node, "returned_to_node"
     try:
+        if move in HANDED_TO_ONE:
+            if len(users) != 1:
+                raise InvalidInput("to_required", "请在组织架构中选择一位接收人(只能选一位)")
+            body["to"] = users[0]
         async with request.app[DATABASE].write() as session:
             await handle(request, session, request[ACTOR], parse.decision(move, task_id, body))
     except (InvalidInput, Conflict) as error:
