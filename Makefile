@@ -95,6 +95,7 @@ run: $(BACKEND_READY) .env $(MODEL)
 	@$(if $(wildcard $(WECOM_DEV_ENV)),sed -i 's#^WECOM_CALLBACK_URL=http://127.0.0.1:5005/webhooks/wecom/webhook$$#WECOM_CALLBACK_URL=$(WECOM_GATEWAY_URL)#' $(WECOM_DEV_ENV))
 	@$(BACKEND) -m backend migrate
 	@$(BACKEND) -m backend seed-demo --if-empty
+	@$(BACKEND) -m backend import-faq
 	@$(if $(WECOM_CONFIGURED),echo "==> WeCom: real credentials configured (WECOM_CORP_ID); the simulator is not started",$(BACKEND) -m devtools.wecom_simulator --write-dev-env $(WECOM_DEV_ENV) --callback-url $(WECOM_GATEWAY_URL); echo "==> WeCom: no real credentials, the simulator plays WeCom for a dev corp")
 	@echo "==> Starting the Procfile's processes on 127.0.0.1 — Ctrl-C stops all. The console shows what starts, where"
 	@echo "    to open it and what needs attention; each process's full output is in var/log/<process>.log"

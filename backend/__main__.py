@@ -6,6 +6,8 @@
   import-org     load a college's own org chart from YAML
   import-matters load a college's own service centres and matters from YAML
   export-lookups write the assistant's lookup tables (people, departments, matters)
+  import-faq     load the FAQ answer texts from bot/domain/faq.yml (keeps texts already stored)
+  export-faq     write what the help desk taught (answered questions, new and edited answers) for training
   notify         deliver the outbox to people through Rasa (worker loop) and queue reminders (催办)
   sync-wecom     import departments and members from the WeCom contacts API [--dry-run]
   check-deploy   say what is misconfigured in a production installation (deploy/)
@@ -31,6 +33,7 @@ from . import deploy_check
 from .auth.passwords import hash_password
 from .auth.policy import policy_problem
 from .catalog.loader import DEMO_DIR, import_catalog, import_org, read_yaml
+from .catalog.faq import DATA_DIR, DOMAIN_DIR, FAQ_DOMAIN, export_faq, import_faq
 from .catalog.lookups import export_lookups
 from .config import DEFAULT_DATABASE_URL, ConfigError, NotifierSettings, Settings, load_env_file
 from .db import accounts, audit, migrate
@@ -125,6 +128,28 @@ def cmd_export_lookups(args: argparse.Namespace) -> None:
     counts = asyncio.run(_with_database(lambda s: export_lookups(s, Path(args.directory))))
     print("Lookup tables written to " + args.directory + ": "
           + ", ".join(f"{k} {v}" for k, v in counts.items()) + ". Retrain the assistant (make train).")
+
+
+def cmd_import_faq(args: argparse.Namespace) -> None:
+    added, kept = asyncio.run(_with_database(
+        lambda s: import_faq(s, Path(args.file), datetime.now(timezone.utc))))
+    print(f"FAQ answers: {added} added, {kept} already stored and kept (edits in the console are not overwritten).")
+
+
+def cmd_export_faq(args: argparse.Namespace) -> None:
+    out = asyncio.run(_with_database(lambda s: export_faq(s, Path(args.data), Path(args.domain))))
+    examples = sum(len(texts) for texts in out.examples.values())
+    print(f"Wrote {Path(args.data) / 'nlu' / 'faq_learned.yml'}: {examples} examples for {len(out.examples)} answers"
+          + "".join(f"\n  {key}: " + " / ".join(texts) for key, texts in sorted(out.examples.items())))
+    print(f"Wrote {Path(args.domain) / 'faq_learned.yml'}: {len(out.new_answers)} new answers"
+          + (f" ({', '.join(out.new_answers)})" if out.new_answers else ""))
+    print(f"Rewrote in {Path(args.domain) / FAQ_DOMAIN}: {len(out.edited_answers)} edited answers"
+          + (f" ({', '.join(out.edited_answers)})" if out.edited_answers else ""))
+    if out.unexampled:
+        print(f"Not written (no question answered with them yet): {', '.join(out.unexampled)}")
+    if out.skipped:
+        print(f"Skipped (already training examples): {' / '.join(out.skipped)}")
+    print("Retrain the assistant (make train).")
 
 
 def cmd_notify(args: argparse.Namespace) -> None:
@@ -258,6 +283,15 @@ def main(argv: list[str] | None = None) -> int:
     lookups = commands.add_parser("export-lookups", help="write the assistant's lookup tables (names) to a folder")
     lookups.add_argument("directory", nargs="?", default="data/lookups")
     lookups.set_defaults(run=cmd_export_lookups)
+
+    faq_in = commands.add_parser("import-faq", help="load the FAQ answer texts the assistant serves")
+    faq_in.add_argument("file", nargs="?", default=str(DOMAIN_DIR / FAQ_DOMAIN))
+    faq_in.set_defaults(run=cmd_import_faq)
+
+    faq_out = commands.add_parser("export-faq", help="write the help desk's questions and answers for training")
+    faq_out.add_argument("--data", "--out", default=str(DATA_DIR), help="the NLU data folder (default data/)")
+    faq_out.add_argument("--domain", default=str(DOMAIN_DIR), help="the domain folder (default bot/domain/)")
+    faq_out.set_defaults(run=cmd_export_faq)
 
     notify = commands.add_parser("notify", help="deliver notifications (outbox) through Rasa until stopped")
     notify.set_defaults(run=cmd_notify)

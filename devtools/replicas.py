@@ -112,7 +112,7 @@ class Replicas:
     def _start_all(self) -> None:
         for database in self.databases:
             postgres_admin(f'CREATE DATABASE "{database}"')
-        for command in (["migrate"], ["seed-demo"]):
+        for command in (["migrate"], ["seed-demo"], ["import-faq"]):
             subprocess.run([str(BACKEND_PYTHON), "-m", "backend", *command], cwd=ROOT, env=self.env, check=True,
                            capture_output=True, timeout=300)
         for i, ports in enumerate(self.ports):

@@ -185,7 +185,7 @@ class Stack:
         return self
 
     def _start_all(self) -> None:
-        for command in (["migrate"], ["seed-demo"]):
+        for command in (["migrate"], ["seed-demo"], ["import-faq"]):
             subprocess.run([str(BACKEND_PYTHON), "-m", "backend", *command], cwd=ROOT, env=self.env, check=True,
                            capture_output=True, timeout=300)
         backend = self.ports["backend"]

@@ -314,6 +314,44 @@ class AuditEvent(Base):
     target: Mapped[Optional[str]] = mapped_column(String(128))  # application:12, task:5, users?q=王 …
 
 
+# ---------------------------------------------------------------- help desk: the FAQ loop (issue 14)
+
+
+class FaqAnswer(Base):
+    """An answer text of the assistant's FAQ, keyed by its retrieval intent (``faq/open_site``).
+    Imported from bot/domain/faq.yml (``import-faq``), then edited by 服务台 staff without
+    retraining: the assistant fetches the text by key at every answer."""
+
+    __tablename__ = "faq_answers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Who last wrote it in the console; None while it is the imported text (export-faq skips those).
+    updated_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
+class FaqQuestion(Base):
+    """A message the assistant could not answer well: a fallback, a low-confidence FAQ answer
+    or one the person marked 没帮助. Open until staff point it at an answer."""
+
+    __tablename__ = "faq_questions"
+    __table_args__ = (Index("ix_faq_questions_open", "answer_key", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # fallback | low_confidence | not_helpful
+    channel: Mapped[str] = mapped_column(String(16))  # web | wecom | api
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    predicted_key: Mapped[Optional[str]] = mapped_column(String(64))
+    confidence: Mapped[Optional[float]]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    answer_key: Mapped[Optional[str]] = mapped_column(ForeignKey("faq_answers.key"))
+    answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
 # ---------------------------------------------------------------- help desk: handoff and tickets (issue 14)
 
 
