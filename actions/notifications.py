@@ -26,11 +26,13 @@ TASK_PAGE = "task_page"  # the hall's page of a card's task: a channel may open 
 SEEN_KEEP = 50
 KEY_FIELDS = 4
 MAX_VALUE_CHARS = 40
-TASK_EVENTS = ("task_assigned", "signer_requested", "task_overdue", "signer_opinions_ready")
+TASK_EVENTS = ("task_assigned", "signer_requested", "task_overdue", "signer_opinions_ready",
+               "task_reminded", "delegate_requested", "delegate_done")
+OPINION_ONLY = ("signer", "delegate")  # tasks that only give an opinion back to their approver
 
 
 def task_buttons(task: dict[str, Any]) -> list[dict[str, str]]:
-    if task["kind"] == "signer":
+    if task["kind"] in OPINION_ONLY:
         moves = [("同意", "approve"), ("不同意", "disagree"), ("详情", "task_detail")]
     else:
         moves = [("同意", "approve"), ("退回", "return_task"), ("加签", "add_signers"), ("详情", "task_detail")]
@@ -55,8 +57,13 @@ def key_fields(application: dict[str, Any]) -> list[str]:
 
 def task_card(event: str, task: dict[str, Any], facts: dict[str, str]) -> str:
     applicant = task["applicant"]
+    by = facts.get("actor_name", "审批人")
     heading = {
-        "task_assigned": "📋 您有一个新的待办",
+        # 转办 names who handed it over; a plain assignment has no actor
+        "task_assigned": f"🔀 {by}将一个待办转办给您" if facts.get("actor_name") else "📋 您有一个新的待办",
+        "task_reminded": f"⏰ 催办:{facts.get('actor_name', '申请人')}提醒您尽快处理这个待办",
+        "delegate_requested": f"🤝 {by}委派您先处理以下申请,您给出意见后会回到{by}那里",
+        "delegate_done": "💬 受委派人已给出意见,请继续审批",
         "signer_requested": f"✍️ {facts.get('actor_name', '审批人')}请您对以下申请给出加签意见",
         "task_overdue": f"⏰ 催办:这个待办已等待 {facts.get('waited_hours', '')} 小时,请尽快处理",
         "signer_opinions_ready": "💬 加签意见已全部收到,请继续审批",
@@ -66,9 +73,10 @@ def task_card(event: str, task: dict[str, Any], facts: dict[str, str]) -> str:
              f"提交时间:{short_time(task['application'].get('created_at'))}",
              f"当前环节:{task['node']['name']}"]
     lines += key_fields(task["application"])
-    if event == "signer_requested" and facts.get("opinion"):
-        lines.append(f"加签说明:{shown(facts['opinion'])}")
-    lines.append("可直接回复「同意,意见…」" + ("或「不同意,原因…」" if task["kind"] == "signer" else "或「退回 原因…」"))
+    note = {"signer_requested": "加签说明", "delegate_requested": "委派说明", "task_assigned": "转办说明"}.get(event)
+    if note and facts.get("opinion"):
+        lines.append(f"{note}:{shown(facts['opinion'])}")
+    lines.append("可直接回复「同意,意见…」" + ("或「不同意,原因…」" if task["kind"] in OPINION_ONLY else "或「退回 原因…」"))
     return "\n".join(lines)
 
 
@@ -89,6 +97,13 @@ def applicant_message(event: str, facts: dict[str, str], application: Optional[d
         return f"⏩ 您的{what}已通过「{node}」{now_at}。"
     if event == "application_signers_added":
         return f"👥 您的{what}在「{node}」环节加签给 {facts.get('signers', '')},等待他们给出意见。"
+    if event == "application_sent_back":
+        return (f"↩️ 您的{what}在「{node}」环节被{facts.get('actor_name', '审批人')}退回到"
+                f"「{facts.get('to_node_name', '')}」重新审批,意见:{shown(facts.get('opinion', '无'))}。")
+    if event == "application_withdrawn":
+        return f"↩️ {what}已被申请人撤回,您在「{node}」环节的相关待办已取消。"
+    if event == "application_commented":
+        return f"📝 {facts.get('actor_name', '')}在{what}上添加了备注:{shown(facts.get('opinion', ''))}"
     if event == "application_terminated":
         reason = f",理由:{shown(facts['opinion'])}" if facts.get("opinion") else ""
         return f"✖️ {what}已被申请人终止{reason},您的相关待办已取消。"

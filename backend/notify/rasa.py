@@ -24,7 +24,8 @@ from .outbox import WEB, WECOM, Delivery
 INTENT = "EXTERNAL_notification"
 # Payload fields the bot reads, passed on as entities (strings).
 PAYLOAD_ENTITIES = ("number", "opinion", "node_name", "actor_name", "waited_hours",
-                    "helpdesk_text", "staff_name", "ticket_id", "question")  # the last four: the help desk's
+                    "helpdesk_text", "staff_name", "ticket_id", "question",  # these four: the help desk's
+                    "to_node_name")  # 退回到环节
 SHOWN_SLOT = "notified_outbox_ids"  # actions/notifications.py remembers shown outbox ids here
 
 
