@@ -11,6 +11,8 @@ from .auth import actor
 from .keys import DATABASE
 
 HELPDESK_ROLE = "服务台"
+# Set for the hall's pages (the session middleware): the nav shows the console's link to 服务台 only.
+HELPDESK_NAV = web.RequestKey("helpdesk_nav", bool)
 
 
 async def is_helpdesk(request: web.Request, user: User) -> bool:

@@ -5,6 +5,7 @@ from .api import applications, audit, catalog, faq, helpdesk, meta, notification
 from .chat import setup_web_chat
 from .pages import applications as application_pages
 from .pages import hall, rendering
+from .pages import helpdesk as helpdesk_pages
 from .pages import session as session_pages
 from .pages import tasks as task_pages
 from .pages import wecom_sign_in
@@ -92,6 +93,12 @@ def setup_page_routes(app: web.Application) -> None:
         web.post(f"/applications/{ID}/withdraw", application_pages.withdraw, name="page_application_withdraw"),
         web.post(f"/applications/{ID}/remind", application_pages.remind, name="page_application_remind"),
         web.post(f"/applications/{ID}/comments", application_pages.comment, name="page_application_comment"),
+        web.get("/helpdesk", helpdesk_pages.queue, name="page_helpdesk"),
+        web.get(f"/helpdesk/conversations/{ID}", helpdesk_pages.conversation_page, name="page_helpdesk_conversation"),
+        web.post(f"/helpdesk/conversations/{ID}", helpdesk_pages.act_on_conversation,
+                 name="page_helpdesk_conversation_act"),
+        web.get("/helpdesk/tickets", helpdesk_pages.ticket_list, name="page_helpdesk_tickets"),
+        web.post(f"/helpdesk/tickets/{ID}", helpdesk_pages.act_on_ticket, name="page_helpdesk_ticket_act"),
         web.get("/web/org/departments", org.department_tree, name="page_org_departments"),
         web.get("/web/org/users", org.search_users, name="page_org_users"),
         # The chat panel's notifications (for people without WeCom), with the session.

@@ -20,6 +20,7 @@ from ..db.models import User
 from ..db.web_sessions import LiveSession
 from ..errors import Forbidden, NotAuthenticated
 from .auth import CHANNEL
+from .helpdesk_access import HELPDESK_NAV, is_helpdesk
 from .keys import ACTOR, DATABASE, SETTINGS, WORKFLOW
 
 COOKIE = "campus_session"
@@ -63,6 +64,7 @@ async def session_middleware(request: web.Request, handler):
         request[WEB_SESSION] = live
         request[ACTOR] = live.user
         request[CHANNEL] = "web"
+        request[HELPDESK_NAV] = await is_helpdesk(request, live.user)
         if live.user.must_change_password and live.method == "password" \
                 and request.path not in BEFORE_PASSWORD_CHANGE:
             if request.method in ("GET", "HEAD"):

@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 
 from ..csrf import FIELD, token_for
+from ..helpdesk_access import HELPDESK_NAV
 from ..keys import ACTOR, SETTINGS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -41,7 +42,8 @@ def input_value(value: Any) -> str:
 
 def _page_context(request: web.Request) -> dict[str, Any]:
     return {"me": request.get(ACTOR), "csrf_field": FIELD, "csrf_token": token_for(request),
-            "path": request.path, "helpdesk_phone": request.app[SETTINGS].helpdesk_phone}
+            "path": request.path, "helpdesk_phone": request.app[SETTINGS].helpdesk_phone,
+            "helpdesk_nav": request.get(HELPDESK_NAV, False)}
 
 
 def setup_templates(app: web.Application) -> None:
