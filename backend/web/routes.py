@@ -6,6 +6,7 @@ from .chat import setup_web_chat
 from .pages import applications as application_pages
 from .pages import hall, rendering
 from .pages import helpdesk as helpdesk_pages
+from .pages import helpdesk_questions
 from .pages import session as session_pages
 from .pages import tasks as task_pages
 from .pages import wecom_sign_in
@@ -99,6 +100,11 @@ def setup_page_routes(app: web.Application) -> None:
                  name="page_helpdesk_conversation_act"),
         web.get("/helpdesk/tickets", helpdesk_pages.ticket_list, name="page_helpdesk_tickets"),
         web.post(f"/helpdesk/tickets/{ID}", helpdesk_pages.act_on_ticket, name="page_helpdesk_ticket_act"),
+        web.get("/helpdesk/questions", helpdesk_questions.questions_page, name="page_helpdesk_questions"),
+        web.post("/helpdesk/questions/answer", helpdesk_questions.answer_group, name="page_helpdesk_questions_answer"),
+        web.get("/helpdesk/answers", helpdesk_questions.answers_page, name="page_helpdesk_answers"),
+        web.get("/helpdesk/answers/{name}", helpdesk_questions.answer_page, name="page_helpdesk_answer"),
+        web.post("/helpdesk/answers/{name}", helpdesk_questions.edit_answer, name="page_helpdesk_answer_edit"),
         web.get("/web/org/departments", org.department_tree, name="page_org_departments"),
         web.get("/web/org/users", org.search_users, name="page_org_users"),
         # The chat panel's notifications (for people without WeCom), with the session.

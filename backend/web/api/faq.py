@@ -68,7 +68,7 @@ def _channel(request: web.Request) -> str:
     return request[CHANNEL]
 
 
-def _key_in_path(request: web.Request) -> str:
+def key_in_path(request: web.Request) -> str:
     """The path names an answer without its ``faq/`` (a slash cannot travel in one path segment)."""
     key = "faq/" + path_text(request, "name", "faq_answer_not_found", "没有这条常见问题回答")
     if not KEY.fullmatch(key):
@@ -86,16 +86,21 @@ async def list_answers(request: web.Request) -> web.Response:
 
 async def get_answer(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        return json_response(await view(request, session, FaqView).answer(_key_in_path(request)))
+        return json_response(await view(request, session, FaqView).answer(key_in_path(request)))
+
+
+async def edit(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """A new text for the answer the path names (服务台 only). Shared by the API and the console page."""
+    user = await require_helpdesk(request)
+    key = key_in_path(request)
+    text = text_field(body, "text", MAX_ANSWER)
+    async with request.app[DATABASE].write() as session:
+        await store.write_answer(session, key, text, user.id, request.app[WORKFLOW].now(), must_exist=True)
+        return await view(request, session, FaqView).answer(key)
 
 
 async def edit_answer(request: web.Request) -> web.Response:
-    user = await require_helpdesk(request)
-    key = _key_in_path(request)
-    text = text_field(await read_json(request), "text", MAX_ANSWER)
-    async with request.app[DATABASE].write() as session:
-        await store.write_answer(session, key, text, user.id, request.app[WORKFLOW].now(), must_exist=True)
-        return json_response(await view(request, session, FaqView).answer(key))
+    return json_response(await edit(request, await read_json(request)))
 
 
 # ---------------------------------------------------------------- questions
