@@ -407,3 +407,23 @@ class HelpdeskTicket(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------- approval moves: 抄送 (issue 15)
+
+
+class ApplicationCc(Base):
+    """抄送: someone told of an application who may read it (抄送我的) but not act on it. Written
+    with the command that copies them (the matter's node config when the node completes, the
+    applicant at submit, an approver when approving); once per person and application."""
+
+    __tablename__ = "application_cc"
+    __table_args__ = (UniqueConstraint("application_id", "user_id"),
+                      Index("ix_application_cc_user", "user_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who copied them (the applicant, an approver)
+    node_key: Mapped[Optional[str]] = mapped_column(String(64))  # the node whose config or approver copied them
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

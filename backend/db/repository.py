@@ -31,7 +31,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..errors import Conflict
-from .models import Application, DailyCounter, Department, FlowRecord, Matter, OutboxMessage, Task, User, as_utc
+from .models import (
+    Application,
+    ApplicationCc,
+    DailyCounter,
+    Department,
+    FlowRecord,
+    Matter,
+    OutboxMessage,
+    Task,
+    User,
+    as_utc,
+)
 from .org import OrgDirectory
 from .rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
 
@@ -74,6 +85,12 @@ CASE_TASKS = (
 LAST_RECORD_AT = select(func.max(flow_records.c.created_at)).where(
     flow_records.c.application_id == bindparam("application_id"), flow_records.c.action == bindparam("action"),
     flow_records.c.round == bindparam("round"), flow_records.c.node_key == bindparam("node_key"))
+
+# 抄送 rows: someone copied twice on one application is kept once, with the first copy
+INSERT_CC = {
+    dialect: insert_(ApplicationCc).on_conflict_do_nothing(index_elements=["application_id", "user_id"])
+    for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 ACTIVE_MATTER = select(matters.c.id, matters.c.code, matters.c.name, matters.c.form_schema, matters.c.process).where(
     matters.c.code == bindparam("code"), matters.c.active.is_(True))
@@ -293,6 +310,8 @@ class Repository:
             await self._write_at_once(guarded, changes)
         else:
             await self._write_one_by_one(guarded, changes)
+        if changes.cc:  # rare, so a statement of its own
+            await self.connection.execute(INSERT_CC[self.connection.dialect.name], changes.cc)
         for application in changes.applications.values():
             application.version += 1
 

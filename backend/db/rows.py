@@ -109,6 +109,7 @@ class Changes:
     new_tasks: list[TaskRow] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[tuple[dict[str, Any], Optional[TaskRow]]] = field(default_factory=list)
+    cc: list[dict[str, Any]] = field(default_factory=list)  # 抄送 rows; one already there is kept
 
     def task_decided(self, task: TaskRow, was: str) -> None:
         self.decided[task.id] = (task, was)

@@ -1,12 +1,12 @@
-"""Applications: the applicant's list, and one application with its nodes and flow records
-(流转记录) for whoever may see it."""
+"""Applications: the applicant's list (or 抄送我的, the ones copied to the viewer), and one
+application with its nodes and flow records (流转记录) for whoever may see it."""
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from sqlalchemy import exists, or_, select
 
-from ..db.models import Application, FlowRecord, Matter, Task, User
+from ..db.models import Application, ApplicationCc, FlowRecord, Matter, Task, User
 from ..db.org import OrgDirectory
 from ..errors import NotFound
 from ..workflow import transitions as t
@@ -26,26 +26,34 @@ ACTION_LABELS = {
     "delegate": "委派",
     "delegate_opinion": "委派意见",
     "remind": "催办",
+    "cc": "抄送",
 }
 
 
 class ApplicationsView(View):
     def _visible(self, viewer: User):
-        """Visible: own applications, or ones where the viewer holds or held a task."""
+        """Visible: own applications, ones where the viewer holds or held a task, ones copied to them."""
         return or_(
             Application.applicant_id == viewer.id,
             exists().where(Task.application_id == Application.id, Task.assignee_id == viewer.id),
+            exists().where(ApplicationCc.application_id == Application.id, ApplicationCc.user_id == viewer.id),
         )
 
-    async def applications(self, viewer: User, status: Optional[str], limit: int, offset: int) -> dict[str, Any]:
+    async def applications(self, viewer: User, status: Optional[str], limit: int, offset: int,
+                           cc: bool = False) -> dict[str, Any]:
+        """The viewer's own applications, or (``cc``) the ones copied to them, newest first."""
         stmt = (
             select(Application, Matter.code, Matter.name)
             .join(Matter, Matter.id == Application.matter_id)
-            .where(Application.applicant_id == viewer.id)
             .order_by(Application.created_at.desc(), Application.id.desc())
             .limit(limit + 1)
             .offset(offset)
         )
+        if cc:
+            stmt = stmt.join(ApplicationCc, ApplicationCc.application_id == Application.id).where(
+                ApplicationCc.user_id == viewer.id)
+        else:
+            stmt = stmt.where(Application.applicant_id == viewer.id)
         if status:
             stmt = stmt.where(Application.status == status)
         rows = (await self.session.execute(stmt)).all()
@@ -101,7 +109,9 @@ class ApplicationsView(View):
         records = list(await self.session.scalars(
             select(FlowRecord).where(FlowRecord.application_id == a.id).order_by(FlowRecord.id)
         ))
-        people = await org.users_by_id([task.assignee_id for task in tasks] + [r.actor_id for r in records])
+        copied = list(await self.session.scalars(
+            select(ApplicationCc.user_id).where(ApplicationCc.application_id == a.id).order_by(ApplicationCc.id)))
+        people = await org.users_by_id([task.assignee_id for task in tasks] + [r.actor_id for r in records] + copied)
         return {
             **self._head(a, matter.code, matter.name),
             "applicant": self.person(applicant, departments[applicant.department_id]),
@@ -114,6 +124,7 @@ class ApplicationsView(View):
             ],
             "nodes": self._nodes(a, [x for x in tasks if x.round == a.round], people),
             "records": [self._record(r, people[r.actor_id]) for r in records],
+            "cc": [self.person(people[user_id]) for user_id in copied],
         }
 
     def _nodes(self, a: Application, tasks: list[Task], people: dict[int, User]) -> list[dict[str, Any]]:

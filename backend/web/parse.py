@@ -32,6 +32,7 @@ MAX_OPINION = 2000
 MAX_SIGNERS = 10
 MAX_TERMINATE = 100
 MAX_KEY = 64  # a username or a node key
+MAX_CC = 20
 
 
 def opinion(text: Any, *, required: bool) -> str:
@@ -68,7 +69,7 @@ def submit(body: dict[str, Any]) -> Submit:
     matter = body.get("matter")
     if not isinstance(matter, str) or not matter:
         raise InvalidInput("matter_required", "请指定要办理的事项(matter)")
-    return Submit(matter, _form(body.get("form")), _approvers(body.get("approvers")))
+    return Submit(matter, _form(body.get("form")), _approvers(body.get("approvers")), _cc(body.get("cc")))
 
 
 def resubmit(application_id: int, body: dict[str, Any]) -> Resubmit:
@@ -94,8 +95,20 @@ def _agree(value: Any) -> bool:
     return value
 
 
+def _cc(value: Any) -> tuple[str, ...]:
+    """抄送: usernames, none by default."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(u, str) and u and storable(u) for u in value):
+        raise InvalidInput("cc_invalid", "抄送人员(cc)应为用户名列表")
+    usernames = tuple(dict.fromkeys(value))
+    if len(usernames) > MAX_CC:
+        raise InvalidInput("too_many_cc", f"一次最多抄送 {MAX_CC} 人")
+    return usernames
+
+
 def _approve(task_id: int, body: dict[str, Any]) -> Approve:
-    return Approve(task_id, opinion(body.get("opinion"), required=False))
+    return Approve(task_id, opinion(body.get("opinion"), required=False), _cc(body.get("cc")))
 
 
 def _key(value: Any, code: str, message: str) -> str:

@@ -5,6 +5,7 @@ A node's ``approvers`` is one of
   {rule: role, role: 印章管理员, department: dzb | applicant}
   {rule: department_head}
   {rule: applicant_choice, candidates: <one of the rules above>}   # 选择审核人
+and its optional ``cc`` (抄送 when the node is passed) one of the first three.
 """
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def check_node(node: Any, where: str) -> None:
     if node.get("mode", "any") not in MODES:
         raise ValueError(f"{where}: mode must be one of {MODES}")
     _check_rule(node.get("approvers"), f"{where}.approvers", nested=False)
+    if "cc" in node:
+        _check_rule(node["cc"], f"{where}.cc", nested=True)
 
 
 def _check_rule(rule: Any, where: str, *, nested: bool) -> None:

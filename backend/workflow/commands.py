@@ -34,6 +34,7 @@ class Submit(Command[ApplicationRow]):
     matter_code: str
     form: dict[str, Any]
     approvers: dict[str, str]  # 选择审核人: node key → username
+    cc: tuple[str, ...] = ()  # 抄送 by the applicant: usernames
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Resubmit(Command[ApplicationRow]):
 class Approve(Command[Decision]):
     task_id: int
     opinion: str = ""
+    cc: tuple[str, ...] = ()  # 抄送 by the approver: usernames
 
 
 @dataclass(frozen=True)

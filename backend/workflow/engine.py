@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Optional, Protocol
 from ..db.rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import transitions as t
-from .approvers import Member, Org, approvers_for_node, check_choices
+from .approvers import Member, Org, approvers_for_node, candidates_for, check_choices
 from .commands import (
     AddSigners,
     Approve,
@@ -194,6 +194,29 @@ class Context:
             raise InvalidInput("already_assignee", f"{person.name}已在办理该环节")
         return person
 
+    async def people(self, usernames: tuple[str, ...]) -> list[Member]:
+        """Users named by username, each known, in the order given."""
+        found = await self.org.users_by_username(usernames)
+        missing = [u for u in usernames if u not in found]
+        if missing:
+            raise InvalidInput("user_not_found", f"没有找到用户 {missing[0]}")
+        return [found[u] for u in usernames]
+
+    def carbon_copy(self, case: Case, people: list[Member], node: Optional[dict[str, Any]]) -> None:
+        """抄送: a read-only notice and a place in their 抄送我的 list (not the applicant's own, nor
+        the actor's)."""
+        application = case.application
+        people = [p for p in {p.id: p for p in people}.values() if p.id not in (application.applicant_id, self.actor.id)]
+        if not people:
+            return
+        for person in people:
+            self.changes.cc.append({"application_id": application.id, "user_id": person.id, "by_id": self.actor.id,
+                                    "node_key": node["key"] if node else None, "created_at": self.now})
+            self.notify("application_cc", person.id, application, actor_name=self.actor.name,
+                        node_name=node["name"] if node else None)
+        self.record(application, "cc", node=node,
+                    detail={"users": [p.username for p in people], "names": [p.name for p in people]})
+
     def new_task(self, case: Case, index: int, node: dict[str, Any], assignee: Member, *,
                  kind: str, parent: Optional[TaskRow] = None) -> TaskRow:
         task = TaskRow(
@@ -256,6 +279,7 @@ async def submit(command: Submit, ctx: Context) -> ApplicationRow:
     case = Case(application, matter.code, matter.name,
                 Applicant(actor.id, actor.username, actor.name, actor.department_id), [])
     ctx.record(application, "submit", node=None)
+    ctx.carbon_copy(case, await ctx.people(command.cc), None)
     await ctx.start_node(case, 0)
     return application
 
@@ -287,8 +311,13 @@ async def approve(command: Approve, ctx: Context) -> Decision:
                        if s.kind == t.APPROVAL and s.status != t.CANCELLED and s.decision != "transfer")
     else:
         complete = True
+    copied = await ctx.people(command.cc)
     if complete:
         ctx.cancel(_open(siblings))
+        if node.get("cc"):  # the matter copies people when this node is passed
+            copied += await candidates_for(node["cc"], case.applicant, ctx.org)
+    ctx.carbon_copy(case, copied, node)
+    if complete:
         await ctx.start_node(case, task.node_index + 1, previous=node)
     return Decision(case, task)
 

@@ -56,6 +56,7 @@ class FakeRepository:
         self.tasks: dict[int, TaskRow] = {}
         self.records: list[dict[str, Any]] = []
         self.outbox: list[dict[str, Any]] = []
+        self.cc: dict[tuple[int, int], dict[str, Any]] = {}
         self.counters: dict[str, int] = {}
         self._inserted: list[ApplicationRow] = []
 
@@ -117,6 +118,8 @@ class FakeRepository:
             application.version += 1
             self.applications[application.id] = copy(application)
         self.records += changes.records
+        for row in changes.cc:
+            self.cc.setdefault((row["application_id"], row["user_id"]), row)
         self.outbox += [{**row, "task_id": task.id if task else None} for row, task in changes.outbox]
         self._inserted.clear()
 

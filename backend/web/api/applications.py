@@ -29,12 +29,17 @@ async def list_applications(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status is not None and status not in t.APPLICATION_STATES:
         raise InvalidInput("bad_query", "status 应为 " + " / ".join(t.APPLICATION_STATES))
-    if request.query.get("mine", "1") not in ("1", "true"):
-        raise InvalidInput("bad_query", "只能查看本人的申请(mine=1)")
+    cc = request.query.get("cc", "0")
+    if cc not in ("0", "1", "true", "false"):
+        raise InvalidInput("bad_query", "cc 应为 1(抄送我的)或 0")
+    cc_mine = cc in ("1", "true")
+    if request.query.get("mine", "1") not in ("1", "true") and not cc_mine:
+        raise InvalidInput("bad_query", "只能查看本人的申请(mine=1)或抄送我的(cc=1)")
     limit = int_query(request, "limit", 20, 1, 100)
     offset = int_query(request, "offset", 0, 0, 1_000_000)
     async with request.app[DATABASE].read() as session:
-        listing = await view(request, session, ApplicationsView).applications(actor(request), status, limit, offset)
+        listing = await view(request, session, ApplicationsView).applications(actor(request), status, limit, offset,
+                                                                              cc=cc_mine)
     return json_response(listing)
 
 

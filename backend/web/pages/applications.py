@@ -34,11 +34,12 @@ async def application_list(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status not in t.APPLICATION_STATES:
         status = None
+    cc = request.query.get("cc") == "1"  # 抄送我的
     page = page_number(request)
     async with request.app[DATABASE].read() as session:
         listing = await view(request, session, ApplicationsView).applications(request[ACTOR], status, PAGE_SIZE,
-                                                             (page - 1) * PAGE_SIZE)
-    context = {"status": status, "page": page, "terminable": TERMINABLE, "states": t.APPLICATION_STATES,
+                                                             (page - 1) * PAGE_SIZE, cc=cc)
+    context = {"status": status, "cc": cc, "page": page, "terminable": TERMINABLE, "states": t.APPLICATION_STATES,
                "labels": t.STATUS_LABELS, "notice": NOTICES.get(request.query.get("notice", "")), **listing}
     return render(request, "applications.html", context)
 

@@ -80,6 +80,8 @@ async def decide(request: web.Request) -> web.Response:
     body = {"opinion": opinion, "users": users, **extra}
     if action == "return" and to_node:
         body["to_node"], action = to_node, "returned_to_node"
+    if move == "approve" and users:  # people picked while approving are copied (抄送)
+        body["cc"] = users
     try:
         if move in HANDED_TO_ONE:
             if len(users) != 1:

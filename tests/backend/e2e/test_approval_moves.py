@@ -1,4 +1,4 @@
-"""The approval moves over HTTP on SQLite and PostgreSQL: 撤回, 备注, 转办, 委派, 退回到环节, 催办 —
+"""The approval moves over HTTP on SQLite and PostgreSQL: 撤回, 备注, 转办, 委派, 退回到环节, 催办, 抄送 —
 what each does, and refusals that change nothing (bad input 400, unknown 404, not yours 403,
 already decided 409)."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ from backend.db.models import Application, FlowRecord, OutboxMessage, Task
 
 from tests.support.backend_api import pending_task
 from tests.support.forms import staff_leave, submission
+from tests.support.matters import one_node_matter
 
 APPLICANT, HEAD, ATTENDANCE = "t2001", "t2101", "t1402"  # 张伟, 韩松涛 (音乐系负责人), 人事处考勤专员
 WANG, LI = "t1203", "t1204"  # 王丽华, 李明 (教务处)
@@ -168,3 +169,44 @@ async def test_reminding_at_most_once_per_node_in_four_hours(api, database, cloc
     await refused(api, database, path, HEAD, None, 403, "not_applicant")
     clock.advance(hours=1)
     await api.post(path, APPLICANT)
+
+
+# ------------------------------------------------------------ 抄送
+
+async def test_copied_people_read_the_application_in_their_cc_list_but_cannot_act(api, database):
+    body = {**submission("staff_leave", staff_leave()), "cc": [WANG]}
+    app = await api.post("/applications", APPLICANT, json=body, expect=201)
+    assert app["cc"] == [{"username": WANG, "name": "王丽华"}] and app["records"][-1]["action_label"] == "抄送"
+    task = await pending_task(api, HEAD, app["number"])
+    await api.post(f"/tasks/{task['id']}/approve", HEAD, json={"cc": [LI, WANG]})
+    listing = await api.get("/applications?cc=1", LI)
+    assert [a["number"] for a in listing["items"]] == [app["number"]]
+    assert (await api.get("/applications", LI))["items"] == []  # 我的申请 stays their own
+    detail = await api.get(f"/applications/{app['id']}", LI)
+    assert [p["username"] for p in detail["cc"]] == [WANG, LI]  # copied once each
+    await refused(api, database, f"/applications/{app['id']}/comments", LI, {"text": "看看"}, 404,
+                  "application_not_found")
+    async with database.read() as session:
+        copied = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.event == "application_cc"))
+    assert copied == 3  # 王丽华 at submit, 李明 and 王丽华 again at the approval: told each time
+
+
+async def test_a_node_copies_its_configured_people_when_passed(api, database):
+    await one_node_matter(database, "test_cc", "抄送测试", {
+        "key": "desk", "name": "教务处审核", "mode": "any", "approvers": {"rule": "users", "users": [WANG]},
+        "cc": {"rule": "users", "users": [LI]}})
+    app = await api.post("/applications", APPLICANT, json=submission("test_cc", {"note": "x"}), expect=201)
+    assert await api.get("/applications?cc=1", LI) == {"items": [], "has_more": False, "offset": 0, "limit": 20}
+    task = await pending_task(api, WANG, app["number"])
+    await api.post(f"/tasks/{task['id']}/approve", WANG, json={})
+    assert [a["status"] for a in (await api.get("/applications?cc=1", LI))["items"]] == ["approved"]
+
+
+async def test_cc_refusals_change_nothing(api, database):
+    app, task = await leave(api)
+    path = f"/tasks/{task['id']}/approve"
+    await refused(api, database, path, HEAD, {"cc": "t1204"}, 400, "cc_invalid")
+    await refused(api, database, path, HEAD, {"cc": ["nobody"]}, 400, "user_not_found")
+    status, answer = await api.call("GET", "/applications?cc=2", LI)
+    assert status == 400 and answer["error"]["code"] == "bad_query"

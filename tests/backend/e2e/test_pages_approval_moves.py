@@ -93,3 +93,18 @@ async def test_an_approver_comments_from_the_task_page_but_cannot_withdraw(hall)
     await approver.post(f"/applications/{app['id']}/withdraw", [])
     assert approver.status == 403
     assert (await hall.api.get(f"/applications/{app['id']}", APPLICANT))["status"] == "running"
+
+
+async def test_people_picked_while_approving_are_copied_and_find_it_under_cc(hall):
+    app, task = await leave(hall)
+    browser = await hall.browser(HEAD)
+    await browser.post(f"/tasks/{task['id']}", [("action", "approve"), ("users", LI), ("opinion", "同意")])
+    assert browser.status == 200 and text_of(browser.html, "notice").startswith("已同意")
+    copied = await hall.browser(LI)
+    await copied.get("/applications?cc=1")
+    assert [r["attrs"]["data-number"] for r in by_testid(copied.html, "cc-row")] == [app["number"]]
+    await copied.get("/applications")
+    assert not by_testid(copied.html, "application-row")
+    await copied.get(f"/applications/{app['id']}/progress")
+    assert copied.status == 200 and "cc" in [r["attrs"]["data-action"] for r in by_testid(copied.html, "record")]
+    assert not by_testid(copied.html, "withdraw")

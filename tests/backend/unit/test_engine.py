@@ -46,6 +46,8 @@ MATTERS = [
                                                       "candidates": {"rule": "users", "users": ["li", "wang"]}})]),
     MatterRow(4, "nobody", "无人审核", NOTE, [node("desk", {"rule": "role", "role": "印章管理员", "department": "jwc"})]),
     MatterRow(5, "handover", "交接", HANDOVER, [node("head", {"rule": "department_head"})]),
+    MatterRow(6, "copied", "抄送", NOTE, [{**node("head", {"rule": "department_head"}),
+                                         "cc": {"rule": "users", "users": ["qian", "zhang"]}}]),
 ]
 
 
@@ -431,3 +433,22 @@ async def test_reminding_is_the_applicants_and_only_while_running(hall):
     await hall.do("zhang", Withdraw(application_id))
     with pytest.raises(Conflict):
         await hall.do("zhang", Remind(application_id))
+
+
+async def test_the_applicant_copies_people_at_submit(hall):
+    application_id = await hall.do("zhang", Submit("leave", {"note": "事由"}, {}, ("sun", "zhang", "sun")))
+    application_id = application_id.id
+    assert set(hall.repository.cc) == {(application_id, 6)}  # never the applicant's own
+    assert ("application_cc", 6) in hall.events() and actions(hall) == ["submit", "cc"]
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("zhang", Submit("leave", {"note": "事由"}, {}, ("ghost",)))
+    assert refused.value.code == "user_not_found"
+
+
+async def test_an_approver_copies_people_when_approving_and_a_node_its_configured_people_when_passed(hall):
+    application_id = await hall.submitted("copied")
+    await hall.do("zhao", Approve(hall.task_of("zhao"), "同意", ("sun",)))
+    assert set(hall.repository.cc) == {(application_id, 6), (application_id, 3)}  # sun, and qian from the node
+    assert hall.status(application_id) == t.APPROVED
+    record = next(r for r in hall.repository.records if r["action"] == "cc")
+    assert record["detail"]["users"] == ["sun", "qian"] and record["node_key"] == "head"

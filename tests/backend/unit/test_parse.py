@@ -92,3 +92,11 @@ def test_a_comment_needs_text_and_a_withdrawal_or_reminder_nothing():
     assert refusal(parse.comment, 3, {"text": "  "}) == "text_required"
     assert refusal(parse.comment, 3, {"text": 7}) == "opinion_invalid"
     assert parse.withdraw(3, {}) == Withdraw(3, "") and parse.remind(3, {}) == Remind(3)
+
+
+def test_cc_is_a_list_of_usernames_once_each():
+    assert parse.submit({"matter": "m", "form": {}, "cc": ["a", "b", "a"]}).cc == ("a", "b")
+    assert parse.decision("approve", 1, {"cc": ["a"]}) == Approve(1, "", ("a",))
+    assert refusal(parse.submit, {"matter": "m", "form": {}, "cc": "a"}) == "cc_invalid"
+    assert refusal(parse.decision, "approve", 1, {"cc": [""]}) == "cc_invalid"
+    assert refusal(parse.decision, "approve", 1, {"cc": [f"u{i}" for i in range(21)]}) == "too_many_cc"
