@@ -27,6 +27,8 @@ ACTION_LABELS = {
     "delegate_opinion": "委派意见",
     "remind": "催办",
     "cc": "抄送",
+    "add_signers_after": "同意并后加签",
+    "remove_signers": "减签",
 }
 
 
@@ -156,6 +158,8 @@ class ApplicationsView(View):
         label = ACTION_LABELS.get(r.action, r.action)
         if r.action in ("sign", "delegate_opinion"):
             label += ":" + ("同意" if r.detail.get("agree") else "不同意")
+        elif r.action in ("add_signers_after", "remove_signers"):
+            label += ":" + "、".join(r.detail.get("names", []))
         elif r.action in ("transfer", "delegate"):
             label += f"给{r.detail.get('name', '')}"
         elif r.action == "return" and r.detail.get("to_node_name"):

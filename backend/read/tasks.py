@@ -96,6 +96,9 @@ class TasksView(View):
              "opinion": s.opinion} for s, person in signers
         ]
         head["actions"] = self._allowed_moves(task, application.status)
+        # 减签: the signers this task added who have not decided yet
+        head["removable_signers"] = [s["username"] for s in head["signers"] if s["status"] in t.OPEN_TASK_STATES
+                                     and s["kind"] != t.DELEGATE] if application.status == t.RUNNING else []
         # 退回 may go to any node the application has passed on its way here
         head["return_nodes"] = [{"key": n["key"], "name": n["name"]} for n in application.process[:task.node_index]
                                 ] if "return" in head["actions"] else []

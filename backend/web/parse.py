@@ -18,6 +18,7 @@ from ..workflow.commands import (
     Decision,
     Delegate,
     Remind,
+    RemoveSigners,
     Resubmit,
     Return,
     Sign,
@@ -139,7 +140,14 @@ def _delegate(task_id: int, body: dict[str, Any]) -> Delegate:
 
 def _add_signers(task_id: int, body: dict[str, Any]) -> AddSigners:
     text = opinion(body.get("opinion"), required=False)
-    return AddSigners(task_id, _signers(body.get("users")), text)
+    when = body.get("when", "before")
+    if when not in ("before", "after"):
+        raise InvalidInput("when_invalid", "when 应为 before(前加签)或 after(后加签)")
+    return AddSigners(task_id, _signers(body.get("users")), text, when)
+
+
+def _remove_signers(task_id: int, body: dict[str, Any]) -> RemoveSigners:
+    return RemoveSigners(task_id, _signers(body.get("users")))
 
 
 def _sign(task_id: int, body: dict[str, Any]) -> Sign:
@@ -149,7 +157,7 @@ def _sign(task_id: int, body: dict[str, Any]) -> Sign:
 
 DECISIONS: dict[str, Callable[[int, dict[str, Any]], Command[Decision]]] = {
     "approve": _approve, "return": _return, "add_signers": _add_signers, "sign": _sign,
-    "transfer": _transfer, "delegate": _delegate,
+    "transfer": _transfer, "delegate": _delegate, "remove_signers": _remove_signers,
 }
 
 

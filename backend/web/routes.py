@@ -42,6 +42,7 @@ def setup_routes(app: web.Application) -> None:
         web.post(f"{api}/tasks/{ID}/sign", tasks.sign_task, name="task_sign"),
         web.post(f"{api}/tasks/{ID}/transfer", tasks.transfer_task, name="task_transfer"),
         web.post(f"{api}/tasks/{ID}/delegate", tasks.delegate_task, name="task_delegate"),
+        web.post(f"{api}/tasks/{ID}/remove-signers", tasks.remove_signers, name="task_remove_signers"),
         web.get(f"{api}/org/departments", org.department_tree, name="departments"),
         web.get(f"{api}/org/users", org.search_users, name="users"),
         web.get(f"{api}/notifications", notifications.list_notifications, name="notifications"),
@@ -67,6 +68,7 @@ def setup_routes(app: web.Application) -> None:
         web.post(f"{api}/faq/questions", faq.record_question, name="faq_questions_record"),
         web.get(f"{api}/helpdesk/questions", faq.list_question_groups, name="helpdesk_questions"),
         web.post(f"{api}/helpdesk/questions/answer", faq.answer_questions, name="helpdesk_questions_answer"),
+        web.get(f"{api}/helpdesk/questions/weekly", faq.weekly_figures, name="helpdesk_questions_weekly"),
     ])
 
 

@@ -82,11 +82,21 @@ class Delegate(Command[Decision]):
 
 @dataclass(frozen=True)
 class AddSigners(Command[Decision]):
-    """加签: ask others for their opinion before deciding."""
+    """加签: ``before`` (前加签), ask others for their opinion before deciding; ``after``
+    (后加签), approve and have them approve the node after."""
 
     task_id: int
     usernames: tuple[str, ...]
     opinion: str = ""
+    when: str = "before"
+
+
+@dataclass(frozen=True)
+class RemoveSigners(Command[Decision]):
+    """减签: take back signers one added who have not decided yet."""
+
+    task_id: int
+    usernames: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from .commands import (
     Delegate,
     R,
     Remind,
+    RemoveSigners,
     Resubmit,
     Return,
     Sign,
@@ -304,22 +305,35 @@ async def approve(command: Approve, ctx: Context) -> Decision:
     ctx.move_task(task, "approve", decision="approve", opinion=command.opinion)
     node = application.process[task.node_index]
     ctx.record(application, "approve", node=node, task=task, opinion=command.opinion)
-    siblings = _at_node(case, task.node_index)
-    if node.get("mode", "any") == "all":  # 会签: every approver of the node; 或签: any one
-        # A task handed on (转办) is the new holder's to approve.
-        complete = all(s.status == t.DONE for s in siblings
-                       if s.kind == t.APPROVAL and s.status != t.CANCELLED and s.decision != "transfer")
+    await _pass_node_if_complete(ctx, case, node, await ctx.people(command.cc))
+    return Decision(case, task)
+
+
+def _node_complete(case: Case, node: dict[str, Any]) -> bool:
+    """Whether the current node is decided: 会签 every approver, 或签 any one — and every
+    after-signer (后加签, approval tasks with a parent) after them. A task handed on (转办) is
+    the new holder's to approve."""
+    approvals = [s for s in _this_visit(case) if s.kind == t.APPROVAL and s.status != t.CANCELLED
+                 and s.decision != "transfer"]
+    regular = [s for s in approvals if s.parent_task_id is None]
+    after = [s for s in approvals if s.parent_task_id is not None]
+    if node.get("mode", "any") == "all":
+        decided = all(s.status == t.DONE for s in regular)
     else:
-        complete = True
-    copied = await ctx.people(command.cc)
+        decided = any(s.status == t.DONE for s in regular)
+    return decided and all(s.status == t.DONE for s in after)
+
+
+async def _pass_node_if_complete(ctx: Context, case: Case, node: dict[str, Any], copied: list[Member]) -> None:
+    """After an approval (or 减签 of the last after-signer): the next node once this one is decided."""
+    complete = _node_complete(case, node)
     if complete:
-        ctx.cancel(_open(siblings))
+        ctx.cancel(_open(_this_visit(case)))
         if node.get("cc"):  # the matter copies people when this node is passed
-            copied += await candidates_for(node["cc"], case.applicant, ctx.org)
+            copied = copied + await candidates_for(node["cc"], case.applicant, ctx.org)
     ctx.carbon_copy(case, copied, node)
     if complete:
-        await ctx.start_node(case, task.node_index + 1, previous=node)
-    return Decision(case, task)
+        await ctx.start_node(case, case.application.current_node + 1, previous=node)
 
 
 async def return_(command: Return, ctx: Context) -> Decision:
@@ -364,6 +378,7 @@ async def transfer(command: Transfer, ctx: Context) -> Decision:
     ctx.record(application, "transfer", node=node, task=task, opinion=command.opinion,
                detail={"to": to.username, "name": to.name})
     handed = ctx.new_task(case, task.node_index, node, to, kind=t.APPROVAL)
+    handed.parent_task_id = task.parent_task_id  # an after-signer's task stays one
     ctx.notify("task_assigned", to.id, application, task=handed, node_name=node["name"],
                actor_name=ctx.actor.name, opinion=command.opinion, transferred=True)
     return Decision(case, task)
@@ -398,6 +413,8 @@ async def add_signers(command: AddSigners, ctx: Context) -> Decision:
             raise InvalidInput("signer_is_applicant", "不能加签给申请人本人")
         if signer.id == ctx.actor.id:
             raise InvalidInput("signer_is_self", "不能加签给自己")
+    if command.when == "after":
+        return await _add_signers_after(command, ctx, case, task, signers)
     ctx.move_task(task, "add_signers")
     node = application.process[task.node_index]
     names = [s.name for s in signers]
@@ -409,6 +426,56 @@ async def add_signers(command: AddSigners, ctx: Context) -> Decision:
                    node_name=node["name"], actor_name=ctx.actor.name)
     ctx.notify("application_signers_added", application.applicant_id, application,
                node_name=node["name"], actor_name=ctx.actor.name, signers=names)
+    return Decision(case, task)
+
+
+async def _add_signers_after(command: AddSigners, ctx: Context, case: Case, task: TaskRow,
+                             signers: list[Member]) -> Decision:
+    """后加签: the actor approves; the node waits for the signers' approvals after theirs."""
+    application = case.application
+    ctx.move_task(task, "add_signers_after", decision="approve", opinion=command.opinion)
+    holding = {x.assignee_id for x in _open(_this_visit(case))}
+    busy = next((s for s in signers if s.id in holding), None)
+    if busy is not None:
+        raise InvalidInput("already_assignee", f"{busy.name}已在办理该环节")
+    node = application.process[task.node_index]
+    names = [s.name for s in signers]
+    ctx.record(application, "add_signers_after", node=node, task=task, opinion=command.opinion,
+               detail={"signers": [s.username for s in signers], "names": names})
+    for signer in signers:
+        after = ctx.new_task(case, task.node_index, node, signer, kind=t.APPROVAL, parent=task)
+        ctx.notify("after_signer_requested", signer.id, application, task=after, opinion=command.opinion,
+                   node_name=node["name"], actor_name=ctx.actor.name)
+    ctx.notify("application_signers_added", application.applicant_id, application,
+               node_name=node["name"], actor_name=ctx.actor.name, signers=names)
+    return Decision(case, task)
+
+
+async def remove_signers(command: RemoveSigners, ctx: Context) -> Decision:
+    """减签: signers the actor added (before or after) who have not decided are taken back."""
+    case, task = await ctx.lock_own_task(command.task_id)
+    application = case.application
+    t.application_after(application.status, "remove_signers")
+    added = [x for x in case.tasks if x.parent_task_id == task.id and x.kind in (t.SIGNER, t.APPROVAL)]
+    unknown = next((u for u in command.usernames if u not in {x.assignee.username for x in added}), None)
+    if unknown is not None:
+        raise InvalidInput("not_a_signer", f"{unknown} 不是您加签的人员")
+    removed = [x for x in _open(added) if x.assignee.username in command.usernames]
+    if len({x.assignee.username for x in removed}) < len(command.usernames):
+        raise Conflict("signer_decided", "所选人员已经给出意见或办理过了,不能减签")
+    for signer_task in removed:
+        ctx.cancel(_open([x for x in case.tasks if x.parent_task_id == signer_task.id]))
+        ctx.cancel([signer_task])
+    node = application.process[task.node_index]
+    ctx.record(application, "remove_signers", node=node, task=task,
+               detail={"signers": [x.assignee.username for x in removed], "names": [x.assignee.name for x in removed]})
+    for signer_task in removed:
+        ctx.notify("signer_removed", signer_task.assignee_id, application, node_name=node["name"],
+                   actor_name=ctx.actor.name)
+    if task.status == t.WAITING and not _open([x for x in added if x.kind == t.SIGNER]):
+        ctx.move_task(task, "signers_done")  # nobody owes an opinion any more: decide
+    elif task.status == t.DONE:  # after-signers taken back: the node may be decided now
+        await _pass_node_if_complete(ctx, case, node, [])
     return Decision(case, task)
 
 
@@ -507,6 +574,7 @@ HANDLERS: dict[type[Command[Any]], Handler] = {
     Withdraw: withdraw,
     Comment: comment,
     Remind: remind,
+    RemoveSigners: remove_signers,
 }
 
 

@@ -30,6 +30,7 @@ APPLICATION_TRANSITIONS: dict[tuple[str, str], str] = {
     (RUNNING, "comment"): RUNNING,  # 备注 and 催办 change nothing but are allowed only here
     (RETURNED, "comment"): RETURNED,
     (RUNNING, "remind"): RUNNING,
+    (RUNNING, "remove_signers"): RUNNING,
     (RUNNING, "terminate"): TERMINATED,
     (RETURNED, "resubmit"): RUNNING,
     (RETURNED, "terminate"): TERMINATED,
@@ -42,6 +43,7 @@ TASK_TRANSITIONS: dict[tuple[str, str, str], str] = {
     (APPROVAL, PENDING, "add_signers"): WAITING,
     (APPROVAL, PENDING, "delegate"): WAITING,
     (APPROVAL, PENDING, "transfer"): DONE,  # the new assignee gets a task of their own
+    (APPROVAL, PENDING, "add_signers_after"): DONE,  # 同意并后加签: the signers approve after
     (APPROVAL, WAITING, "signers_done"): PENDING,
     (APPROVAL, PENDING, "cancel"): CANCELLED,
     (APPROVAL, WAITING, "cancel"): CANCELLED,

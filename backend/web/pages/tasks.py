@@ -28,12 +28,15 @@ ACTIONS = {
     "disagree": ("sign", {"agree": False}),
     "transfer": ("transfer", {}),
     "delegate": ("delegate", {}),
+    "add_signers_after": ("add_signers", {"when": "after"}),
+    "remove_signers": ("remove_signers", {}),
 }
 HANDED_TO_ONE = ("transfer", "delegate")  # one person picked in the org picker
 NOTICES = {"approve": "已同意,流程已转到下一环节。", "return": "已退回给申请人。",
            "add_signers": "已加签,请等待加签人员给出意见。", "agree": "已提交意见:同意。",
            "disagree": "已提交意见:不同意。", "transfer": "已转办,该任务改由所选人员办理。",
-           "delegate": "已委派,对方给出意见后任务会回到您这里。", "returned_to_node": "已退回到所选环节,由该环节重新审批。"}
+           "delegate": "已委派,对方给出意见后任务会回到您这里。",
+           "add_signers_after": "已同意并后加签,加签人员全部同意后本环节通过。", "remove_signers": "已减签。", "returned_to_node": "已退回到所选环节,由该环节重新审批。"}
 
 
 def _task_id(request: web.Request) -> int:

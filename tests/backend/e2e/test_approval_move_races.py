@@ -6,10 +6,10 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from backend.db.models import FlowRecord, Task
+from backend.db.models import ApplicationCc, FlowRecord, Task
 
 from tests.support.backend_api import pending_task
-from tests.support.forms import staff_leave, submission
+from tests.support.forms import network_account, staff_leave, submission
 
 APPLICANT, HEAD, ATTENDANCE, WANG, LI = "t2001", "t2101", "t1402", "t1203", "t1204"
 RACERS = 8
@@ -114,3 +114,38 @@ async def test_a_comment_racing_a_termination_is_recorded_before_it_or_refused(a
     records = (await api.get(f"/applications/{app['id']}", APPLICANT))["records"]
     assert records[-1]["action"] == "terminate"
     assert [r["action"] for r in records].count("comment") == (1 if comment == 200 else 0)
+
+
+async def test_removing_a_signer_racing_their_opinion(api, database):
+    app, task = await leave(api)
+    await api.post(f"/tasks/{task['id']}/add-signers", HEAD, json={"users": [WANG]})
+    theirs = await pending_task(api, WANG, app["number"])
+    remove, sign = await race(api, ("POST", f"/tasks/{task['id']}/remove-signers", HEAD, {"users": [WANG]}),
+                              ("POST", f"/tasks/{theirs['id']}/sign", WANG, {"opinion": "同意", "agree": True}))
+    assert sorted([remove, sign]) == [200, 409]
+    assert (await recorded(database, "remove_signers"), await recorded(database, "sign")) == (
+        (1, 0) if remove == 200 else (0, 1))
+    assert await open_tasks(database) == [("dept_head", "approval")]  # the decision is the approver's again
+
+
+async def test_after_signing_racing_an_approval_of_the_same_task(api, database):
+    app, task = await leave(api)
+    statuses = await race(api, ("POST", f"/tasks/{task['id']}/add-signers", HEAD, {"users": [LI], "when": "after"}),
+                          ("POST", f"/tasks/{task['id']}/approve", HEAD, {}))
+    assert sorted(statuses) == [200, 409]
+    expected = [("dept_head", "approval")] if statuses[0] == 200 else [("attendance", "approval")]
+    assert await open_tasks(database) == expected
+
+
+async def test_two_countersigners_copying_the_same_person_at_once_copy_them_once(api, database):
+    app = await api.post("/applications", APPLICANT, json=submission("network_account", network_account()),
+                         expect=201)
+    head = await pending_task(api, HEAD, app["number"])
+    await api.post(f"/tasks/{head['id']}/approve", HEAD, json={})
+    one, two = await pending_task(api, "t1102", app["number"]), await pending_task(api, "t1103", app["number"])
+    statuses = await race(api, ("POST", f"/tasks/{one['id']}/approve", "t1102", {"cc": [LI]}),
+                          ("POST", f"/tasks/{two['id']}/approve", "t1103", {"cc": [LI]}))
+    assert statuses == [200, 200]
+    async with database.read() as session:
+        rows = await session.scalar(select(func.count()).select_from(ApplicationCc))
+    assert rows == 1 and len((await api.get("/applications?cc=1", LI))["items"]) == 1

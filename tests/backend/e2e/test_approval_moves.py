@@ -210,3 +210,33 @@ async def test_cc_refusals_change_nothing(api, database):
     await refused(api, database, path, HEAD, {"cc": ["nobody"]}, 400, "user_not_found")
     status, answer = await api.call("GET", "/applications?cc=2", LI)
     assert status == 400 and answer["error"]["code"] == "bad_query"
+
+
+# ------------------------------------------------------------ 后加签 / 减签
+
+async def test_after_signers_approve_after_the_approver_and_can_be_removed(api, database):
+    app, task = await leave(api)
+    mine = await api.post(f"/tasks/{task['id']}/add-signers", HEAD, json={"users": [WANG, LI], "when": "after"})
+    assert (mine["status"], mine["decision"], mine["removable_signers"]) == ("done", "approve", [WANG, LI])
+    theirs = await pending_task(api, WANG, app["number"])
+    assert theirs["kind"] == "approval"
+    await api.post(f"/tasks/{theirs['id']}/approve", WANG, json={})
+    assert (await api.get(f"/applications/{app['id']}", APPLICANT))["current_node"]["key"] == "dept_head"
+    path = f"/tasks/{task['id']}/remove-signers"
+    await refused(api, database, path, HEAD, {"users": [WANG]}, 409, "signer_decided")
+    await refused(api, database, path, HEAD, {"users": [ATTENDANCE]}, 400, "not_a_signer")
+    await refused(api, database, path, HEAD, {"users": []}, 400, "signers_required")
+    await refused(api, database, path, WANG, {"users": [LI]}, 404, "task_not_found")
+    await api.post(path, HEAD, json={"users": [LI]})
+    detail = await api.get(f"/applications/{app['id']}", APPLICANT)
+    assert detail["current_node"]["key"] == "attendance"  # the last after-signer removed: the node is passed
+    assert [r["action_label"] for r in detail["records"]][1:] == ["同意并后加签:王丽华、李明", "同意", "减签:李明"]
+
+
+async def test_removing_the_last_before_signer_gives_the_decision_back(api, database):
+    app, task = await leave(api)
+    await api.post(f"/tasks/{task['id']}/add-signers", HEAD, json={"users": [WANG]})
+    back = await api.post(f"/tasks/{task['id']}/remove-signers", HEAD, json={"users": [WANG]})
+    assert back["status"] == "pending" and "approve" in back["actions"] and back["removable_signers"] == []
+    await refused(api, database, f"/tasks/{task['id']}/add-signers", HEAD, {"users": [WANG], "when": "later"}, 400,
+                  "when_invalid")

@@ -108,3 +108,14 @@ async def test_people_picked_while_approving_are_copied_and_find_it_under_cc(hal
     await copied.get(f"/applications/{app['id']}/progress")
     assert copied.status == 200 and "cc" in [r["attrs"]["data-action"] for r in by_testid(copied.html, "record")]
     assert not by_testid(copied.html, "withdraw")
+
+
+async def test_after_signing_and_removing_a_signer_on_the_task_page(hall):
+    app, task = await leave(hall)
+    browser = await hall.browser(HEAD)
+    await browser.post(f"/tasks/{task['id']}", [("action", "add_signers_after"), ("users", LI), ("users", "t1203")])
+    assert browser.status == 200 and text_of(browser.html, "notice").startswith("已同意并后加签")
+    assert by_testid(browser.html, f"remove-signer-{LI}")
+    await browser.post(f"/tasks/{task['id']}", [("action", "remove_signers"), ("users", LI)])
+    assert text_of(browser.html, "notice") == "已减签。" and not by_testid(browser.html, f"remove-signer-{LI}")
+    assert (await hall.api.get("/tasks", LI))["items"] == []

@@ -25,6 +25,7 @@ from backend.workflow.commands import (
     Comment,
     Delegate,
     Remind,
+    RemoveSigners,
     Resubmit,
     Return,
     Sign,
@@ -47,8 +48,10 @@ CATALOG = {"centers": [{"code": "pbt", "name": "性质测试", "matters": [{
     ],
 }]}]}
 USERS = ["t2001", "t2103", "t1201", "t1202", "t1203", "t1204", "t1301"]
-DECISIONS = ("approve", "approve", "return", "add_signers", "sign", "sign", "transfer", "delegate", "return_to")
-DECIDING_RECORDS = ("approve", "return", "sign", "transfer", "delegate_opinion")  # the records of a task done
+DECISIONS = ("approve", "approve", "return", "add_signers", "sign", "sign", "transfer", "delegate", "return_to",
+             "add_signers_after", "remove_signers")
+# the records of a task done
+DECIDING_RECORDS = ("approve", "return", "sign", "transfer", "delegate_opinion", "add_signers_after")
 
 steps = st.lists(
     st.one_of(
@@ -77,7 +80,7 @@ async def check_invariants(session):
     for task in tasks:
         decisions = [r for r in records if r.task_id == task.id and r.action in DECIDING_RECORDS]
         assert len(decisions) == (1 if task.status == t.DONE else 0), (task.id, task.status, len(decisions))
-        if task.kind in (t.SIGNER, t.DELEGATE):
+        if task.kind in (t.SIGNER, t.DELEGATE) or task.parent_task_id is not None:
             assert by_id[task.parent_task_id].kind == t.APPROVAL
         if task.status in t.OPEN_TASK_STATES:
             app = apps[task.application_id]
@@ -95,7 +98,8 @@ async def check_invariants(session):
         assert (app.finished_at is not None) == (app.status in t.FINISHED_APPLICATION_STATES)
         if app.status in t.FINISHED_APPLICATION_STATES:  # nothing after a final state: its move is the last record
             last = max((r for r in records if r.application_id == app.id), key=lambda r: r.id)
-            assert last.action == ("approve" if app.status == t.APPROVED else "terminate"), (app.id, last.action)
+            final = ("approve", "remove_signers") if app.status == t.APPROVED else ("terminate",)
+            assert last.action in final, (app.id, last.action)
 
 
 async def run_step(workflow, session, users, step):
@@ -127,6 +131,11 @@ async def run_step(workflow, session, users, step):
         return await handle(workflow, session, actor, move(task.id, to, "请办理"))
     if kind == "return_to":
         return await handle(workflow, session, actor, Return(task.id, "请重新审核", "first" if step[3] else "second"))
+    if kind == "add_signers_after":
+        return await handle(workflow, session, actor, AddSigners(task.id, ("t1301",) if step[3] else ("t1202",),
+                                                                 "同意", when="after"))
+    if kind == "remove_signers":
+        return await handle(workflow, session, actor, RemoveSigners(task.id, ("t1301",) if step[3] else ("t2001",)))
     if kind == "add_signers":
         signer = "t1301" if step[3] else "t2001"
         return await handle(workflow, session, actor, AddSigners(task.id, (signer,), "请给意见"))

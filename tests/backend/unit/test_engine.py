@@ -17,6 +17,7 @@ from backend.workflow.commands import (
     Comment,
     Delegate,
     Remind,
+    RemoveSigners,
     Resubmit,
     Return,
     Sign,
@@ -98,7 +99,7 @@ def hall() -> College:
 
 def test_every_command_has_one_handler():
     assert set(HANDLERS) == {Submit, Resubmit, Approve, Return, AddSigners, Sign, Terminate,
-                             Transfer, Delegate, Withdraw, Comment, Remind}
+                             Transfer, Delegate, Withdraw, Comment, Remind, RemoveSigners}
 
 
 async def test_submitting_gives_the_first_node_to_the_applicants_department_head(hall):
@@ -452,3 +453,43 @@ async def test_an_approver_copies_people_when_approving_and_a_node_its_configure
     assert hall.status(application_id) == t.APPROVED
     record = next(r for r in hall.repository.records if r["action"] == "cc")
     assert record["detail"]["users"] == ["sun", "qian"] and record["node_key"] == "head"
+
+
+async def test_after_signers_approve_the_node_after_the_approver(hall):
+    application_id = await hall.submitted()
+    task_id = hall.task_of("zhao")
+    await hall.do("zhao", AddSigners(task_id, ("sun", "li"), "同意,请孙老师和李校长再看", when="after"))
+    assert (hall.repository.tasks[task_id].status, hall.repository.tasks[task_id].decision) == (t.DONE, "approve")
+    assert hall.repository.applications[application_id].current_node == 0
+    await hall.do("sun", Approve(hall.task_of("sun")))
+    assert hall.repository.applications[application_id].current_node == 0  # li still to approve
+    await hall.do("li", Approve(hall.task_of("li")))
+    assert hall.repository.applications[application_id].current_node == 1 and hall.open_tasks("qian")
+    assert actions(hall)[1] == "add_signers_after"
+
+
+async def test_removing_undecided_signers_lets_the_approver_decide_or_the_node_pass(hall):
+    application_id = await hall.submitted()
+    task_id = hall.task_of("zhao")
+    await hall.do("zhao", AddSigners(task_id, ("sun", "qian")))
+    await hall.do("sun", Sign(hall.task_of("sun"), "同意", agree=True))
+    with pytest.raises(Conflict) as refused:
+        await hall.do("zhao", RemoveSigners(task_id, ("sun",)))  # sun has given an opinion
+    assert refused.value.code == "signer_decided"
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("zhao", RemoveSigners(task_id, ("li",)))
+    assert refused.value.code == "not_a_signer"
+    await hall.do("zhao", RemoveSigners(task_id, ("qian",)))
+    assert hall.repository.tasks[task_id].status == t.PENDING and not hall.open_tasks("qian")
+    await hall.do("zhao", AddSigners(task_id, ("sun",), when="after"))
+    await hall.do("zhao", RemoveSigners(task_id, ("sun",)))
+    assert hall.repository.applications[application_id].current_node == 1 and hall.open_tasks("qian")
+    assert ("signer_removed", 6) in hall.events()
+
+
+async def test_only_the_one_who_added_them_removes_signers(hall):
+    await hall.submitted()
+    task_id = hall.task_of("zhao")
+    await hall.do("zhao", AddSigners(task_id, ("sun",)))
+    with pytest.raises(NotFound):
+        await hall.do("qian", RemoveSigners(task_id, ("sun",)))
