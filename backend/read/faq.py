@@ -10,12 +10,14 @@ groups, and a group's id is its first question's.
 """
 from __future__ import annotations
 
+import statistics
 import unicodedata
+from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from sqlalchemy import select
 
-from ..db.models import FaqAnswer, FaqQuestion, User
+from ..db.models import FaqAnswer, FaqQuestion, HelpdeskConversation, HelpdeskTicket, User, as_utc
 from ..errors import NotFound
 from .base import View
 
@@ -24,7 +26,10 @@ from .base import View
 # 「怎么修改手机号」/「怎么修改密码」 0.33, 「怎么请假」/「怎么盖章」 0.11 are not.
 SIMILAR = 0.45
 FUNCTION_CHARS = frozenset("怎么如何我的了吗呢啊吧嘛是在要该办哪里什么")
-KIND_LABELS = {"fallback": "没听懂", "low_confidence": "没把握", "not_helpful": "没帮助"}
+KIND_LABELS = {"fallback": "没听懂", "low_confidence": "没把握", "not_helpful": "没帮助", "answered": "已回答"}
+# Questions staff look at; "answered" (an answer the assistant was sure of) only counts in the weekly figures.
+UNANSWERED_KINDS = ("fallback", "low_confidence", "not_helpful")
+WEEKS = 8
 CHANNEL_LABELS = {"web": "网页", "wecom": "企业微信", "api": "接口"}
 
 
@@ -73,6 +78,7 @@ class FaqView(View):
         """The newest ``limit`` open (or answered) questions, oldest first."""
         query = (select(FaqQuestion, User.name).join(User, User.id == FaqQuestion.user_id)
                  .where(FaqQuestion.answer_key.is_not(None) if answered else FaqQuestion.answer_key.is_(None))
+                 .where(FaqQuestion.kind.in_(UNANSWERED_KINDS))
                  .order_by(FaqQuestion.id.desc()).limit(limit))
         rows = (await self.session.execute(query)).all()
         return [self._question(question, name) for question, name in reversed(rows)]
@@ -88,6 +94,53 @@ class FaqView(View):
         found = grouped(await self.questions(answered=answered, limit=limit))
         found.sort(key=lambda members: (-len(members), members[0]["id"]))
         return [_group(members) for members in found]
+
+
+def _week_start(value: datetime, tz) -> str:
+    local = as_utc(value).astimezone(tz)
+    return (local.date() - timedelta(days=local.weekday())).isoformat()
+
+
+class WeeklyView(View):
+    """Per week (Monday, in the college's time zone), the newest ``WEEKS``: how-to questions asked
+    (answers given plus messages not understood), answered by the assistant without a person
+    (answers given, sure or not, minus those marked 没帮助), conversations handed off, tickets
+    left, and the median wait in minutes from joining the queue to a staff member taking it."""
+
+    async def weeks(self, now: datetime) -> list[dict[str, Any]]:
+        this_week = _week_start(now, self.tz)
+        since = now - timedelta(days=7 * WEEKS + 7)
+        starts = [(datetime.fromisoformat(this_week) - timedelta(weeks=i)).date().isoformat() for i in range(WEEKS)]
+        rows = {start: {"week": start, "questions": 0, "answered_by_assistant": 0, "handed_off": 0, "tickets": 0,
+                        "waits": []} for start in starts}
+
+        def week_of(value: datetime) -> Optional[dict[str, Any]]:
+            return rows.get(_week_start(value, self.tz))
+
+        for kind, at in (await self.session.execute(
+                select(FaqQuestion.kind, FaqQuestion.created_at).where(FaqQuestion.created_at >= since))).all():
+            row = week_of(at)
+            if row is not None:
+                row["questions"] += kind in ("answered", "low_confidence", "fallback")
+                row["answered_by_assistant"] += {"answered": 1, "low_confidence": 1, "not_helpful": -1}.get(kind, 0)
+        for created, taken in (await self.session.execute(
+                select(HelpdeskConversation.created_at, HelpdeskConversation.taken_at)
+                .where(HelpdeskConversation.created_at >= since))).all():
+            row = week_of(created)
+            if row is not None:
+                row["handed_off"] += 1
+                if taken is not None:
+                    row["waits"].append((as_utc(taken) - as_utc(created)).total_seconds() / 60)
+        for (created,) in (await self.session.execute(
+                select(HelpdeskTicket.created_at).where(HelpdeskTicket.created_at >= since))).all():
+            row = week_of(created)
+            if row is not None:
+                row["tickets"] += 1
+        for row in rows.values():
+            waits = row.pop("waits")
+            row["answered_by_assistant"] = max(0, row["answered_by_assistant"])
+            row["median_wait_minutes"] = round(statistics.median(waits), 1) if waits else None
+        return [rows[start] for start in starts]
 
 
 def _group(members: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ...db import faq as store
 from ...errors import InvalidInput, NotFound
-from ...read.faq import FaqView
+from ...read.faq import FaqView, WeeklyView
 from ..auth import CHANNEL, ON_BEHALF_OF, actor
 from ..helpdesk_access import require_helpdesk
 from ..jsonio import MAX_ID, int_query, json_response, path_text, read_json
@@ -19,7 +19,7 @@ from ..keys import DATABASE, WORKFLOW
 from ..services import view
 
 KEY = re.compile(r"faq/[a-z0-9_]{1,60}")
-KINDS = ("fallback", "low_confidence", "not_helpful")
+KINDS = ("answered", "fallback", "low_confidence", "not_helpful")
 MAX_QUESTION = 500
 MAX_ANSWER = 4000
 MAX_GROUP = 500
@@ -152,3 +152,10 @@ async def answer(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
 
 async def answer_questions(request: web.Request) -> web.Response:
     return json_response(await answer(request, await read_json(request)))
+
+
+async def weekly_figures(request: web.Request) -> web.Response:
+    await require_helpdesk(request)
+    async with request.app[DATABASE].read() as session:
+        weeks = await view(request, session, WeeklyView).weeks(request.app[WORKFLOW].now())
+    return json_response({"weeks": weeks})

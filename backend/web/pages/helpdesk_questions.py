@@ -9,10 +9,10 @@ from typing import Any, Optional
 from aiohttp import web
 
 from ...errors import AppError
-from ...read.faq import KIND_LABELS, FaqView
+from ...read.faq import KIND_LABELS, FaqView, WeeklyView
 from ..api import faq
 from ..helpdesk_access import require_helpdesk
-from ..keys import DATABASE
+from ..keys import DATABASE, WORKFLOW
 from ..services import view
 from .rendering import render, see_other
 
@@ -32,8 +32,9 @@ async def questions_page(request: web.Request, status: int = 200, error: Optiona
         faq_view = view(request, session, FaqView)
         groups = await faq_view.groups(answered=state == "answered")
         answers = await faq_view.answers()
+        weeks = await view(request, session, WeeklyView).weeks(request.app[WORKFLOW].now())
     return render(request, "helpdesk_questions.html", {
-        "state": state, "groups": groups, "answers": answers, "kinds": KIND_LABELS, "error": error,
+        "state": state, "groups": groups, "answers": answers, "kinds": KIND_LABELS, "error": error, "weeks": weeks,
         "kept": kept or {}, "notice": NOTICES.get(request.query.get("notice", ""))}, status=status)
 
 

@@ -3,11 +3,13 @@
 answered there — and every bad request refused with nothing changed."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from backend.catalog.faq import DOMAIN_DIR, FAQ_DOMAIN, domain_answers, import_faq
+from backend.db.models import HelpdeskConversation, HelpdeskTicket, User
 
 STAFF = "t1104"  # 何婷, 服务台
 ASKER = "t2001"
@@ -157,3 +159,33 @@ async def test_answering_unknown_or_answered_questions_changes_nothing(api, serv
                            json={"questions": [question], "key": "faq/open_site", "text": "改写"})
     assert (again[0], again[1]["error"]["code"]) == (409, "faq_question_answered")
     assert (await api.get("/faq/answers/open_site", STAFF))["text"] == answers["faq/open_site"]
+
+
+async def test_weekly_figures_count_questions_answers_handoffs_tickets_and_the_median_wait(
+        api, service_headers, database, clock):
+    # Wednesday 2026-11-25 10:00 in Shanghai; the week before starts Monday 2026-11-16.
+    clock.value = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+    for kind in ("answered", "answered", "answered", "low_confidence", "fallback", "not_helpful"):
+        await ask(api, service_headers, "怎么请假", kind=kind)
+    clock.value = datetime(2026, 11, 17, 2, 0, tzinfo=timezone.utc)
+    await ask(api, service_headers, "食堂几点开门")
+    async with database.write() as session:
+        asker = await session.scalar(select(User.id).where(User.username == ASKER))
+        opened = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)  # Tuesday 09:00 in Shanghai
+        for n, waited in enumerate((4, 10, 30, None)):
+            session.add(HelpdeskConversation(
+                sender=f"web:{ASKER}", user_id=asker, channel="web", reason="request", open_for=None,
+                status="active" if waited is not None else "closed", created_at=opened + timedelta(hours=n),
+                taken_at=opened + timedelta(hours=n, minutes=waited) if waited is not None else None))
+        session.add(HelpdeskTicket(user_id=asker, channel="wecom", text="打印机驱动在哪", status="open",
+                                   created_at=opened))
+    clock.value = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
+    weeks = (await api.get("/helpdesk/questions/weekly", STAFF))["weeks"]
+    assert len(weeks) == 8 and [w["week"] for w in weeks[:2]] == ["2026-11-23", "2026-11-16"]
+    assert weeks[0] == {"week": "2026-11-23", "questions": 5, "answered_by_assistant": 3, "handed_off": 4,
+                        "tickets": 1, "median_wait_minutes": 10.0}
+    assert weeks[1] == {"week": "2026-11-16", "questions": 1, "answered_by_assistant": 0, "handed_off": 0,
+                        "tickets": 0, "median_wait_minutes": None}
+    assert (await api.call("GET", "/helpdesk/questions/weekly", ASKER))[0] == 403
+    # Answers the assistant was sure of are counted, never listed for staff.
+    assert [(g["text"], g["count"]) for g in await open_groups(api)] == [("怎么请假", 3), ("食堂几点开门", 1)]

@@ -36,6 +36,8 @@ async def test_the_console_shows_groups_and_answers_one_with_an_existing_answer(
     assert [(g["attrs"]["data-group-id"], g["attrs"]["data-count"]) for g in groups] == [
         (str(ids[0]), "2"), (str(other), "1")]
     assert "企业微信" in groups[0]["text"] and "网页" in groups[0]["text"]
+    weeks = by_testid(browser.html, "week-row")
+    assert len(weeks) == 8 and text_of(browser.html, "week-questions") == "3"  # this week's three fallbacks
     await browser.post("/helpdesk/questions/answer",
                        [("questions", str(i)) for i in ids] + [("key", "faq/wecom_identity"), ("new_name", ""),
                                                                ("text", "")])
