@@ -413,39 +413,26 @@ async def add_signers(command: AddSigners, ctx: Context) -> Decision:
             raise InvalidInput("signer_is_applicant", "不能加签给申请人本人")
         if signer.id == ctx.actor.id:
             raise InvalidInput("signer_is_self", "不能加签给自己")
-    if command.when == "after":
-        return await _add_signers_after(command, ctx, case, task, signers)
-    ctx.move_task(task, "add_signers")
+    # 前加签: the task waits for the signers' opinions; 后加签 (同意并后加签): the actor approves
+    # and the node waits for the signers' approvals after theirs.
+    after = command.when == "after"
+    if after:
+        ctx.move_task(task, "add_signers_after", decision="approve", opinion=command.opinion)
+        holding = {x.assignee_id for x in _open(_this_visit(case))}
+        busy = next((s for s in signers if s.id in holding), None)
+        if busy is not None:
+            raise InvalidInput("already_assignee", f"{busy.name}已在办理该环节")
+    else:
+        ctx.move_task(task, "add_signers")
     node = application.process[task.node_index]
     names = [s.name for s in signers]
-    ctx.record(application, "add_signers", node=node, task=task, opinion=command.opinion,
-               detail={"signers": [s.username for s in signers], "names": names})
+    ctx.record(application, "add_signers_after" if after else "add_signers", node=node, task=task,
+               opinion=command.opinion, detail={"signers": [s.username for s in signers], "names": names})
     for signer in signers:
-        signer_task = ctx.new_task(case, task.node_index, node, signer, kind=t.SIGNER, parent=task)
-        ctx.notify("signer_requested", signer.id, application, task=signer_task, opinion=command.opinion,
-                   node_name=node["name"], actor_name=ctx.actor.name)
-    ctx.notify("application_signers_added", application.applicant_id, application,
-               node_name=node["name"], actor_name=ctx.actor.name, signers=names)
-    return Decision(case, task)
-
-
-async def _add_signers_after(command: AddSigners, ctx: Context, case: Case, task: TaskRow,
-                             signers: list[Member]) -> Decision:
-    """后加签: the actor approves; the node waits for the signers' approvals after theirs."""
-    application = case.application
-    ctx.move_task(task, "add_signers_after", decision="approve", opinion=command.opinion)
-    holding = {x.assignee_id for x in _open(_this_visit(case))}
-    busy = next((s for s in signers if s.id in holding), None)
-    if busy is not None:
-        raise InvalidInput("already_assignee", f"{busy.name}已在办理该环节")
-    node = application.process[task.node_index]
-    names = [s.name for s in signers]
-    ctx.record(application, "add_signers_after", node=node, task=task, opinion=command.opinion,
-               detail={"signers": [s.username for s in signers], "names": names})
-    for signer in signers:
-        after = ctx.new_task(case, task.node_index, node, signer, kind=t.APPROVAL, parent=task)
-        ctx.notify("after_signer_requested", signer.id, application, task=after, opinion=command.opinion,
-                   node_name=node["name"], actor_name=ctx.actor.name)
+        signer_task = ctx.new_task(case, task.node_index, node, signer, kind=t.APPROVAL if after else t.SIGNER,
+                                   parent=task)
+        ctx.notify("after_signer_requested" if after else "signer_requested", signer.id, application,
+                   task=signer_task, opinion=command.opinion, node_name=node["name"], actor_name=ctx.actor.name)
     ctx.notify("application_signers_added", application.applicant_id, application,
                node_name=node["name"], actor_name=ctx.actor.name, signers=names)
     return Decision(case, task)
