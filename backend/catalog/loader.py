@@ -29,6 +29,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def process_of(matter: dict[str, Any]) -> list[dict[str, Any]]:
+    """The matter's nodes as applications keep them: 或签 unless said, and the matter's
+    ``admin`` (who gets a node nobody can approve, by its ``if_no_approver: admin``) in each."""
+    admin = {"admin": matter["admin"]} if matter.get("admin") else {}
+    return [{"mode": "any", **admin, **node} if isinstance(node, dict) else node for node in matter.get("process") or []]
+
+
 def check_catalog(data: dict[str, Any]) -> None:
     """Every matter's form and process must be well-formed before anything is written."""
     codes: set[str] = set()
@@ -45,7 +52,7 @@ def check_catalog(data: dict[str, Any]) -> None:
             keys = [node.get("key") for node in process]
             if len(set(keys)) != len(keys):
                 raise ValueError(f"{where}: duplicate node keys")
-            for node in process:
+            for node in process_of(matter):
                 check_node(node, f"{where}.{node.get('key')}")
 
 
@@ -126,7 +133,7 @@ async def import_catalog(session: AsyncSession, data: dict[str, Any], progress: 
             matter.description = entry.get("description", "")
             matter.keywords = list(entry.get("keywords") or [])
             matter.form_schema = entry["form"]
-            matter.process = [{"mode": "any", **node} for node in entry["process"]]
+            matter.process = process_of(entry)
             matter.active = entry.get("active", True)
             matter.sort = matter_sort
             session.add(matter)

@@ -284,8 +284,9 @@ class Repository:
         return [
             TaskRow(application_id=r.application_id, round=r.round, node_index=r.node_index, node_key=r.node_key,
                     assignee=Person(r.assignee_id, r.username, r.name), kind=r.kind,
-                    parent_task_id=r.parent_task_id, status=r.status, created_at=r.created_at,
-                    decision=r.decision, opinion=r.opinion, decided_at=r.decided_at, id=r.id)
+                    parent_task_id=r.parent_task_id, status=r.status, created_at=as_utc(r.created_at),
+                    decision=r.decision, opinion=r.opinion,
+                    decided_at=as_utc(r.decided_at) if r.decided_at else None, id=r.id)
             for r in rows
         ]
 

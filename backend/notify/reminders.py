@@ -4,6 +4,11 @@ One reminder per task per day at most: the n-th reminder of a task is due
 ``overdue + n days`` after the task was created and carries the key
 ``task_overdue:<task>:<n>``; the outbox's unique ``dedupe_key`` makes a second insert of
 the same key a no-op, whichever worker (or restart) tries it.
+
+And the nodes' own timeout rules (``timeout: {hours, action: remind | approve | return}`` in
+the matter catalogue): each due task gets the workflow's ``Timeout`` command, as the system on
+its holder's behalf, one unit of work each — the engine checks it is still due under the
+application's lock, so two workers (or a decision in between) cannot act twice.
 """
 from __future__ import annotations
 
@@ -15,12 +20,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db.database import Database
-from ..db.models import Application, OutboxMessage, Task, as_utc
+from ..db.models import Application, OutboxMessage, Task, User, as_utc
+from ..db.repository import Repository
+from ..errors import AppError
 from ..workflow import transitions as t
+from ..workflow.commands import Timeout
+from ..workflow.engine import Workflow
 
 EVENT = "task_overdue"
 CHUNK = 500
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)  # the shortest timeout a node may have
 
 
 def reminder_key(task_id: int, created_at: datetime, now: datetime, overdue: timedelta) -> str:
@@ -60,3 +70,32 @@ async def scan(database: Database, now: datetime, overdue: timedelta) -> int:
                 .returning(OutboxMessage.id)
             )
             queued += len(list(inserted))
+
+
+async def apply_timeouts(database: Database, workflow: Workflow, now: datetime) -> int:
+    """Run the timeout rule of every due pending task; how many were acted on."""
+    done, after = 0, 0
+    while True:
+        async with database.read() as session:
+            rows = (await session.execute(
+                select(Task.id, Task.assignee_id, Task.created_at, Task.node_index, Application.process)
+                .join(Application, Application.id == Task.application_id)
+                .where(Task.status == t.PENDING, Task.kind == t.APPROVAL, Task.created_at <= now - HOUR,
+                       Task.id > after)
+                .order_by(Task.id)
+                .limit(CHUNK)
+            )).all()
+        if not rows:
+            return done
+        after = rows[-1].id
+        for row in rows:
+            rule = row.process[row.node_index].get("timeout")
+            if rule is None or now - as_utc(row.created_at) < timedelta(hours=rule["hours"]):
+                continue
+            try:
+                async with database.write() as session:
+                    holder = await session.get_one(User, row.assignee_id)
+                    await workflow.handle(await Repository.of(session), holder, Timeout(row.id))
+                done += 1
+            except AppError:  # decided meanwhile, reminded already this period: nothing to do
+                continue

@@ -19,6 +19,7 @@ import aiohttp
 from ..config import NotifierSettings
 from ..db.database import Database
 from ..db.models import utcnow
+from ..workflow.engine import Workflow
 from . import outbox, reminders
 from .outbox import Backoff, Delivery
 from .rasa import RasaTrigger
@@ -39,6 +40,7 @@ class NotifyWorker:
         self.backoff = Backoff(settings.backoff_base_seconds, settings.backoff_max_seconds, settings.max_attempts)
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.overdue = timedelta(hours=settings.overdue_hours)
+        self.workflow = Workflow(settings.timezone, now=now)  # the nodes' timeout rules, as the system
         self.stopping = asyncio.Event()
         self._next_scan: Optional[datetime] = None
 
@@ -92,6 +94,9 @@ class NotifyWorker:
             return
         self._next_scan = now + timedelta(seconds=self.settings.reminder_scan_seconds)
         queued = await reminders.scan(self.database, now, self.overdue)
+        acted = await reminders.apply_timeouts(self.database, self.workflow, now)
+        if acted:
+            self.report(f"applied the timeout rule of {acted} task(s)")
         if queued:
             self.report(f"queued {queued} reminder(s) for tasks pending over {self.settings.overdue_hours:g} h")
 

@@ -29,7 +29,9 @@ ACTION_LABELS = {
     "cc": "抄送",
     "add_signers_after": "同意并后加签",
     "remove_signers": "减签",
+    "skip": "跳过",
 }
+SYSTEM = {"username": "system", "name": "系统"}  # who a rule's move (a timeout, a skipped node) is shown as
 
 
 class ApplicationsView(View):
@@ -164,8 +166,10 @@ class ApplicationsView(View):
             label += f"给{r.detail.get('name', '')}"
         elif r.action == "return" and r.detail.get("to_node_name"):
             label = f"退回到「{r.detail['to_node_name']}」"
+        if r.detail.get("system"):
+            label += "(系统)"
         return {
             "id": r.id, "node": r.node_name, "node_key": r.node_key, "round": r.round,
-            "actor": self.person(actor), "action": r.action, "action_label": label,
+            "actor": SYSTEM if r.detail.get("system") else self.person(actor), "action": r.action, "action_label": label,
             "opinion": r.opinion, "detail": r.detail, "time": self.time(r.created_at),
         }

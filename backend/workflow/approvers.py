@@ -5,7 +5,10 @@ A node's ``approvers`` is one of
   {rule: role, role: 印章管理员, department: dzb | applicant}
   {rule: department_head}
   {rule: applicant_choice, candidates: <one of the rules above>}   # 选择审核人
-and its optional ``cc`` (抄送 when the node is passed) one of the first three.
+and its optional ``cc`` (抄送 when the node is passed) one of the first three. Per-node rules:
+  timeout: {hours: N, action: remind | approve | return}   # run by the notifier, as the system
+  if_no_approver: skip | admin    # else the submission is refused; admin: the matter's ``admin``
+  if_applicant_approves: skip     # else the applicant is left out of the node's approvers
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ class Org(Protocol):
 
 
 RULES = ("users", "role", "department_head", "applicant_choice")
+TIMEOUT_ACTIONS = ("remind", "approve", "return")
 MODES = ("any", "all")  # 或签 | 会签
 
 
@@ -54,6 +58,16 @@ def check_node(node: Any, where: str) -> None:
     _check_rule(node.get("approvers"), f"{where}.approvers", nested=False)
     if "cc" in node:
         _check_rule(node["cc"], f"{where}.cc", nested=True)
+    timeout = node.get("timeout")
+    if timeout is not None and not (isinstance(timeout, dict) and timeout.get("action") in TIMEOUT_ACTIONS
+                                    and isinstance(timeout.get("hours"), (int, float)) and timeout["hours"] >= 1):
+        raise ValueError(f"{where}.timeout: needs hours (at least 1) and action one of {TIMEOUT_ACTIONS}")
+    if node.get("if_no_approver") not in (None, "skip", "admin"):
+        raise ValueError(f"{where}.if_no_approver: skip or admin")
+    if node.get("if_no_approver") == "admin" and not node.get("admin"):
+        raise ValueError(f"{where}.if_no_approver: admin needs the matter's admin")
+    if node.get("if_applicant_approves") not in (None, "skip"):
+        raise ValueError(f"{where}.if_applicant_approves: skip")
 
 
 def _check_rule(rule: Any, where: str, *, nested: bool) -> None:
@@ -72,11 +86,12 @@ def is_applicant_choice(node: dict[str, Any]) -> bool:
     return node["approvers"]["rule"] == "applicant_choice"
 
 
-async def candidates_for(rule: dict[str, Any], applicant: Applicant, org: Org) -> list[Member]:
-    """Everyone the rule names, without the applicant (nobody approves their own)."""
+async def candidates_for(rule: dict[str, Any], applicant: Applicant, org: Org, *,
+                         with_applicant: bool = False) -> list[Member]:
+    """Everyone the rule names, without the applicant (nobody approves their own) unless asked."""
     kind = rule["rule"]
     if kind == "applicant_choice":
-        return await candidates_for(rule["candidates"], applicant, org)
+        return await candidates_for(rule["candidates"], applicant, org, with_applicant=with_applicant)
     if kind == "users":
         found = await org.users_by_username(rule["users"])
         people = [found[name] for name in rule["users"] if name in found]
@@ -86,8 +101,9 @@ async def candidates_for(rule: dict[str, Any], applicant: Applicant, org: Org) -
         else:
             people = await org.users_with_role_at(rule["role"], rule["department"])
     else:  # department_head
-        people = await org.department_head(applicant.department_id, exclude_user_id=applicant.id)
-    return [person for person in people if person.id != applicant.id]
+        # with the applicant: a head applying is their own department's head, not their superior
+        people = await org.department_head(applicant.department_id, exclude_user_id=0 if with_applicant else applicant.id)
+    return [person for person in people if with_applicant or person.id != applicant.id]
 
 
 async def approvers_for_node(

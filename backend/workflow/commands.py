@@ -117,6 +117,14 @@ class Terminate(Command[list[ApplicationRow]]):
 
 
 @dataclass(frozen=True)
+class Timeout(Command[Decision]):
+    """A node's timeout rule on a task left pending (the notifier's periodic job, as the system):
+    remind its holder, or approve or return it for them."""
+
+    task_id: int
+
+
+@dataclass(frozen=True)
 class Withdraw(Command[ApplicationRow]):
     """撤回: the applicant takes a running application back, before anyone decided at its
     current node, to edit and resubmit it (not a termination)."""

@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Optional, Protocol
 from ..db.rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import transitions as t
-from .approvers import Member, Org, approvers_for_node, candidates_for, check_choices
+from .approvers import Member, Org, approvers_for_node, candidates_for, check_choices, is_applicant_choice
 from .commands import (
     AddSigners,
     Approve,
@@ -34,6 +34,7 @@ from .commands import (
     Sign,
     Submit,
     Terminate,
+    Timeout,
     Transfer,
     Withdraw,
 )
@@ -99,6 +100,7 @@ class Context:
         self.tz = tz
         self.now = now
         self.changes = Changes()
+        self.by_system = False  # a rule's move (a timeout, a skipped node): its records say so
 
     async def lock_own_application(self, application_id: int) -> Case:
         case = await self.repository.lock_case(application_id)
@@ -172,11 +174,31 @@ class Context:
         await self.assign_node(case, index)
 
     async def assign_node(self, case: Case, index: int) -> None:
-        """Make node ``index`` current and give its approvers their tasks."""
+        """Make node ``index`` current and give its approvers their tasks — or, by the node's
+        rules, skip it (the applicant is its approver; nobody is) or give it to the matter's admin."""
         application = case.application
         application.current_node = index
         node = application.process[index]
-        people = await approvers_for_node(node, case.applicant, application.chosen_approvers, self.org)
+        skip = None
+        if node.get("if_applicant_approves") == "skip" and not is_applicant_choice(node) and any(
+                p.id == case.applicant.id for p in await candidates_for(node["approvers"], case.applicant, self.org,
+                                                                        with_applicant=True)):
+            skip = "applicant"
+            people = []
+        else:
+            try:
+                people = await approvers_for_node(node, case.applicant, application.chosen_approvers, self.org)
+            except InvalidInput as error:
+                fallback = node.get("if_no_approver")
+                if error.code != "no_approver" or fallback is None:
+                    raise
+                people = list((await self.org.users_by_username([node["admin"]])).values()) if fallback == "admin" else []
+                if not people:
+                    skip = "no_approver"
+        if skip:
+            self.record(application, "skip", node=node, detail={"reason": skip, "system": True})
+            await self.start_node(case, index + 1, previous=node)
+            return
         for person in people:
             task = self.new_task(case, index, node, person, kind=t.APPROVAL)
             self.notify("task_assigned", task.assignee_id, application, task=task, node_name=node["name"])
@@ -242,7 +264,7 @@ class Context:
             "actor_id": self.actor.id,
             "action": action,
             "opinion": opinion or None,
-            "detail": detail or {},
+            "detail": {**(detail or {}), **({"system": True} if self.by_system else {})},
             "created_at": self.now,
         })
 
@@ -547,6 +569,31 @@ async def remind(command: Remind, ctx: Context) -> ApplicationRow:
     return application
 
 
+async def timeout(command: Timeout, ctx: Context) -> Decision:
+    """A node's timeout rule, given by the system on the task's holder's behalf."""
+    case, task = await ctx.lock_own_task(command.task_id)
+    application = case.application
+    node = application.process[task.node_index]
+    rule = node.get("timeout")
+    hours = rule["hours"] if rule else 0
+    due = (rule is not None and task.kind == t.APPROVAL and task.status == t.PENDING
+           and application.status == t.RUNNING and ctx.now - task.created_at >= timedelta(hours=hours))
+    if not due:
+        raise Conflict("not_due", "该任务没有到期的超时规则")
+    ctx.by_system = True
+    waited = f"超过 {hours:g} 小时未办理"
+    if rule["action"] == "approve":
+        return await approve(Approve(task.id, f"{waited},系统自动同意"), ctx)
+    if rule["action"] == "return":
+        return await return_(Return(task.id, f"{waited},系统自动退回"), ctx)
+    last = await ctx.repository.last_record_at(application.id, "remind", application.round, node["key"])
+    if last is not None and ctx.now - last < timedelta(hours=hours):
+        raise Conflict("not_due", "该环节刚提醒过")
+    ctx.record(application, "remind", node=node, task=task, opinion=f"{waited},系统提醒")
+    ctx.notify("task_reminded", task.assignee_id, application, task=task, node_name=node["name"], actor_name="系统")
+    return Decision(case, task)
+
+
 Handler = Callable[[Any, Context], Awaitable[Any]]
 HANDLERS: dict[type[Command[Any]], Handler] = {
     Submit: submit,
@@ -562,6 +609,7 @@ HANDLERS: dict[type[Command[Any]], Handler] = {
     Comment: comment,
     Remind: remind,
     RemoveSigners: remove_signers,
+    Timeout: timeout,
 }
 
 

@@ -23,6 +23,7 @@ from backend.workflow.commands import (
     Sign,
     Submit,
     Terminate,
+    Timeout,
     Transfer,
     Withdraw,
 )
@@ -49,6 +50,17 @@ MATTERS = [
     MatterRow(5, "handover", "交接", HANDOVER, [node("head", {"rule": "department_head"})]),
     MatterRow(6, "copied", "抄送", NOTE, [{**node("head", {"rule": "department_head"}),
                                          "cc": {"rule": "users", "users": ["qian", "zhang"]}}]),
+    MatterRow(7, "ruled", "规则", NOTE, [
+        {**node("self", {"rule": "users", "users": ["zhang", "sun"]}), "if_applicant_approves": "skip"},
+        {**node("nobody", {"rule": "role", "role": "印章管理员", "department": "jwc"}), "if_no_approver": "skip"},
+        {**node("admin", {"rule": "role", "role": "印章管理员", "department": "jwc"}), "if_no_approver": "admin",
+         "admin": "li"},
+        {**node("head", {"rule": "department_head"}), "timeout": {"hours": 24, "action": "approve"}},
+        {**node("office", {"rule": "role", "role": "印章管理员", "department": "dzb"}),
+         "timeout": {"hours": 48, "action": "return"}},
+    ]),
+    MatterRow(8, "nudged", "提醒", NOTE, [{**node("head", {"rule": "department_head"}),
+                                         "timeout": {"hours": 8, "action": "remind"}}]),
 ]
 
 
@@ -99,7 +111,7 @@ def hall() -> College:
 
 def test_every_command_has_one_handler():
     assert set(HANDLERS) == {Submit, Resubmit, Approve, Return, AddSigners, Sign, Terminate,
-                             Transfer, Delegate, Withdraw, Comment, Remind, RemoveSigners}
+                             Transfer, Delegate, Withdraw, Comment, Remind, RemoveSigners, Timeout}
 
 
 async def test_submitting_gives_the_first_node_to_the_applicants_department_head(hall):
@@ -493,3 +505,44 @@ async def test_only_the_one_who_added_them_removes_signers(hall):
     await hall.do("zhao", AddSigners(task_id, ("sun",)))
     with pytest.raises(NotFound):
         await hall.do("qian", RemoveSigners(task_id, ("sun",)))
+
+
+# ------------------------------------------------------------ per-node rules
+
+async def test_nodes_are_skipped_or_given_to_the_admin_by_their_rules(hall):
+    application_id = await hall.submitted("ruled")
+    # 1: the applicant is among its approvers → skipped; 2: nobody → skipped; 3: nobody → the admin
+    assert hall.repository.applications[application_id].current_node == 2 and hall.open_tasks("li")
+    skips = [(r["node_key"], r["detail"]) for r in hall.repository.records if r["action"] == "skip"]
+    assert skips == [("self", {"reason": "applicant", "system": True}), ("nobody", {"reason": "no_approver",
+                                                                                   "system": True})]
+
+
+async def test_a_timeout_approves_or_returns_for_the_holder_as_the_system_only_once_due(hall):
+    application_id = await hall.submitted("ruled")
+    await hall.do("li", Approve(hall.task_of("li")))
+    head_task = hall.task_of("zhao")
+    hall.now += timedelta(hours=23)
+    with pytest.raises(Conflict) as refused:
+        await hall.do("zhao", Timeout(head_task))
+    assert refused.value.code == "not_due"
+    hall.now += timedelta(hours=1)
+    await hall.do("zhao", Timeout(head_task))
+    record = next(r for r in hall.repository.records if r["task_id"] == head_task)
+    assert record["action"] == "approve" and record["detail"] == {"system": True}
+    assert "系统自动同意" in record["opinion"] and hall.open_tasks("qian")
+    hall.now += timedelta(hours=48)
+    await hall.do("qian", Timeout(hall.task_of("qian")))
+    assert hall.status(application_id) == t.RETURNED
+
+
+async def test_a_remind_timeout_reminds_once_per_period(hall):
+    await hall.submitted("nudged")
+    task_id = hall.task_of("zhao")
+    hall.now += timedelta(hours=8)
+    await hall.do("zhao", Timeout(task_id))
+    with pytest.raises(Conflict):
+        await hall.do("zhao", Timeout(task_id))
+    hall.now += timedelta(hours=8)
+    await hall.do("zhao", Timeout(task_id))
+    assert hall.events().count(("task_reminded", 2)) == 2 and hall.open_tasks("zhao")
