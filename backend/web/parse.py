@@ -13,6 +13,7 @@ from ..errors import InvalidInput, NotFound
 from ..workflow.commands import (
     AddSigners,
     Approve,
+    CarbonCopy,
     Command,
     Comment,
     Decision,
@@ -192,3 +193,10 @@ def comment(application_id: int, body: dict[str, Any]) -> Comment:
 
 def remind(application_id: int, body: dict[str, Any]) -> Remind:
     return Remind(application_id)
+
+
+def carbon_copy(application_id: int, body: dict[str, Any]) -> CarbonCopy:
+    usernames = _cc(body.get("users"))
+    if not usernames:
+        raise InvalidInput("cc_invalid", "请指定抄送人员(users,用户名列表)")
+    return CarbonCopy(application_id, usernames)

@@ -34,6 +34,7 @@ def setup_routes(app: web.Application) -> None:
         web.post(f"{api}/applications/{ID}/withdraw", applications.withdraw_application, name="application_withdraw"),
         web.post(f"{api}/applications/{ID}/comments", applications.comment_application, name="application_comment"),
         web.post(f"{api}/applications/{ID}/remind", applications.remind_application, name="application_remind"),
+        web.post(f"{api}/applications/{ID}/cc", applications.cc_application, name="application_cc"),
         web.get(f"{api}/tasks", tasks.list_tasks, name="tasks"),
         web.get(f"{api}/tasks/{ID}", tasks.get_task, name="task"),
         web.post(f"{api}/tasks/{ID}/approve", tasks.approve_task, name="task_approve"),

@@ -142,6 +142,14 @@ class Comment(Command[ApplicationRow]):
 
 
 @dataclass(frozen=True)
+class CarbonCopy(Command[ApplicationRow]):
+    """抄送 by the applicant or a participant, any time before the application is finished."""
+
+    application_id: int
+    usernames: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Remind(Command[ApplicationRow]):
     """催办: the current assignees are reminded, at most once per node per ``REMIND_EVERY``."""
 

@@ -22,6 +22,7 @@ from .approvers import Member, Org, approvers_for_node, candidates_for, check_ch
 from .commands import (
     AddSigners,
     Approve,
+    CarbonCopy,
     Command,
     Comment,
     Decision,
@@ -552,6 +553,18 @@ async def comment(command: Comment, ctx: Context) -> ApplicationRow:
     return application
 
 
+async def copy_to(command: CarbonCopy, ctx: Context) -> ApplicationRow:
+    case = await ctx.lock_visible_application(command.application_id)
+    application = case.application
+    t.application_after(application.status, "cc")
+    node = application.process[application.current_node] if application.current_node is not None else None
+    people = await ctx.people(command.usernames)
+    if not [p for p in people if p.id not in (application.applicant_id, ctx.actor.id)]:
+        raise InvalidInput("cc_nobody", "不能抄送给申请人本人或自己")
+    ctx.carbon_copy(case, people, node)
+    return application
+
+
 async def remind(command: Remind, ctx: Context) -> ApplicationRow:
     case = await ctx.lock_own_application(command.application_id)
     application = case.application
@@ -610,6 +623,7 @@ HANDLERS: dict[type[Command[Any]], Handler] = {
     Remind: remind,
     RemoveSigners: remove_signers,
     Timeout: timeout,
+    CarbonCopy: copy_to,
 }
 
 

@@ -29,6 +29,8 @@ APPLICATION_TRANSITIONS: dict[tuple[str, str], str] = {
     (RUNNING, "send_back"): RUNNING,  # 退回到某个已经过的环节
     (RUNNING, "comment"): RUNNING,  # 备注 and 催办 change nothing but are allowed only here
     (RETURNED, "comment"): RETURNED,
+    (RUNNING, "cc"): RUNNING,
+    (RETURNED, "cc"): RETURNED,
     (RUNNING, "remind"): RUNNING,
     (RUNNING, "remove_signers"): RUNNING,
     (RUNNING, "terminate"): TERMINATED,

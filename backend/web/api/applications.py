@@ -95,3 +95,4 @@ def _on_application(parser):
 withdraw_application = _on_application(parse.withdraw)
 comment_application = _on_application(parse.comment)
 remind_application = _on_application(parse.remind)
+cc_application = _on_application(parse.carbon_copy)

@@ -240,3 +240,13 @@ async def test_removing_the_last_before_signer_gives_the_decision_back(api, data
     assert back["status"] == "pending" and "approve" in back["actions"] and back["removable_signers"] == []
     await refused(api, database, f"/tasks/{task['id']}/add-signers", HEAD, {"users": [WANG], "when": "later"}, 400,
                   "when_invalid")
+
+
+async def test_the_applicant_copies_someone_after_submitting(api, database):
+    app, _ = await leave(api)
+    detail = await api.post(f"/applications/{app['id']}/cc", APPLICANT, json={"users": [LI]})
+    assert [p["username"] for p in detail["cc"]] == [LI]
+    path = f"/applications/{app['id']}/cc"
+    await refused(api, database, path, APPLICANT, {"users": []}, 400, "cc_invalid")
+    await refused(api, database, path, APPLICANT, {"users": [APPLICANT]}, 400, "cc_nobody")
+    await refused(api, database, path, WANG, {"users": [LI]}, 404, "application_not_found")

@@ -13,6 +13,7 @@ from backend.workflow import transitions as t
 from backend.workflow.commands import (
     AddSigners,
     Approve,
+    CarbonCopy,
     Command,
     Comment,
     Delegate,
@@ -111,7 +112,7 @@ def hall() -> College:
 
 def test_every_command_has_one_handler():
     assert set(HANDLERS) == {Submit, Resubmit, Approve, Return, AddSigners, Sign, Terminate,
-                             Transfer, Delegate, Withdraw, Comment, Remind, RemoveSigners, Timeout}
+                             Transfer, Delegate, Withdraw, Comment, Remind, RemoveSigners, Timeout, CarbonCopy}
 
 
 async def test_submitting_gives_the_first_node_to_the_applicants_department_head(hall):
@@ -546,3 +547,17 @@ async def test_a_remind_timeout_reminds_once_per_period(hall):
     hall.now += timedelta(hours=8)
     await hall.do("zhao", Timeout(task_id))
     assert hall.events().count(("task_reminded", 2)) == 2 and hall.open_tasks("zhao")
+
+
+async def test_the_applicant_or_an_approver_copies_people_while_it_runs(hall):
+    application_id = await hall.submitted()
+    await hall.do("zhao", CarbonCopy(application_id, ("sun",)))
+    assert set(hall.repository.cc) == {(application_id, 6)}
+    with pytest.raises(InvalidInput) as refused:
+        await hall.do("zhang", CarbonCopy(application_id, ("zhang",)))
+    assert refused.value.code == "cc_nobody"
+    with pytest.raises(NotFound):
+        await hall.do("sun", CarbonCopy(application_id, ("li",)))  # copied is not taking part
+    await hall.do("zhang", Terminate((application_id,)))
+    with pytest.raises(Conflict):
+        await hall.do("zhang", CarbonCopy(application_id, ("li",)))
