@@ -37,6 +37,10 @@ def whole_days(value: str) -> int:
     return int(value)
 
 
+# Rasa's own, and ours on top of it (bot/tracker_store.py: the same tables).
+SQL_STORE_TYPES = ("sql", "bot.tracker_store.cachedsqltrackerstore")
+
+
 def tracker_store_engine(endpoints_file: str):  # -> sqlalchemy.engine.Engine (1.4, Rasa's venv)
     """An engine on the database of the endpoints file's SQL tracker store, as Rasa connects to it."""
     import sqlalchemy as sa
@@ -48,7 +52,7 @@ def tracker_store_engine(endpoints_file: str):  # -> sqlalchemy.engine.Engine (1
         config = read_endpoint_config(endpoints_file, "tracker_store")
     except RasaException as error:  # e.g. a ${VAR} that is not set
         raise NoSqlTrackerStore(f"cannot read {endpoints_file}: {error}") from error
-    if config is None or (config.type or "").lower() != "sql":
+    if config is None or (config.type or "").lower() not in SQL_STORE_TYPES:
         raise NoSqlTrackerStore(f"{endpoints_file} configures no SQL tracker store (tracker_store: type: SQL)")
     options = dict(config.kwargs)
     if "host" in options:  # Rasa itself fails to start on it (SQLTrackerStore gets `host` twice)

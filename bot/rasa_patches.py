@@ -36,8 +36,9 @@ it changes anything.
    is untouched.
 
 Also checked, though not replaced here: the private hooks of Rasa's collecting output channel
-that the WeCom channel overrides (bot/channels/wecom/channel.py), and ``rasa.cli.run.run``,
-which bot/server.py wraps to keep the API's secret off the command line.
+that the WeCom channel overrides (bot/channels/wecom/channel.py), ``rasa.cli.run.run``,
+which bot/server.py wraps to keep the API's secret off the command line, and the parts of
+Rasa's SQL tracker store that bot/tracker_store.py builds on.
 """
 from __future__ import annotations
 
@@ -69,6 +70,9 @@ RELIED_ON = (
     "rasa.core.channels.channel:CollectingOutputChannel._persist_message",  # the WeCom channel's hooks
     "rasa.core.channels.channel:CollectingOutputChannel._message",
     "rasa.cli.run:run",  # bot/server.py
+    "rasa.core.tracker_store:SQLTrackerStore.session_scope",  # bot/tracker_store.py
+    "rasa.core.tracker_store:SQLTrackerStore.SQLEvent",
+    "rasa.core.tracker_store:TrackerStore.stream_events",
 )
 
 

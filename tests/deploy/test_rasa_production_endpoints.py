@@ -1,4 +1,4 @@
-"""deploy/endpoints.yml as Rasa reads it: its tracker store is PostgreSQL and keeps a
+"""deploy/endpoints.yml as Rasa reads it: its tracker store (bot/tracker_store.py, on Rasa's SQL store) is PostgreSQL and keeps a
 conversation (run in the Rasa venv, on a fresh database of the test's own)."""
 from __future__ import annotations
 
@@ -42,4 +42,4 @@ def test_rasa_keeps_conversations_in_postgresql_with_the_production_endpoints(fr
     result = subprocess.run([str(RASA_PYTHON), "-c", SAVE_AND_READ_BACK], cwd=ROOT, env=rasa_env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ["SQLTrackerStore", "postgresql", "你好"], result.stdout
+    assert result.stdout.split() == ["CachedSQLTrackerStore", "postgresql", "你好"], result.stdout
