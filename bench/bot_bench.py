@@ -44,16 +44,34 @@ CONVERSATION = [
 
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (Rasa and Sanic fork helpers)."""
-    total = 0
+def with_children(pid: int) -> list[int]:
+    """The process and its children (Rasa and Sanic fork helpers)."""
     pids = [pid]
     try:
         children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
         pids += [int(c) for c in children]
     except FileNotFoundError:
         pass
-    for p in pids:
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its children have used so far: per turn, a measure
+    that holds on a busy machine too, where turns/s does not."""
+    ticks = 0
+    for p in with_children(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (Rasa and Sanic fork helpers)."""
+    total = 0
+    for p in with_children(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -78,8 +96,9 @@ async def user(session: aiohttp.ClientSession, url: str, sender: str, turns: int
 
 
 async def level(port: int, usernames: list[str], users: int, turns: int,
-                conversation: list[tuple[str, str]] = CONVERSATION) -> dict[str, float]:
+                conversation: list[tuple[str, str]] = CONVERSATION, rasa_pid: int | None = None) -> dict[str, float]:
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    cpu_before = cpu_seconds(rasa_pid) if rasa_pid else 0.0
     timings: dict[str, list[float]] = {kind: [] for _, kind in conversation}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=users)) as session:
         began = time.perf_counter()
@@ -87,14 +106,16 @@ async def level(port: int, usernames: list[str], users: int, turns: int,
                                     conversation) for i in range(users)])
         elapsed = time.perf_counter() - began
     turns_done = sum(map(len, timings.values()))
-    row = {"users": users, "turns": turns_done, "turns_per_s": turns_done / elapsed}
+    row = {"users": users, "turns": turns_done, "turns_per_s": turns_done / elapsed,
+           "rasa_cpu_ms": (cpu_seconds(rasa_pid) - cpu_before) * 1000 / turns_done if rasa_pid else 0.0}
     for kind, values in timings.items():
         row[f"{kind}_p50"], row[f"{kind}_p95"] = statistics.median(values), percentile(values, 0.95)
     shown = "; ".join(f"{kind} p50/p95 {row[kind + '_p50']:.0f}/{row[kind + '_p95']:.0f} ms" for kind in timings)
     if "backend" in timings:
         row["ratio"] = row["backend_p95"] / row["plain_p95"]
         shown += f"; ratio {row['ratio']:.2f}"
-    print(f"  · {users} users: {row['turns_per_s']:.1f} turns/s; {shown}", flush=True)
+    print(f"  · {users} users: {row['turns_per_s']:.1f} turns/s; {shown}; Rasa CPU {row['rasa_cpu_ms']:.1f} ms/turn",
+          flush=True)
     return row
 
 
@@ -107,7 +128,7 @@ def bare_rasa_levels(stack: Stack, usernames: list[str], levels: list[int], turn
     try:
         for name in usernames[:3]:
             http("POST", f"http://127.0.0.1:{port}/webhooks/rest/webhook", {"sender": f"web:{name}", "message": "你好"})
-        return [asyncio.run(level(port, usernames, n, turns, PLAIN_CONVERSATION)) for n in levels]
+        return [asyncio.run(level(port, usernames, n, turns, PLAIN_CONVERSATION, stack.pid("bare_rasa"))) for n in levels]
     finally:
         stack.stop("bare_rasa")
 
@@ -141,7 +162,8 @@ def main() -> None:
             rasa_rss = [("after the warm-up", rss_mb(stack.pid("rasa")))]
             rows = []
             for n in levels:
-                rows.append(asyncio.run(level(stack.ports["rasa"], usernames, n, args.turns)))
+                rows.append(asyncio.run(level(stack.ports["rasa"], usernames, n, args.turns,
+                                              rasa_pid=stack.pid("rasa"))))
                 rasa_rss.append((f"after {sum(r['turns'] for r in rows):,} turns", rss_mb(stack.pid("rasa"))))
             memory = {name: rss_mb(stack.pid(name)) for name in ("backend", "actions", "rasa")}
             stack.stop("rasa")  # the baseline has the machine to itself, as ours had
@@ -154,13 +176,16 @@ def main() -> None:
         f"{args.turns} turns per user, half plain responses (a), half backend calls (b); load average at the end "
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.",
         "",
-        "| users | turns/s | (a) plain p50 / p95 | (b) backend p50 / p95 | (b)/(a) p95 | bare Rasa: turns/s | bare p50 / p95 |",
-        "|---|---|---|---|---|---|---|",
+        "| users | turns/s | (a) plain p50 / p95 | (b) backend p50 / p95 | (b)/(a) p95 | Rasa CPU per turn "
+        "| bare Rasa: turns/s | bare p50 / p95 | bare CPU per turn |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r, b in zip(rows, bare or [None] * len(rows)):
-        baseline = f"{b['turns_per_s']:.1f} | {b['plain_p50']:.0f} / {b['plain_p95']:.0f} ms" if b else "– | –"
+        baseline = (f"{b['turns_per_s']:.1f} | {b['plain_p50']:.0f} / {b['plain_p95']:.0f} ms | {b['rasa_cpu_ms']:.1f} ms"
+                    if b else "– | – | –")
         lines.append(f"| {r['users']} | {r['turns_per_s']:.1f} | {r['plain_p50']:.0f} / {r['plain_p95']:.0f} ms "
-                     f"| {r['backend_p50']:.0f} / {r['backend_p95']:.0f} ms | {r['ratio']:.2f} | {baseline} |")
+                     f"| {r['backend_p50']:.0f} / {r['backend_p95']:.0f} ms | {r['ratio']:.2f} | {r['rasa_cpu_ms']:.1f} ms "
+                     f"| {baseline} |")
     lines.append("")
     lines.append("Resident memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items())
                  + "; Rasa " + ", ".join(f"{v:.0f} MB {k}" for k, v in rasa_rss)
