@@ -133,3 +133,12 @@ class BackendClient:
         """``move`` is approve, return, add-signers or sign."""
         return await self.request(who, "POST", f"/tasks/{task_id}/{move}", body, idempotent=True)
 
+    # ---------------------------------------------------------------- the FAQ loop
+    async def faq_answer(self, who: str, key: str) -> dict[str, Any]:
+        """The answer text the backend holds for ``faq/<name>`` (never cached: staff edits count at once)."""
+        return await self.request(who, "GET", f"/faq/answers/{quote(key.removeprefix('faq/'))}")
+
+    async def record_question(self, who: str, text: str, kind: str, predicted_key: Optional[str],
+                              confidence: Optional[float]) -> dict[str, Any]:
+        body = {"text": text, "kind": kind, "predicted_key": predicted_key, "confidence": confidence}
+        return await self.request(who, "POST", "/faq/questions", body)
