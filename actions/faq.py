@@ -12,7 +12,9 @@ Recording is best effort: a failure is logged and the conversation goes on.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+from abc import ABCMeta, abstractmethod
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
@@ -68,13 +70,18 @@ def fallbacks_in_a_row(tracker: Tracker) -> int:
     return max(streak, 1)
 
 
-class FaqLoopAction(UsesServices, Action):
-    """Shared by the three: the person's identity and recording a question without failing the turn."""
+class FaqLoopAction(UsesServices, Action, metaclass=ABCMeta):
+    """Shared by the three: recording a question without failing the turn. Abstract, so the action
+    server does not register it as an action of its own."""
 
     action_name = ""
 
     def name(self) -> str:
         return self.action_name
+
+    @abstractmethod
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        """The action's turn."""
 
     async def record(self, tracker: Tracker, text: Optional[str], kind: str, key: Optional[str],
                      confidence: Optional[float]) -> None:
@@ -104,8 +111,10 @@ class ActionAnswerFaq(FaqLoopAction):
         if unsure:
             dispatcher.utter_message(text=CAVEAT)
         # A sure answer is recorded too: the console's weekly figures count what the assistant answered.
-        await self.record(tracker, text, "low_confidence" if unsure else "answered", key, confidence)
-        answer = await self.answer_text(tracker, key)
+        # Both calls at once: the person waits for one round trip, not two.
+        _, answer = await asyncio.gather(
+            self.record(tracker, text, "low_confidence" if unsure else "answered", key, confidence),
+            self.answer_text(tracker, key))
         if answer is None:
             dispatcher.utter_message(response=f"utter_{key}", buttons=buttons or None)
         else:
