@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from actions.faq import CAVEAT, UNSURE_BELOW
+
 from tests.support.chat import buttons_of, reset, text_of
 
 STAFF = "t1104"  # 何婷, 服务台
@@ -15,6 +17,8 @@ SENDER = "web:t2001"  # 张伟
 QUESTION = "审批人退回了我该怎么办"
 # Texts this model does not understand (checked first, so a retrain that learns them says so).
 NOT_UNDERSTOOD = ("这个咋整啊", "咋整啊这个")
+# How-to questions the model may answer without confidence; the first it is unsure of is used.
+MAYBE_UNSURE = ("点进去又要验证身份", "重复认证怎么办", "上网账号能登录吗", "今日校园里怎么看我的待办", "怎么审批申请")
 
 
 def parsed(stack, text: str) -> dict[str, Any]:
@@ -82,3 +86,20 @@ def test_helpful_is_thanked_and_nothing_recorded(stack):
     before = sum(g["count"] for g in open_groups(stack))
     assert "很高兴能帮到您" in text_of(stack.say(SENDER, '/faq_feedback{"faq_helpful": "yes"}'))
     assert sum(g["count"] for g in open_groups(stack)) == before
+
+
+def test_an_unsure_answer_comes_with_a_caveat_and_the_offer_of_a_person_and_is_recorded(stack):
+    def unsure(text: str) -> bool:
+        found = parsed(stack, text)
+        selector = found.get("response_selector", {}).get("faq", {}).get("response", {})
+        return found["intent"]["name"] == "faq" and selector.get("confidence", 1) < UNSURE_BELOW
+
+    text = next((t for t in MAYBE_UNSURE if unsure(t)), None)
+    assert text, f"this model is sure of every one of {MAYBE_UNSURE}: add a question it is unsure of"
+    reset(stack, SENDER)
+    replies = stack.say(SENDER, text)
+    assert CAVEAT in text_of(replies) and buttons_of(replies) == ["有帮助", "没帮助", "转人工"]
+    assert [b["payload"] for r in replies for b in r.get("buttons", [])][-1] == \
+        '/request_human{"handoff_reason": "unsure"}'
+    recorded = [q for g in open_groups(stack) for q in g["questions"] if q["text"] == text]
+    assert recorded and recorded[-1]["kind"] == "low_confidence" and recorded[-1]["confidence"] < UNSURE_BELOW
