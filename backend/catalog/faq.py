@@ -64,8 +64,12 @@ def _block(text: str, indent: int) -> str:
     return "".join(" " * indent + line + "\n" if line.strip() else "\n" for line in text.strip().splitlines())
 
 
+# Rasa reads [text](entity) in an example as an entity annotation: a question's own brackets go full-width.
+NOT_ANNOTATIONS = str.maketrans({"[": "［", "]": "］"})
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(text.split()).translate(NOT_ANNOTATIONS)
 
 
 def replace_answer(domain_text: str, key: str, text: str) -> str:

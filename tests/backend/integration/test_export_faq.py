@@ -48,7 +48,8 @@ async def taught(database, domain: Path) -> None:
                                                 predicted_key=None, confidence=None, now=now) for t in texts]
 
         await store.write_answer(session, "faq/canteen_hours", NEW_TEXT, staff, now, must_exist=False)
-        await store.answer_questions(session, await asked("食堂几点开门", "食堂几点开门", "食堂开放时间"),
+        await store.answer_questions(session, await asked("食堂几点开门", "食堂几点开门", "食堂开放时间",
+                                                          "[食堂](department)\n周末开吗"),
                                      "faq/canteen_hours", staff, now)
         await store.write_answer(session, "faq/returned_what_next", EDITED_TEXT, staff, now, must_exist=True)
         await store.answer_questions(session, await asked("被退回了还能改吗"), "faq/returned_what_next", staff, now)
@@ -75,7 +76,8 @@ async def test_export_writes_consistent_training_files(database, database_url, t
     nlu = yaml.safe_load((training / "data" / "nlu" / "faq_learned.yml").read_text(encoding="utf-8"))["nlu"]
     examples = {item["intent"]: [line[2:] for line in item["examples"].splitlines()] for item in nlu}
     # 「校务服务网怎么打开」 is a training example already; the repeated question is written once.
-    assert examples == {"faq/canteen_hours": ["食堂几点开门", "食堂开放时间"],
+    # One line each, and a question's brackets are not read as an entity annotation.
+    assert examples == {"faq/canteen_hours": ["食堂几点开门", "食堂开放时间", "［食堂］(department) 周末开吗"],
                         "faq/open_site": ["网址是多少"], "faq/returned_what_next": ["被退回了还能改吗"]}
 
     learned = domain_answers(training / "domain" / "faq_learned.yml")
