@@ -14,12 +14,13 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.tensorflow.models import RasaModel
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot import rasa_patches
+from bot import past_states, rasa_patches
 from bot.rasa_patches import IncompatibleRasa
 
 VALID = [
@@ -65,6 +66,7 @@ def rasa_as_shipped(monkeypatch):
     monkeypatch.setattr(RemoteAction, "run", RemoteAction.run)
     monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
     monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
+    monkeypatch.setattr(DialogueStateTracker, "past_states", DialogueStateTracker.past_states)
     yield
     if event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead):
         event.remove(Engine, "connect", rasa_patches.sqlite_write_ahead)
@@ -89,6 +91,7 @@ def test_apply_replaces_rasas_check_and_queues_turns(rasa_as_shipped):
     assert MessageProcessor.handle_message.__wrapped__ is original_turn
     assert RemoteAction.run.__wrapped__ is original_run
     assert Event.resolve_by_type.__wrapped__ is not None and Event.resolve_by_type("user") is UserUttered
+    assert DialogueStateTracker.past_states is past_states.past_states
 
 
 async def test_after_apply_turns_really_go_through_the_queue(rasa_as_shipped, monkeypatch):

@@ -1,0 +1,109 @@
+"""bot/past_states.py gives the same states as Rasa's ``Domain.states_for_tracker_history`` after
+every event of real conversations (the recorded trackers of tests/actions, form loops included)
+and of conversations that rewrite their history (reverts, a rejected form, a restart, a new
+session), for every way the policies ask — while carrying on from the call before."""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from devtools.stack import ROOT
+
+RECORDED = json.loads((ROOT / "tests/actions/data/trackers.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def domain():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from rasa.shared.core.domain import Domain
+
+        return Domain.load(str(ROOT / "bot/domain"))
+
+
+def rewriting_conversations() -> dict[str, list]:
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop,
+                                         BotUttered, FollowupAction, Restarted, SessionStarted, SlotSet,
+                                         UserUttered, UserUtteranceReverted)
+
+    def said(text: str, intent: str) -> list:
+        return [UserUttered(text, {"name": intent, "confidence": 0.9}), ]
+
+    def acted(name: str, hide: bool = False) -> ActionExecuted:
+        return ActionExecuted(name, hide_rule_turn=hide)
+
+    listen = "action_listen"
+    start = [acted("action_session_start"), SessionStarted(), acted(listen)]
+    return {
+        "a misunderstood message taken back": start + said("嗯嗯嗯", "nlu_fallback") + [
+            acted("action_default_fallback"), BotUttered("没听懂"), UserUtteranceReverted(), acted(listen),
+            *said("我的待办", "my_tasks"), acted("action_list_tasks", hide=True), acted(listen)],
+        "an action reverted": start + said("你好", "greet") + [
+            acted("utter_greet"), ActionReverted(), acted("utter_greet"), acted(listen)],
+        "a form rejected, then filled": start + said("我要盖章", "start_matter") + [
+            SlotSet("matter_code", "SEAL"), acted("matter_form"), ActiveLoop("matter_form"), acted(listen),
+            *said("算了", "deny"), ActionExecutionRejected("matter_form"), acted("action_cancel_form", hide=True),
+            ActiveLoop(None), acted(listen), *said("我要盖章", "start_matter"), acted("matter_form"),
+            ActiveLoop("matter_form"), acted(listen), *said("两份", "inform"), acted("matter_form"),
+            SlotSet("field_answer", "2"), ActiveLoop(None), FollowupAction("action_submit_application"),
+            acted("action_submit_application"), acted(listen)],
+        "restarted, then a new session": start + said("你好", "greet") + [
+            acted("utter_greet"), acted(listen), Restarted(), acted(listen), *said("谢谢", "thank"),
+            acted("utter_thank", hide=True), acted(listen), acted("action_session_start"), SessionStarted(),
+            acted(listen), *said("再见", "goodbye"), acted("utter_goodbye"), acted(listen)],
+    }
+
+
+def conversations() -> list[tuple[str, list]]:
+    from rasa.shared.core.events import Event
+
+    recorded = [(name, [Event.from_parameters(e) for e in tracker["events"]]) for name, tracker in RECORDED.items()]
+    return recorded + list(rewriting_conversations().items())
+
+
+ASKS = [(omit, ignore, rule_only) for omit in (False, True) for ignore in (False, True)
+        for rule_only in (None, {"rule_only_slots": ["pending_confirmation"], "rule_only_loops": ["matter_form"]})]
+
+
+def test_the_states_equal_rasas_after_every_event(domain):
+    from rasa.shared.core.constants import PREVIOUS_ACTION, RULE_ONLY_LOOPS, RULE_ONLY_SLOTS
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import past_states
+
+    assert past_states.PREVIOUS_ACTION == PREVIOUS_ACTION
+    assert set(ASKS[-1][2]) == {RULE_ONLY_SLOTS, RULE_ONLY_LOOPS}
+    compared = 0
+    # Asked after every event, and after every few (a turn adds several events between asks: a
+    # revert and what follows it arrive together, so the history changes without getting shorter).
+    for (name, events), every in [(conversation, every) for conversation in conversations() for every in (1, 2, 3, 5)]:
+        tracker = DialogueStateTracker.from_events(f"web:{name}", [], slots=domain.slots)
+        for n, event in enumerate(events, start=1):
+            tracker.update(event)
+            if n % every and n != len(events):
+                continue
+            for omit, ignore, rule_only in ASKS:
+                ours = past_states.past_states(tracker, domain, omit, ignore, rule_only)
+                rasas = domain.states_for_tracker_history(tracker, omit, ignore, rule_only)
+                assert ours == rasas, (name, event, omit, ignore, rule_only)
+                compared += 1
+        assert past_states.MEMO_ATTRIBUTE in tracker.__dict__  # it did carry on
+    assert compared > 1000
+
+
+def test_changing_what_it_returns_changes_nothing_kept(domain):
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import past_states
+
+    tracker = DialogueStateTracker.from_events("web:t1001", [ActionExecuted("action_listen"),
+                                                             UserUttered("你好", {"name": "greet"}),
+                                                             ActionExecuted("utter_greet")], slots=domain.slots)
+    first = past_states.past_states(tracker, domain)
+    for state in first:  # what Rasa's featurizers do to the last user input, for instance
+        state.clear()
+    assert past_states.past_states(tracker, domain) == domain.states_for_tracker_history(tracker)
