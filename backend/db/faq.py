@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Iterable, Optional
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import Conflict, NotFound
@@ -25,14 +27,20 @@ async def write_answer(session: AsyncSession, key: str, text: str, user_id: int,
     await session.flush()
 
 
+# Imports on several machines at once (each start of the deploy target) may race: a key another
+# one added first is kept as it is, not an error.
+INSERT_NEW = {dialect: insert_(FaqAnswer).on_conflict_do_nothing(index_elements=["key"])
+              for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+
+
 async def import_answers(session: AsyncSession, texts: dict[str, str], now: datetime) -> tuple[int, int]:
     """Add the keys not stored yet; a stored text (perhaps edited by staff) is kept. (added, kept)."""
-    stored = set(await session.scalars(select(FaqAnswer.key)))
+    insert = INSERT_NEW[session.get_bind().dialect.name]
+    added = 0
     for key, text in texts.items():
-        if key not in stored:
-            session.add(FaqAnswer(key=key, text=text, created_at=now, updated_at=now))
-    await session.flush()
-    return len(texts.keys() - stored), len(texts.keys() & stored)
+        result = await session.execute(insert.values(key=key, text=text, created_at=now, updated_at=now))
+        added += result.rowcount or 0
+    return added, len(texts) - added
 
 
 async def record_question(session: AsyncSession, *, text: str, kind: str, channel: str, user_id: int,

@@ -189,3 +189,11 @@ async def test_weekly_figures_count_questions_answers_handoffs_tickets_and_the_m
     assert (await api.call("GET", "/helpdesk/questions/weekly", ASKER))[0] == 403
     # Answers the assistant was sure of are counted, never listed for staff.
     assert [(g["text"], g["count"]) for g in await open_groups(api)] == [("怎么请假", 3), ("食堂几点开门", 1)]
+
+
+async def test_importing_again_adds_only_missing_answers_and_keeps_staff_edits(api, database, answers):
+    await api.call("PUT", "/faq/answers/open_site", STAFF, json={"text": "服务台改过的"})
+    async with database.write() as session:
+        again = await import_faq(session, DOMAIN_DIR / FAQ_DOMAIN, datetime.now(timezone.utc))
+    assert again == (0, len(answers))
+    assert (await api.get("/faq/answers/open_site", STAFF))["text"] == "服务台改过的"
