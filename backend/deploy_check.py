@@ -60,6 +60,7 @@ RASA_SECRETS = ("RASA_JWT_SECRET", "ACTION_SERVER_TOKEN", "WEBCHAT_TOKEN_SECRET"
                 "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 PROCESSES = (
     Process("campus-migrate.service", ("database.env",), ("DATABASE_URL",)),
+    Process("campus-import-faq.service", ("database.env",), ("DATABASE_URL",)),
     # WECOM_SECRET: the hall's WeCom sign-in (optional) calls WeCom's API as the app.
     Process("campus-backend.service", ("database.env", "backend.env"),
             ("DATABASE_URL", "BACKEND_SECRET_KEY", "BACKEND_SERVICE_TOKEN", "WEBCHAT_TOKEN_SECRET", "WECOM_SECRET")),

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from backend.db import migrate
 
 from tests.support import databases
 from tests.support.installation import ROOT, UNITS, env_files, write_env_files
+
+DEMO_USERS = yaml.safe_load((ROOT / "backend/demo_data/org.yml").read_text(encoding="utf-8"))["users"]
 
 
 def check_deploy(env_dir: Path, units_dir: Path, app_dir: Path) -> subprocess.CompletedProcess:
@@ -77,6 +80,6 @@ def test_a_bad_installation_is_told_what_is_wrong(tmp_path):
         "campus-actions.service: SANIC_HOST is not set, so the action server listens on every interface",
         "credentials.yml: enables the 'rest' channel",
         "a development .env in the application directory",
-        "database: 59 demo accounts",
+        f"database: {len(DEMO_USERS)} demo accounts",
     ):
         assert expected in told, f"{expected!r} not in:\n{told}"

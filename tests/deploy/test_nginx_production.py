@@ -93,9 +93,11 @@ class Production:
 
     def install(self) -> None:
         """What the IT office does once: migrate, import the college's people."""
-        command, env = process("campus-migrate.service", self.files)
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stdout + result.stderr
+        for unit in ("campus-migrate.service", "campus-import-faq.service"):
+            command, env = process(unit, self.files)
+            result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, result.stdout + result.stderr
+        assert "FAQ answers:" in result.stdout and " 0 added" not in result.stdout, result.stdout
         org = self.tmp / "org.yml"
         org.write_text(yaml.safe_dump({"college": "测试学院", "departments": [{"code": "office", "name": "办公室"}],
                                        "users": [{"username": "it0001", "name": "信息中心", "department": "office"}]},
