@@ -130,8 +130,24 @@ class BackendClient:
         return (await self.request(who, "POST", "/applications/terminate", body, idempotent=True))["items"]
 
     async def decide(self, who: str, task_id: int, move: str, body: dict[str, Any]) -> dict[str, Any]:
-        """``move`` is approve, return, add-signers or sign."""
+        """``move`` is approve, return, add-signers, sign, transfer, delegate or remove-signers."""
         return await self.request(who, "POST", f"/tasks/{task_id}/{move}", body, idempotent=True)
+
+    # ---------------------------------------------------------------- the approval moves on an application
+    async def withdraw(self, who: str, application_id: int) -> dict[str, Any]:
+        return await self.request(who, "POST", f"/applications/{application_id}/withdraw", {}, idempotent=True)
+
+    async def remind(self, who: str, application_id: int) -> dict[str, Any]:
+        return await self.request(who, "POST", f"/applications/{application_id}/remind", {}, idempotent=True)
+
+    async def comment(self, who: str, application_id: int, text: str) -> dict[str, Any]:
+        return await self.request(who, "POST", f"/applications/{application_id}/comments", {"text": text},
+                                  idempotent=True)
+
+    async def cc(self, who: str, application_id: int, usernames: list[str]) -> dict[str, Any]:
+        return await self.request(who, "POST", f"/applications/{application_id}/cc", {"users": usernames},
+                                  idempotent=True)
+
 
     # ---------------------------------------------------------------- the FAQ loop
     async def faq_answer(self, who: str, key: str) -> dict[str, Any]:

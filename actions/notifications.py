@@ -27,7 +27,7 @@ SEEN_KEEP = 50
 KEY_FIELDS = 4
 MAX_VALUE_CHARS = 40
 TASK_EVENTS = ("task_assigned", "signer_requested", "task_overdue", "signer_opinions_ready",
-               "task_reminded", "delegate_requested", "delegate_done")
+               "task_reminded", "delegate_requested", "delegate_done", "after_signer_requested")
 OPINION_ONLY = ("signer", "delegate")  # tasks that only give an opinion back to their approver
 
 
@@ -64,6 +64,7 @@ def task_card(event: str, task: dict[str, Any], facts: dict[str, str]) -> str:
         "task_reminded": f"⏰ 催办:{facts.get('actor_name', '申请人')}提醒您尽快处理这个待办",
         "delegate_requested": f"🤝 {by}委派您先处理以下申请,您给出意见后会回到{by}那里",
         "delegate_done": "💬 受委派人已给出意见,请继续审批",
+        "after_signer_requested": f"✍️ {by}已同意并加签给您,请您接着审批",
         "signer_requested": f"✍️ {facts.get('actor_name', '审批人')}请您对以下申请给出加签意见",
         "task_overdue": f"⏰ 催办:这个待办已等待 {facts.get('waited_hours', '')} 小时,请尽快处理",
         "signer_opinions_ready": "💬 加签意见已全部收到,请继续审批",
@@ -73,7 +74,8 @@ def task_card(event: str, task: dict[str, Any], facts: dict[str, str]) -> str:
              f"提交时间:{short_time(task['application'].get('created_at'))}",
              f"当前环节:{task['node']['name']}"]
     lines += key_fields(task["application"])
-    note = {"signer_requested": "加签说明", "delegate_requested": "委派说明", "task_assigned": "转办说明"}.get(event)
+    note = {"signer_requested": "加签说明", "delegate_requested": "委派说明", "task_assigned": "转办说明",
+            "after_signer_requested": "加签说明"}.get(event)
     if note and facts.get("opinion"):
         lines.append(f"{note}:{shown(facts['opinion'])}")
     lines.append("可直接回复「同意,意见…」" + ("或「不同意,原因…」" if task["kind"] in OPINION_ONLY else "或「退回 原因…」"))
@@ -102,6 +104,10 @@ def applicant_message(event: str, facts: dict[str, str], application: Optional[d
                 f"「{facts.get('to_node_name', '')}」重新审批,意见:{shown(facts.get('opinion', '无'))}。")
     if event == "application_withdrawn":
         return f"↩️ {what}已被申请人撤回,您在「{node}」环节的相关待办已取消。"
+    if event == "application_cc":
+        return f"📨 {facts.get('actor_name', '')}将{what}抄送给您,仅供查阅:可在「我的申请 › 抄送我的」查看。"
+    if event == "signer_removed":
+        return f"➖ {facts.get('actor_name', '审批人')}已撤回对{what}的加签,您无需再处理。"
     if event == "application_commented":
         return f"📝 {facts.get('actor_name', '')}在{what}上添加了备注:{shown(facts.get('opinion', ''))}"
     if event == "application_terminated":

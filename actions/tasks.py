@@ -1,4 +1,5 @@
-"""Pending tasks and decisions: list, details, 同意 / 不同意 / 退回 / 加签.
+"""Pending tasks and decisions: list, details, 同意 / 不同意 / 退回 (to the applicant, or 「退回到部门负责人」
+to a node the application passed) / 加签.
 
 Which task a decision is about, in order: the task a button names, an application
 number in the message (SW20261127-0003), an ordinal (第2个) into the last list shown,
@@ -10,6 +11,7 @@ command and its target, verbatim.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 from rasa_sdk.events import SlotSet
@@ -23,6 +25,24 @@ MOVE_LABELS = {"approve": "同意", "return": "退回"}
 MAX_BUTTON_OPINION = 200
 MAX_IN_VIEW = 5  # the newest tasks looked at or notified about that a bare decision may mean
 DECISION_OUTCOME = "decision_outcome"  # key of the custom payload; read by bot/channels/wecom/render.py
+RETURN_TO = re.compile(r"(?:退回|打回|退)(?:到|给|至)(?P<target>[^,,。;;\s]+)[,,。;;\s]*(?P<opinion>.*)")
+TO_APPLICANT = ("申请人", "发起人", "本人")
+
+
+async def return_target(api, who: str, task: dict[str, Any], message: str) -> tuple[Optional[dict], Optional[str]]:
+    """「退回到部门负责人,请核实天数」 → (the passed node it names, 「请核实天数」); (None, None) when
+    no node is named (back to the applicant as before)."""
+    found = RETURN_TO.search(message or "")
+    if not found or any(word in found.group("target") for word in TO_APPLICANT):
+        return None, None
+    target = found.group("target").removesuffix("环节")
+    detail = task if "return_nodes" in task else await api.task(who, task["id"])
+    node = next((n for n in detail.get("return_nodes") or [] if target in n["name"] or n["name"] in target), None)
+    if node is None:
+        passed = "、".join(f"「{n['name']}」" for n in detail.get("return_nodes") or [])
+        raise UserFacingError(f"「{target}」不是这份申请已经过的环节。" + (f"可以退回到:{passed},或退回申请人。"
+                                                                   if passed else "现在只能退回申请人。"))
+    return node, found.group("opinion").strip(parse.PUNCTUATION)
 
 
 async def pending(api, who: str) -> list[dict[str, Any]]:
@@ -165,13 +185,18 @@ class ActionDecideTask(BaseAction):
         task = await resolve_task(self.api, who, tracker)
         # A 「which one?」 button carries the opinion typed with the bare decision.
         opinion = next(tracker.get_latest_entity_values("opinion"), None) or parse.opinion(message)
-        if task["kind"] == "signer":
+        if task["kind"] in ("signer", "delegate"):  # an added signer's or a delegate's opinion
             move, body = "sign", {"opinion": opinion or ("同意" if intent != "disagree" else "不同意"),
                                   "agree": intent != "disagree"}
         elif intent == "return_task":
+            node, said = await return_target(self.api, who, task, message)
+            if node is not None:
+                if not said:
+                    raise UserFacingError(f"退回到「{node['name']}」需要填写原因,例如「退回到{node['name']},请核实」。")
+                opinion = said
             if not opinion:
                 raise UserFacingError(f"退回需要填写原因,例如「退回 {task['number']} 材料不全」。")
-            move, body = "return", {"opinion": opinion}
+            move, body = "return", {"opinion": opinion, **({"to_node": node["key"]} if node else {})}
         elif intent == "disagree":
             raise UserFacingError("如不同意该申请,请使用「退回」并写明原因,例如「退回,材料不全」。")
         else:
@@ -195,12 +220,60 @@ def decision_message(result: dict[str, Any], move: str, body: dict[str, Any]) ->
         stance = "同意" if body["agree"] else "不同意"
         return (f"已提交您对《{result['matter']['name']}》{result['number']}的加签意见({stance}){said}。"
                 "审批人会在所有加签意见到齐后继续办理。")
+    if body.get("to_node"):
+        node = result.get("application_current_node") or {}
+        return f"已将《{result['matter']['name']}》{result['number']}退回到「{node.get('name', '')}」重新审批{said}。"
     head = f"已{MOVE_LABELS[move]}《{result['matter']['name']}》{result['number']}{said}。"
     state = {"approved": "该申请已全部审批通过。", "returned": "申请已退回给申请人。"}.get(result["application_status"])
     if state:
         return head + state
     node = result.get("application_current_node")
     return head + (f"已流转到「{node['name']}」。" if node else "")
+
+
+async def department_code(api, who: str, name: Optional[str]) -> Optional[str]:
+    """The code of the department named (「教务处」), if there is one."""
+    if not name:
+        return None
+    tree = await api.departments(who)
+    stack = list(tree["children"])
+    while stack:
+        node = stack.pop()
+        if name in node["name"] or node["name"].startswith(name):
+            return node["code"]
+        stack.extend(node["children"])
+    return None
+
+
+async def people_named(api, who: str, tracker, intent: str, *, ask: str, **button: Any) -> list[dict[str, Any]]:
+    """The people a message names (「教务处的王老师和李老师」): by username from a button, or by
+    name (and department) in the org chart. Several matches of a name: buttons to choose
+    (``intent`` with the username and ``button``'s entities); none named: ``ask``."""
+    department = await department_code(api, who, next(tracker.get_latest_entity_values("department"), None))
+    chosen = [u for u in tracker.get_latest_entity_values("username")]
+    mentions = list(dict.fromkeys(tracker.get_latest_entity_values("person")))
+    if not chosen:
+        # NLU may catch only some of 「王老师和李老师」: add title mentions it missed.
+        for surname in parse.person_mentions(tracker.latest_message.get("text", ""), []):
+            if not any(m.startswith(surname) for m in mentions):
+                mentions.append(surname)
+    if not mentions and not chosen:
+        raise UserFacingError(ask)
+    resolved: list[dict[str, Any]] = [{"username": u} for u in chosen]
+    for mention in mentions:
+        name = mention.rstrip("老师主任处长同学")
+        people = await api.search_users(who, name, department)
+        exact = [p for p in people if p["name"] == mention or p["name"] == name]
+        people = exact or people
+        if len(people) == 1:
+            resolved.append(people[0])
+        elif not people:
+            raise UserFacingError(f"没有找到「{mention}」" + ("(在该部门)" if department else "") + ",请说完整姓名。")
+        else:
+            buttons = [{"title": f"{p['name']}({p['department']})",
+                        "payload": payload(intent, username=p["username"], **button)} for p in people[:6]]
+            raise UserFacingError(f"找到多位「{mention}」,请选择:", buttons)
+    return resolved
 
 
 class ActionAddSigners(BaseAction):
@@ -210,47 +283,11 @@ class ActionAddSigners(BaseAction):
 
     async def act(self, dispatcher, tracker, domain, who):
         task = await resolve_task(self.api, who, tracker)
-        department = await self._department_code(who, next(tracker.get_latest_entity_values("department"), None))
-        chosen = [u for u in tracker.get_latest_entity_values("username")]
-        mentions = list(dict.fromkeys(tracker.get_latest_entity_values("person")))
-        if not chosen:
-            # NLU may catch only some of 「王老师和李老师」: add title mentions it missed.
-            for surname in parse.person_mentions(tracker.latest_message.get("text", ""), []):
-                if not any(m.startswith(surname) for m in mentions):
-                    mentions.append(surname)
-        if not mentions and not chosen:
-            raise UserFacingError("请告诉我加签给谁,例如「加签给教务处的王丽华」。")
-        resolved: list[dict[str, Any]] = [{"username": u} for u in chosen]
-        for mention in mentions:
-            name = mention.rstrip("老师主任处长同学")
-            people = await self.api.search_users(who, name, department)
-            exact = [p for p in people if p["name"] == mention or p["name"] == name]
-            people = exact or people
-            if len(people) == 1:
-                resolved.append(people[0])
-            elif not people:
-                raise UserFacingError(f"没有找到「{mention}」" + ("(在该部门)" if department else "") + ",请说完整姓名。")
-            else:
-                buttons = [{"title": f"{p['name']}({p['department']})",
-                            "payload": payload("add_signers", username=p["username"], task_id=task["id"])}
-                           for p in people[:6]]
-                dispatcher.utter_message(text=f"找到多位「{mention}」,请选择:", buttons=buttons)
-                return [SlotSet("current_task_id", task["id"])]
+        resolved = await people_named(self.api, who, tracker, "add_signers", task_id=task["id"],
+                                      ask="请告诉我加签给谁,例如「加签给教务处的王丽华」。")
         result = await self.api.decide(who, task["id"], "add-signers",
                                        {"users": [p["username"] for p in resolved], "opinion": ""})
         names = "、".join(s["name"] for s in result["signers"] if s["status"] == "pending")
         dispatcher.utter_message(text=f"已将《{result['matter']['name']}》{result['number']}加签给 {names},"
                                       "等他们给出意见后会回到您这里审批。")
         return [SlotSet("current_task_id", None)]
-
-    async def _department_code(self, who: str, name: Optional[str]) -> Optional[str]:
-        if not name:
-            return None
-        tree = await self.api.departments(who)
-        stack = list(tree["children"])
-        while stack:
-            node = stack.pop()
-            if name in node["name"] or node["name"].startswith(name):
-                return node["code"]
-            stack.extend(node["children"])
-        return None

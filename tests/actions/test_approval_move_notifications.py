@@ -37,3 +37,10 @@ def test_withdrawal_comment_and_return_to_a_node_messages():
     assert applicant_message("application_commented", facts, APPLICATION).endswith("添加了备注:原件明天送到")
     sent_back = applicant_message("application_sent_back", facts, APPLICATION)
     assert "退回到「部门负责人审批」重新审批" in sent_back and "被韩松涛" in sent_back
+
+
+def test_cc_after_signers_and_removed_signers_are_told():
+    facts = {"number": "SW20261127-0003", "actor_name": "韩松涛"}
+    assert "抄送给您,仅供查阅" in applicant_message("application_cc", facts, APPLICATION)
+    assert "已撤回对《请假申请(教职工)》SW20261127-0003的加签" in applicant_message("signer_removed", facts, APPLICATION)
+    assert task_card("after_signer_requested", TASK, facts).startswith("✍️ 韩松涛已同意并加签给您,请您接着审批")
