@@ -22,6 +22,7 @@ from backend.workflow import transitions as t
 from backend.workflow.commands import (
     AddSigners,
     Approve,
+    CarbonCopy,
     Comment,
     Delegate,
     Remind,
@@ -57,8 +58,8 @@ steps = st.lists(
     st.one_of(
         st.tuples(st.just("submit"), st.sampled_from(["t2001", "t2103"])),
         st.tuples(st.sampled_from(DECISIONS), st.integers(0, 30), st.booleans(), st.booleans()),
-        st.tuples(st.sampled_from(["terminate", "resubmit", "withdraw", "comment", "remind"]), st.integers(0, 10),
-                  st.booleans()),
+        st.tuples(st.sampled_from(["terminate", "resubmit", "withdraw", "comment", "remind", "cc"]),
+                  st.integers(0, 10), st.booleans()),
     ),
     min_size=1, max_size=25,
 )
@@ -106,7 +107,7 @@ async def run_step(workflow, session, users, step):
     kind = step[0]
     if kind == "submit":
         return await handle(workflow, session, users[step[1]], Submit("pbt_chain", {"note": "测试"}, {}))
-    if kind in ("terminate", "resubmit", "withdraw", "comment", "remind"):
+    if kind in ("terminate", "resubmit", "withdraw", "comment", "remind", "cc"):
         ids = list(await session.scalars(select(Application.id).order_by(Application.id)))
         if not ids:
             return None
@@ -114,7 +115,8 @@ async def run_step(workflow, session, users, step):
         owner = await session.scalar(select(Application.applicant_id).where(Application.id == target))
         actor = next(u for u in users.values() if u.id == owner) if step[2] else users["t1301"]
         command = {"terminate": Terminate((target,), "不办了"), "resubmit": Resubmit(target),
-                   "withdraw": Withdraw(target), "comment": Comment(target, "备注"), "remind": Remind(target)}[kind]
+                   "withdraw": Withdraw(target), "comment": Comment(target, "备注"), "remind": Remind(target),
+                   "cc": CarbonCopy(target, ("t1301",))}[kind]
         return await handle(workflow, session, actor, command)
     tasks = list(await session.scalars(select(Task).order_by(Task.id)))
     if not tasks:
