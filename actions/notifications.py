@@ -35,7 +35,9 @@ def task_buttons(task: dict[str, Any]) -> list[dict[str, str]]:
     if task["kind"] in OPINION_ONLY:
         moves = [("同意", "approve"), ("不同意", "disagree"), ("详情", "task_detail")]
     else:
-        moves = [("同意", "approve"), ("退回", "return_task"), ("加签", "add_signers"), ("详情", "task_detail")]
+        # 转办 / 委派 ask whom next; the card's task stays the one in view for the answer
+        moves = [("同意", "approve"), ("退回", "return_task"), ("加签", "add_signers"), ("转办", "transfer_task"),
+                 ("委派", "delegate_task"), ("详情", "task_detail")]
     return [{"title": title, "payload": payload(intent, task_id=task["id"])} for title, intent in moves]
 
 

@@ -53,6 +53,8 @@ def test_buttons_name_the_task_and_differ_for_added_signers():
         {"title": "同意", "payload": '/approve{"task_id": "12"}'},
         {"title": "退回", "payload": '/return_task{"task_id": "12"}'},
         {"title": "加签", "payload": '/add_signers{"task_id": "12"}'},
+        {"title": "转办", "payload": '/transfer_task{"task_id": "12"}'},
+        {"title": "委派", "payload": '/delegate_task{"task_id": "12"}'},
         {"title": "详情", "payload": '/task_detail{"task_id": "12"}'}]
     signer = {**TASK, "kind": "signer"}
     assert [b["title"] for b in task_buttons(signer)] == ["同意", "不同意", "详情"]

@@ -57,7 +57,7 @@ def test_the_approver_gets_a_card_taps_approve_and_the_applicant_is_told(notify_
     body = card["body"]
     assert "新的待办" in content_of([card]) and "张伟" in content_of([card])
     buttons = {b["text"]: b["key"] for b in body["button_list"]}
-    assert list(buttons) == ["同意", "退回", "加签", "详情"]
+    assert list(buttons) == ["同意", "退回", "加签", "转办", "委派", "详情"]
     task_id = re.search(r'"task_id": "(\d+)"', buttons["同意"]).group(1)
     assert buttons["同意"] == f'/approve{{"task_id": "{task_id}"}}'
     reply = click(stack, "hansongtao", card, "同意")
@@ -69,6 +69,19 @@ def test_the_approver_gets_a_card_taps_approve_and_the_applicant_is_told(notify_
     assert update is not None and update["button"]["replace_name"].startswith("已同意 · ")
     told = content_of(wait_for_sends(stack, "zhangwei", applicant_mark, seconds=60))
     assert leave["number"] in told and "部门负责人审批" in told
+
+
+def test_tapping_transfer_on_a_card_asks_whom_and_the_answer_hands_that_task_over(notify_stack):
+    stack = notify_stack
+    leave = submit_leave(stack, "t2001")
+    card = task_card(stack, "hansongtao", leave["number"])
+    asked = content_of(click(stack, "hansongtao", card, "转办"))
+    assert "转办给谁" in asked
+    done = content_of(say(stack, "hansongtao", "转给教务处的李明"))
+    assert "转办给李明" in done and leave["number"] in done
+    status, tasks = stack.api("t1204", "GET", "/tasks")
+    assert leave["number"] in {t["number"] for t in tasks["items"]}
+    assert application(stack, "t2001", leave["id"])["records"][-1]["action"] == "transfer"
 
 
 def test_a_typed_return_right_after_a_card_acts_on_that_task(notify_stack):
