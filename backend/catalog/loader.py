@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import Department, Matter, ServiceCenter, User, UserRole
+from ..workflow.applicants import check_applicants
 from ..workflow.approvers import check_node
 from ..workflow.forms import check_schema
 
@@ -46,6 +47,7 @@ def check_catalog(data: dict[str, Any]) -> None:
                 raise ValueError(f"{where}: missing or duplicate code")
             codes.add(matter["code"])
             check_schema(matter.get("form"), where)
+            check_applicants(matter.get("applicants"), where)
             process = matter.get("process")
             if not process:
                 raise ValueError(f"{where}: process needs at least one node")
@@ -134,6 +136,7 @@ async def import_catalog(session: AsyncSession, data: dict[str, Any], progress: 
             matter.keywords = list(entry.get("keywords") or [])
             matter.form_schema = entry["form"]
             matter.process = process_of(entry)
+            matter.applicants = check_applicants(entry.get("applicants"), f"matter {entry['code']!r}")
             matter.active = entry.get("active", True)
             matter.sort = matter_sort
             session.add(matter)

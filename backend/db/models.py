@@ -110,6 +110,8 @@ class Matter(Base):
     keywords: Mapped[list[Any]] = mapped_column(default=list)
     form_schema: Mapped[list[Any]] = mapped_column(default=list)
     process: Mapped[list[Any]] = mapped_column(default=list)
+    # Who may apply ({kinds, roles}; None: everyone), see workflow/applicants.py.
+    applicants: Mapped[Optional[dict[str, Any]]] = mapped_column()
     active: Mapped[bool] = mapped_column(default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
 

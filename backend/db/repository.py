@@ -92,7 +92,8 @@ INSERT_CC = {
     for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 
-ACTIVE_MATTER = select(matters.c.id, matters.c.code, matters.c.name, matters.c.form_schema, matters.c.process).where(
+ACTIVE_MATTER = select(matters.c.id, matters.c.code, matters.c.name, matters.c.form_schema, matters.c.process,
+                       matters.c.applicants).where(
     matters.c.code == bindparam("code"), matters.c.active.is_(True))
 FORM_SCHEMA = select(matters.c.form_schema).where(matters.c.id == bindparam("matter_id"))
 NEXT_NUMBER = {

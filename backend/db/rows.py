@@ -14,13 +14,14 @@ from typing import Any, Optional
 
 @dataclass(frozen=True, slots=True)
 class MatterRow:
-    """What a submission needs of a matter: its form and its process."""
+    """What a submission needs of a matter: its form, its process and who may apply."""
 
     id: int
     code: str
     name: str
     form_schema: list[dict[str, Any]]
     process: list[dict[str, Any]]
+    applicants: Optional[dict[str, Any]] = None  # everyone
 
 
 @dataclass(frozen=True, slots=True)

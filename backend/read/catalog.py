@@ -1,4 +1,6 @@
-"""The catalogue: service centres with their matters, finding a matter, one matter's form and nodes."""
+"""The catalogue: service centres with their matters, finding a matter, one matter's form and nodes.
+
+Each person sees only the matters they may apply to (a matter's ``applicants``)."""
 from __future__ import annotations
 
 import re
@@ -8,7 +10,8 @@ from sqlalchemy import select
 
 from ..db.models import Matter, ServiceCenter, User
 from ..db.org import OrgDirectory
-from ..errors import NotFound
+from ..errors import Forbidden, NotFound
+from ..workflow.applicants import may_apply, refusal
 from ..workflow.approvers import candidates_for, is_applicant_choice
 from .base import View
 
@@ -18,24 +21,29 @@ class CatalogView(View):
     def matter_summary(matter: Matter) -> dict[str, Any]:
         return {"code": matter.code, "name": matter.name, "description": matter.description}
 
-    async def centers(self) -> list[dict[str, Any]]:
+    async def _open_to(self, viewer: User, order: Any) -> list[Matter]:
+        """The active matters ``viewer`` may apply to."""
+        matters = list(await self.session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(order)))
+        roles = await self._roles(viewer)
+        return [m for m in matters if may_apply(m.applicants, viewer.kind, roles)]
+
+    async def _roles(self, viewer: User) -> list[str]:
+        return (await OrgDirectory(self.session).roles_of([viewer.id]))[viewer.id]
+
+    async def centers(self, viewer: User) -> list[dict[str, Any]]:
         centers = list(await self.session.scalars(select(ServiceCenter).order_by(ServiceCenter.sort)))
-        matters = list(
-            await self.session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.sort))
-        )
+        matters = await self._open_to(viewer, Matter.sort)
         return [
             {"code": c.code, "name": c.name, "description": c.description,
              "matters": [self.matter_summary(m) for m in matters if m.center_id == c.id]}
-            for c in centers
+            for c in centers if any(m.center_id == c.id for m in matters)  # none for this person: not shown
         ]
 
-    async def search_matters(self, q: str) -> list[dict[str, Any]]:
+    async def search_matters(self, q: str, viewer: User) -> list[dict[str, Any]]:
         """Rank matters for a query that may be a whole Chinese sentence without spaces
         (「我想借音乐厅排练」): a matter's name, keywords and choice options found inside
         the query count, and so do query words found inside the matter's text."""
-        matters = list(
-            await self.session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.id))
-        )
+        matters = await self._open_to(viewer, Matter.id)
         words = [w for w in re.split(r"[\s,,。、;;!!??]+", q) if w]
         ranked = []
         for m in matters:
@@ -53,10 +61,19 @@ class CatalogView(View):
         ranked.sort(key=lambda pair: -pair[0])
         return [{**self.matter_summary(m), "score": score} for score, m in ranked]
 
-    async def matter(self, code: str, viewer: User) -> dict[str, Any]:
+    async def active_matter(self, code: str, viewer: User, *, to_apply: bool) -> Matter:
+        """The matter; ``to_apply``: refused (403) to someone who may not apply to it."""
         matter = await self.session.scalar(select(Matter).where(Matter.code == code, Matter.active.is_(True)))
         if matter is None:
             raise NotFound("matter_not_found", f"没有找到事项 {code}")
+        if to_apply and not may_apply(matter.applicants, viewer.kind, await self._roles(viewer)):
+            raise Forbidden(*refusal(matter.name, matter.applicants))
+        return matter
+
+    async def matter(self, code: str, viewer: User, *, to_apply: bool = False) -> dict[str, Any]:
+        """Its form and nodes; ``to_apply`` as for ``active_matter`` (an application's own matter
+        is shown to its applicant even if the catalogue no longer offers it to them)."""
+        matter = await self.active_matter(code, viewer, to_apply=to_apply)
         center = await self.session.get_one(ServiceCenter, matter.center_id)
         org = OrgDirectory(self.session)
         departments = await org.departments()

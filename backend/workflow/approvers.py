@@ -43,6 +43,8 @@ class Org(Protocol):
 
     async def department_head(self, department_id: int, exclude_user_id: int) -> list[Member]: ...
 
+    async def roles_of(self, user_ids: Iterable[int]) -> dict[int, list[str]]: ...
+
 
 RULES = ("users", "role", "department_head", "applicant_choice")
 TIMEOUT_ACTIONS = ("remind", "approve", "return")

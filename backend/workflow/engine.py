@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable, Optional, Protocol
 from ..db.rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import transitions as t
+from .applicants import may_apply, needs_roles, refusal
 from .approvers import Member, Org, approvers_for_node, candidates_for, check_choices, is_applicant_choice
 from .commands import (
     AddSigners,
@@ -126,6 +127,11 @@ class Context:
         if case is None:  # not found and not yours look the same: no leak
             raise NotFound("task_not_found", f"没有找到您的任务 {task_id}")
         return case, case.task(task_id)
+
+    async def may_apply(self, matter: MatterRow) -> bool:
+        """Whether the actor is one of those the matter is for; their roles are read only if it names some."""
+        roles = (await self.org.roles_of([self.actor.id]))[self.actor.id] if needs_roles(matter.applicants) else []
+        return may_apply(matter.applicants, getattr(self.actor, "kind", "staff"), roles)  # a user's default kind
 
     async def validate(self, schema: list[dict[str, Any]], form: dict[str, Any]) -> dict[str, Any]:
         cleaned = validate_form(schema, form, self.now.astimezone(self.tz).date())
@@ -289,6 +295,8 @@ async def submit(command: Submit, ctx: Context) -> ApplicationRow:
     matter = await ctx.repository.active_matter(command.matter_code)
     if matter is None:
         raise NotFound("matter_not_found", f"没有找到事项 {command.matter_code}")
+    if not await ctx.may_apply(matter):
+        raise Forbidden(*refusal(matter.name, matter.applicants))
     cleaned = await ctx.validate(matter.form_schema, command.form)
     chosen = await check_choices(matter.process, ctx.actor, command.approvers, ctx.org)
     day = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d")  # numbered by the college's day

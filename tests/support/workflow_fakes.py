@@ -19,6 +19,7 @@ class Member:
     username: str
     name: str
     department_id: int
+    kind: str = "staff"
 
 
 @dataclass
@@ -46,6 +47,9 @@ class FakeOrg:
     async def department_head(self, department_id: int, exclude_user_id: int) -> list[Member]:
         """The head of the department itself (the database's directory also walks up to its parents)."""
         return [m for m in await self.users_with_role(HEAD_ROLE, department_id) if m.id != exclude_user_id]
+
+    async def roles_of(self, user_ids: Iterable[int]) -> dict[int, list[str]]:
+        return {m.id: sorted(self.roles.get(m.username, ())) for m in self.people if m.id in set(user_ids)}
 
 
 class FakeRepository:

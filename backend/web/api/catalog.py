@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
-from ...db.models import Matter
-from ...errors import InvalidInput, NotFound
+from ...errors import InvalidInput
 from ...read.catalog import CatalogView
 from ...workflow.forms import validate_form
 from ..auth import actor
@@ -20,18 +18,18 @@ def _code(request: web.Request) -> str:
 
 async def list_centers(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        return json_response({"items": await view(request, session, CatalogView).centers()})
+        return json_response({"items": await view(request, session, CatalogView).centers(actor(request))})
 
 
 async def search_matters(request: web.Request) -> web.Response:
     q = text_query(request, "q", 100)
     async with request.app[DATABASE].read() as session:
-        return json_response({"items": await view(request, session, CatalogView).search_matters(q)})
+        return json_response({"items": await view(request, session, CatalogView).search_matters(q, actor(request))})
 
 
 async def get_matter(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        matter = await view(request, session, CatalogView).matter(_code(request), actor(request))
+        matter = await view(request, session, CatalogView).matter(_code(request), actor(request), to_apply=True)
     return json_response(matter)
 
 
@@ -43,9 +41,7 @@ async def validate_matter_form(request: web.Request) -> web.Response:
         raise InvalidInput("bad_partial", "partial 应为 true 或 false")
     code = _code(request)
     async with request.app[DATABASE].read() as session:
-        matter = await session.scalar(select(Matter).where(Matter.code == code, Matter.active.is_(True)))
-        if matter is None:
-            raise NotFound("matter_not_found", f"没有找到事项 {code}")
+        matter = await view(request, session, CatalogView).active_matter(code, actor(request), to_apply=True)
     workflow = request.app[WORKFLOW]
     today = workflow.now().astimezone(workflow.tz).date()
     cleaned = validate_form(matter.form_schema, body.get("form"), today, partial=partial)

@@ -21,8 +21,8 @@ async def hall(request: web.Request) -> web.Response:
     q = q if storable(q) else ""  # nothing can match it
     async with request.app[DATABASE].read() as session:
         shown = view(request, session, CatalogView)
-        centers = await shown.centers()
-        results = await shown.search_matters(q) if q else None
+        centers = await shown.centers(request[ACTOR])
+        results = await shown.search_matters(q, request[ACTOR]) if q else None
     return render(request, "hall.html", {"q": q, "centers": centers, "results": results})
 
 
@@ -32,7 +32,7 @@ def _code(request: web.Request) -> str:
 
 async def matter_page(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
-        matter = await view(request, session, CatalogView).matter(_code(request), request[ACTOR])
+        matter = await view(request, session, CatalogView).matter(_code(request), request[ACTOR], to_apply=True)
     return render(request, "matter.html", forms.form_context(matter, {}, {}))
 
 
@@ -40,7 +40,7 @@ async def submit_matter(request: web.Request) -> web.Response:
     posted = await request.post()
     user = request[ACTOR]
     async with request.app[DATABASE].read() as session:
-        matter = await view(request, session, CatalogView).matter(_code(request), user)
+        matter = await view(request, session, CatalogView).matter(_code(request), user, to_apply=True)
     answers = forms.answers(matter["form"], posted)
     approvers = forms.chosen_approvers(matter["nodes"], posted)
 
