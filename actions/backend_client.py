@@ -158,3 +158,14 @@ class BackendClient:
                               confidence: Optional[float]) -> dict[str, Any]:
         body = {"text": text, "kind": kind, "predicted_key": predicted_key, "confidence": confidence}
         return await self.request(who, "POST", "/faq/questions", body)
+
+    # ---------------------------------------------------------------- the help desk (服务台)
+    async def start_handoff(self, who: str, reason: str) -> dict[str, Any]:
+        """Join the help desk's queue; outside service hours ``open`` is false and nothing joins."""
+        return await self.request(who, "POST", "/helpdesk/handoffs", {"reason": reason})
+
+    async def relay_to_helpdesk(self, who: str, text: str) -> dict[str, Any]:
+        return await self.request(who, "POST", "/helpdesk/handoffs/messages", {"text": text})
+
+    async def leave_ticket(self, who: str, text: str) -> dict[str, Any]:
+        return await self.request(who, "POST", "/helpdesk/tickets", {"text": text})

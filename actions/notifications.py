@@ -18,6 +18,7 @@ from rasa_sdk.events import SlotSet
 
 from .backend_client import BackendError
 from .base import BaseAction
+from .helpdesk import HELPDESK_EVENTS, helpdesk_notice
 from .render import payload, short_time, shown
 
 SEEN_SLOT = "notified_outbox_ids"
@@ -136,6 +137,11 @@ class ActionDeliverNotification(BaseAction):
         event = facts.get("notification_event", "")
         # The same words for every try of this row: a channel can ask its platform to drop a repeat.
         key = {DELIVERY_KEY: f"outbox-{outbox_id}"} if outbox_id else None
+        if event in HELPDESK_EVENTS:  # the help desk wrote, handed the conversation back, or answered a ticket
+            text, changes = helpdesk_notice(event, facts)
+            if text:
+                dispatcher.utter_message(text=text, json_message=key)
+            return remember + changes
         if event in TASK_EVENTS and facts.get("task_id"):
             task = await self.api.task(who, int(facts["task_id"]))
             if task["status"] != "pending":
