@@ -239,6 +239,42 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 @dataclass(frozen=True)
+class DigestSchedule:
+    """The approvers' morning digest: at ``minute`` (after local midnight, COLLEGE_TZ) on ``days``
+    (0=Monday); ``minute`` None: no digest. Holidays are not known here: a workday is a weekday."""
+
+    minute: Optional[int] = None
+    days: frozenset[int] = frozenset(range(5))
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+
+
+def digest_schedule(time_raw: str, days_raw: str, timezone: ZoneInfo) -> DigestSchedule:
+    """DIGEST_TIME ``HH:MM`` or ``off``; DIGEST_DAYS like ``mon-fri`` or ``mon,wed,fri`` (mon … sun)."""
+    if time_raw.strip().lower() == "off":
+        return DigestSchedule(None, frozenset(), timezone)
+    try:
+        minute = _minutes(time_raw.strip())
+        if minute >= 24 * 60:
+            raise ValueError(time_raw)
+    except ValueError:
+        raise ConfigError(f"DIGEST_TIME: {time_raw!r} is not a time like '08:30' (or 'off').") from None
+    days: set[int] = set()
+    for part in filter(None, (p.strip() for p in days_raw.lower().split(","))):
+        first, _, last = part.partition("-")
+        try:
+            start, end = WEEKDAYS.index(first.strip()), WEEKDAYS.index((last or first).strip())
+        except ValueError:
+            raise ConfigError(f"DIGEST_DAYS: {part!r} is not like 'mon-fri' (days mon … sun, "
+                              "ranges or single days separated by ',').") from None
+        if start > end:
+            raise ConfigError(f"DIGEST_DAYS: {part!r} runs backwards.")
+        days.update(range(start, end + 1))
+    if not days:
+        raise ConfigError("DIGEST_DAYS is empty: give days like 'mon-fri' (or DIGEST_TIME=off for no digest).")
+    return DigestSchedule(minute, frozenset(days), timezone)
+
+
+@dataclass(frozen=True)
 class NotifierSettings:
     """The outbox worker (``python -m backend notify``): where Rasa is and how hard to try."""
 
@@ -256,6 +292,8 @@ class NotifierSettings:
     overdue_hours: float = 24.0
     reminder_scan_seconds: float = 300.0
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    # The morning digest (backend/notify/digest.py): off unless given; from_env's default is 08:30 mon-fri.
+    digest: DigestSchedule = field(default_factory=DigestSchedule)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "NotifierSettings":
@@ -281,6 +319,8 @@ class NotifierSettings:
             overdue_hours=_number(env, "NOTIFY_OVERDUE_HOURS", 24.0),
             reminder_scan_seconds=_number(env, "NOTIFY_REMINDER_SCAN_SECONDS", 300.0),
             timezone=ZoneInfo(env.get("COLLEGE_TZ", "Asia/Shanghai")),
+            digest=digest_schedule(env.get("DIGEST_TIME") or "08:30", env.get("DIGEST_DAYS") or "mon-fri",
+                                   ZoneInfo(env.get("COLLEGE_TZ", "Asia/Shanghai"))),
         )
         if settings.lease_seconds <= settings.request_timeout_seconds:
             raise ConfigError("NOTIFY_LEASE_SECONDS must be longer than NOTIFY_TIMEOUT_SECONDS.")

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db.database import Database
 from ..db.models import OutboxMessage, User, WebNotice
@@ -55,6 +57,19 @@ class Backoff:
     def delay(self, attempts: int) -> timedelta:
         """Delay after the ``attempts``-th failed try: base, 2·base, 4·base … capped."""
         return timedelta(seconds=min(self.base_seconds * 2 ** (attempts - 1), self.max_seconds))
+
+
+async def queue_once(database: Database, values: list[dict[str, Any]]) -> int:
+    """Insert rows that carry a ``dedupe_key``; a key already there is skipped (whichever worker
+    or restart tried first). How many were new."""
+    insert = sqlite_insert if database.is_sqlite else pg_insert
+    async with database.write() as session:
+        inserted = await session.scalars(
+            insert(OutboxMessage).values(values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxMessage.id)
+        )
+        return len(list(inserted))
 
 
 async def claim(database: Database, now: datetime, limit: int, lease: timedelta) -> tuple[list[Delivery], int]:

@@ -12,6 +12,7 @@ said the first time, and the worker keeps them as the user's notice.
 """
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +26,8 @@ INTENT = "EXTERNAL_notification"
 # Payload fields the bot reads, passed on as entities (strings).
 PAYLOAD_ENTITIES = ("number", "opinion", "node_name", "actor_name", "waited_hours",
                     "helpdesk_text", "staff_name", "ticket_id", "question",  # these four: the help desk's
-                    "to_node_name")  # 退回到环节
+                    "to_node_name",  # 退回到环节
+                    "pending_count")  # the morning digest's
 SHOWN_SLOT = "notified_outbox_ids"  # actions/notifications.py remembers shown outbox ids here
 
 
@@ -41,6 +43,8 @@ def entities(delivery: Delivery) -> dict[str, str]:
         found[key] = delivery.payload.get(key)
     if delivery.payload.get("signers"):
         found["signers"] = "、".join(delivery.payload["signers"])
+    if delivery.payload.get("oldest"):  # the morning digest's oldest items, as JSON (entities are strings)
+        found["digest_oldest"] = json.dumps(delivery.payload["oldest"], ensure_ascii=False)
     return {key: str(value) for key, value in found.items() if value not in (None, "")}
 
 

@@ -16,16 +16,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..db.database import Database
-from ..db.models import Application, OutboxMessage, Task, User, as_utc
+from ..db.models import Application, Task, User, as_utc
 from ..db.repository import Repository
 from ..errors import AppError
 from ..workflow import transitions as t
 from ..workflow.commands import Timeout
 from ..workflow.engine import Workflow
+from .outbox import queue_once
 
 EVENT = "task_overdue"
 CHUNK = 500
@@ -40,7 +39,6 @@ def reminder_key(task_id: int, created_at: datetime, now: datetime, overdue: tim
 
 async def scan(database: Database, now: datetime, overdue: timedelta) -> int:
     """Queue reminders for overdue pending tasks; how many new ones were queued."""
-    insert = sqlite_insert if database.is_sqlite else pg_insert
     queued, after = 0, 0
     while True:
         async with database.read() as session:
@@ -63,13 +61,7 @@ async def scan(database: Database, now: datetime, overdue: timedelta) -> int:
              "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
             for row in rows
         ]
-        async with database.write() as session:
-            inserted = await session.scalars(
-                insert(OutboxMessage).values(values)
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                .returning(OutboxMessage.id)
-            )
-            queued += len(list(inserted))
+        queued += await queue_once(database, values)
 
 
 async def apply_timeouts(database: Database, workflow: Workflow, now: datetime) -> int:

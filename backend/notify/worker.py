@@ -1,4 +1,4 @@
-"""The notifier loop: reminders now and then, outbox deliveries every poll.
+"""The notifier loop: reminders (and the morning digest) now and then, outbox deliveries every poll.
 
 Order per row: claim (commit) → deliver → mark (commit). A crash between delivery and
 marking is the one window where a row can go out twice: it stays ``pending`` and is
@@ -20,7 +20,7 @@ from ..config import NotifierSettings
 from ..db.database import Database
 from ..db.models import utcnow
 from ..workflow.engine import Workflow
-from . import outbox, reminders
+from . import digest, outbox, reminders
 from .outbox import Backoff, Delivery
 from .rasa import RasaTrigger
 
@@ -99,6 +99,9 @@ class NotifyWorker:
             self.report(f"applied the timeout rule of {acted} task(s)")
         if queued:
             self.report(f"queued {queued} reminder(s) for tasks pending over {self.settings.overdue_hours:g} h")
+        digests = await digest.scan(self.database, now, self.settings.digest)
+        if digests:
+            self.report(f"queued {digests} morning digest(s)")
 
     async def _sleep(self, seconds: float) -> None:
         try:

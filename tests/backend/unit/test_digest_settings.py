@@ -1,0 +1,41 @@
+"""DIGEST_TIME / DIGEST_DAYS: read into the notifier's digest schedule, clear errors for bad values."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from backend.config import ConfigError, NotifierSettings, digest_schedule
+from backend.notify.digest import due_day
+
+BASE = {"RASA_URL": "http://127.0.0.1:5005", "RASA_JWT_SECRET": "x" * 32}
+
+
+def test_the_default_is_08_30_on_weekdays_in_the_colleges_time_zone():
+    schedule = NotifierSettings.from_env(BASE).digest
+    assert (schedule.minute, schedule.days, schedule.timezone.key) == (8 * 60 + 30, frozenset(range(5)), "Asia/Shanghai")
+
+
+def test_a_time_days_and_off_are_read():
+    schedule = NotifierSettings.from_env({**BASE, "DIGEST_TIME": "7:45", "DIGEST_DAYS": "mon-wed, sat",
+                                          "COLLEGE_TZ": "Europe/Berlin"}).digest
+    assert (schedule.minute, schedule.days, schedule.timezone.key) == (7 * 60 + 45, frozenset({0, 1, 2, 5}),
+                                                                       "Europe/Berlin")
+    assert NotifierSettings.from_env({**BASE, "DIGEST_TIME": "OFF"}).digest.minute is None
+
+
+@pytest.mark.parametrize("time, days, message", [
+    ("8.30", "mon-fri", "DIGEST_TIME"), ("24:00", "mon-fri", "DIGEST_TIME"), ("soon", "mon-fri", "DIGEST_TIME"),
+    ("08:30", "weekdays", "DIGEST_DAYS"), ("08:30", "fri-mon", "runs backwards"), ("08:30", ",", "empty"),
+])
+def test_bad_values_are_refused_with_the_settings_name(time, days, message):
+    with pytest.raises(ConfigError, match=message):
+        NotifierSettings.from_env({**BASE, "DIGEST_TIME": time, "DIGEST_DAYS": days})
+
+
+def test_the_day_is_the_local_one():
+    schedule = digest_schedule("08:30", "mon-fri", NotifierSettings.from_env(BASE).timezone)
+    # Friday 23:30 UTC is Saturday 07:30 in Shanghai: a day off
+    assert due_day(schedule, datetime(2026, 12, 4, 23, 30, tzinfo=timezone.utc)) is None
+    # Monday 00:30 UTC is Monday 08:30 in Shanghai
+    assert str(due_day(schedule, datetime(2026, 12, 7, 0, 30, tzinfo=timezone.utc))) == "2026-12-07"
