@@ -2,7 +2,8 @@
 
 A new task arrives as a card — matter, applicant, time, key fields, buttons naming the
 task — and becomes "the task just looked at", so a typed 「同意,情况属实」 right after
-acts on it. Applicants hear about approvals, returns, progress and added signers.
+acts on it. Applicants hear about approvals, returns, progress and added signers; approvers get a
+morning digest of what waits for them (count, the oldest few, 「查看待办」).
 Exactly once: the outbox id is remembered in a slot only by a turn that showed the
 notification, and the notifier marks its row sent only when the tracker Rasa answers
 with holds that id. A WeCom push is sent inside the turn, so a failed send leaves the
@@ -12,6 +13,7 @@ notifier crashed (see backend/notify/worker.py) finds its id remembered and is i
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 from rasa_sdk.events import SlotSet
@@ -85,6 +87,34 @@ def task_card(event: str, task: dict[str, Any], facts: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+DIGEST_EVENT = "approver_digest"  # backend/notify/digest.py
+
+
+def waited(hours: int) -> str:
+    return f"{hours // 24} 天" if hours >= 24 else f"{hours} 小时"
+
+
+def digest_message(facts: dict[str, str]) -> Optional[tuple[str, list[dict[str, str]]]]:
+    """The morning digest's text and buttons; None when it names nothing pending."""
+    try:
+        count = int(facts.get("pending_count", "0"))
+        oldest = json.loads(facts.get("digest_oldest", "[]"))
+    except ValueError:
+        return None
+    if count <= 0 or not isinstance(oldest, list):
+        return None
+    first = f",最早的已等待 {waited(int(oldest[0]['waited_hours']))}" if oldest else ""
+    lines = [f"☀️ 早上好,您有 {count} 项待办{first}:"]
+    lines += [f"{i}. 【{item['matter']}】{item['applicant']} · {item['number']} · 已等待 {waited(int(item['waited_hours']))}"
+              for i, item in enumerate(oldest, start=1)]
+    if count > len(oldest):
+        lines.append(f"另有 {count - len(oldest)} 项,点「查看待办」看全部。")
+    buttons = [{"title": "查看待办", "payload": payload("list_tasks")}]
+    if oldest:
+        buttons.append({"title": "处理最早的", "payload": payload("task_detail", task_id=oldest[0]["task_id"])})
+    return "\n".join(lines), buttons
+
+
 def applicant_message(event: str, facts: dict[str, str], application: Optional[dict[str, Any]]) -> Optional[str]:
     """What an applicant (or, for 终止, an approver whose task was cancelled) is told."""
     matter = f"《{application['matter']['name']}》" if application else ""
@@ -142,6 +172,11 @@ class ActionDeliverNotification(BaseAction):
             if text:
                 dispatcher.utter_message(text=text, json_message=key)
             return remember + changes
+        if event == DIGEST_EVENT:
+            digest = digest_message(facts)
+            if digest:  # tapping the card (WeCom) opens the hall's 待办 list
+                dispatcher.utter_message(text=digest[0], buttons=digest[1], json_message={**(key or {}), TASK_PAGE: "/tasks"})
+            return remember
         if event in TASK_EVENTS and facts.get("task_id"):
             task = await self.api.task(who, int(facts["task_id"]))
             if task["status"] != "pending":

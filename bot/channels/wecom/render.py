@@ -43,7 +43,7 @@ FIELD_LINE = re.compile(r"^\s*([^\s:：]{1,5})\s*[:：]\s*(\S.*)$")
 PROGRESS_DIAGRAM = "progress_diagram"  # stated by actions/applications.py
 DIAGRAM_PATH = re.compile(r"^/applications/\d+/progress$")  # a page of the hall, nothing else
 TASK_PAGE = "task_page"  # stated by actions/notifications.py with a task's card
-TASK_PATH = re.compile(r"^/tasks/\d+$")
+TASK_PATH = re.compile(r"^/tasks(/\d+)?$")  # a task, or the 待办 list (the morning digest's card)
 WECOM_ENTRY = "/wecom/enter"  # the hall's sign-in from inside WeCom (backend/web/pages/wecom_sign_in.py)
 
 
@@ -87,7 +87,7 @@ def render_turn(messages: list[dict[str, Any]], hall_url: Optional[str] = None) 
             task_id = f"{key}-{len(turn.cards)}" if key else new_card_task_id()
             card_body, card = build_card(text, buttons, pending, task_id)
             page = hall_page(message, TASK_PAGE, TASK_PATH, hall_url)
-            if page:  # tapping the card opens the task in the hall, signed in
+            if page:  # tapping the card opens the task (or the list) in the hall, signed in
                 card["template_card"]["card_action"] = {"type": 1, "url": page}
             turn.sends += text_sends(card_body)
             turn.sends.append(card)
