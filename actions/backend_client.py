@@ -167,5 +167,9 @@ class BackendClient:
     async def relay_to_helpdesk(self, who: str, text: str) -> dict[str, Any]:
         return await self.request(who, "POST", "/helpdesk/handoffs/messages", {"text": text})
 
+    async def withdraw_handoff(self, who: str) -> dict[str, Any]:
+        """Leave the queue (to leave a message instead); 409 once the help desk took the conversation."""
+        return await self.request(who, "POST", "/helpdesk/handoffs/withdraw")
+
     async def leave_ticket(self, who: str, text: str) -> dict[str, Any]:
         return await self.request(who, "POST", "/helpdesk/tickets", {"text": text})

@@ -19,6 +19,9 @@ from .render import shown
 HANDOFF_SLOT, TICKET_SLOT = "handoff_active", "ticket_pending"
 REASONS = ("request", "misunderstood", "unsure")
 NOT_NOW_INTENTS = ("deny", "cancel")  # 「不用了」 instead of a message to leave
+# The queued person's button: leave the queue and a message instead (handoff_reason "ticket").
+LEAVE_A_MESSAGE = {"title": "改为留言", "payload": '/request_human{"handoff_reason": "ticket"}'}
+ASK_FOR_THE_MESSAGE = "请直接输入您想咨询的问题,我会留言给服务台,答复后通知您"
 HELPDESK_EVENTS = ("helpdesk_reply", "helpdesk_closed", "ticket_answered")
 
 
@@ -44,11 +47,12 @@ class ActionStartHandoff(BaseAction):
         answer = await self.api.start_handoff(who, reason if reason in REASONS else "request")
         conversation = answer.get("conversation")
         if conversation:
-            dispatcher.utter_message(text=queued_text(int(conversation.get("position") or 0)))
+            dispatcher.utter_message(text=queued_text(int(conversation.get("position") or 0)),
+                                     buttons=[LEAVE_A_MESSAGE])
             return [SlotSet(HANDOFF_SLOT, True), SlotSet(TICKET_SLOT, None)]
         dispatcher.utter_message(
-            text=f"服务台人工服务时间为{answer['hours']},现在不在服务时间。请直接输入您想咨询的问题,"
-                 f"我会留言给服务台,答复后通知您;着急的话也可以致电 {answer['phone']}。",
+            text=f"服务台人工服务时间为{answer['hours']},现在不在服务时间。{ASK_FOR_THE_MESSAGE};"
+                 f"着急的话也可以致电 {answer['phone']}。",
             buttons=[{"title": "不用了", "payload": "/deny"}])
         return [SlotSet(TICKET_SLOT, True)]
 
@@ -62,6 +66,8 @@ class ActionRelayToHelpdesk(BaseAction):
         text = (tracker.latest_message.get("text") or "").strip()
         if not text:
             return []
+        if entity(tracker, "handoff_reason") == "ticket":
+            return await self._leave_a_message_instead(dispatcher, who)
         try:
             await self.api.relay_to_helpdesk(who, text[:2000])
         except BackendError as error:
@@ -71,6 +77,19 @@ class ActionRelayToHelpdesk(BaseAction):
             dispatcher.utter_message(text="服务台的人工服务已结束,接下来由校务助手为您服务。请把您的问题再说一遍。")
             return [SlotSet(HANDOFF_SLOT, False)]
         return []
+
+    async def _leave_a_message_instead(self, dispatcher, who: str) -> list[dict]:
+        try:
+            await self.api.withdraw_handoff(who)
+        except BackendError as error:
+            if error.code == "no_handoff":
+                dispatcher.utter_message(text=f"{ASK_FOR_THE_MESSAGE}。")
+                return [SlotSet(HANDOFF_SLOT, False), SlotSet(TICKET_SLOT, True)]
+            dispatcher.utter_message(text=error.message)  # taken meanwhile: a person is answering here
+            return []
+        dispatcher.utter_message(text=f"好的,已为您取消排队。{ASK_FOR_THE_MESSAGE}。",
+                                 buttons=[{"title": "不用了", "payload": "/deny"}])
+        return [SlotSet(HANDOFF_SLOT, False), SlotSet(TICKET_SLOT, True)]
 
 
 class ActionLeaveTicket(BaseAction):

@@ -90,6 +90,22 @@ async def relay(session: AsyncSession, user: User, text: str, now: datetime) -> 
     return conversation
 
 
+async def withdraw(session: AsyncSession, user: User, now: datetime) -> HelpdeskConversation:
+    """The person leaves the queue (to leave a message instead); once taken, a person is on it."""
+    conversation = await open_conversation(session, user.id)
+    if conversation is None:
+        raise Conflict("no_handoff", "当前没有转人工的对话")
+    c = HelpdeskConversation
+    left = await session.execute(update(c).where(c.id == conversation.id, c.status == WAITING)
+                                 .values(status=CLOSED, open_for=None, closed_at=now))
+    if not left.rowcount:
+        raise Conflict("already_taken", "服务台已经在处理您的对话了,请直接在对话里说")
+    await session.refresh(conversation)
+    session.add(HelpdeskMessage(conversation_id=conversation.id, author="system", text="本人离开排队,改为留言",
+                                created_at=now))
+    return conversation
+
+
 async def leave_ticket(session: AsyncSession, user: User, identity: str, text: str, now: datetime) -> HelpdeskTicket:
     channel, _ = chat_of(identity)
     ticket = HelpdeskTicket(user_id=user.id, channel=channel, text=text, status=OPEN, created_at=now,

@@ -52,6 +52,7 @@ def setup_routes(app: web.Application) -> None:
         web.get(f"{api}/helpdesk/status", helpdesk.helpdesk_status, name="helpdesk_status"),
         web.post(f"{api}/helpdesk/handoffs", helpdesk.start_handoff, name="helpdesk_handoff"),
         web.post(f"{api}/helpdesk/handoffs/messages", helpdesk.relay_message, name="helpdesk_handoff_message"),
+        web.post(f"{api}/helpdesk/handoffs/withdraw", helpdesk.withdraw_handoff, name="helpdesk_handoff_withdraw"),
         web.get(f"{api}/helpdesk/conversations", helpdesk.list_conversations, name="helpdesk_conversations"),
         web.get(f"{api}/helpdesk/conversations/{ID}", helpdesk.get_conversation, name="helpdesk_conversation"),
         web.post(f"{api}/helpdesk/conversations/{ID}/take", helpdesk.take_conversation, name="helpdesk_take"),

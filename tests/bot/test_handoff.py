@@ -11,7 +11,7 @@ import pytest
 
 from devtools.stack import Stack
 
-from tests.support.chat import reset, text_of
+from tests.support.chat import buttons_of, reset, text_of
 from tests.support.helpdesk import (ALWAYS_OPEN, closed_now, console, eventually, help_desk, open_conversation_of,
                                     open_ticket_of, set_hours, transcript_texts)
 
@@ -66,3 +66,18 @@ def test_outside_hours_a_ticket_is_left_answered_and_notified(desk):
     console(stack, "POST", f"/tickets/{ticket['id']}/answer", {"answer": "可以,请在办事大厅申请网络开通"})
     eventually(lambda: "可以,请在办事大厅申请网络开通" in notices_of(stack, PERSON), "the ticket's answer notified")
     assert "校务助手" in text_of(stack.say(SENDER, "你好"))  # nothing is pending any more
+
+
+def test_a_person_in_the_queue_may_leave_a_message_instead(desk):
+    stack = desk
+    set_hours(stack, ALWAYS_OPEN)
+    reset(stack, SENDER)
+    queued = stack.say(SENDER, "转人工")
+    assert "改为留言" in buttons_of(queued)
+    payload = next(b["payload"] for r in queued for b in r.get("buttons", []) if b["title"] == "改为留言")
+    assert "请直接输入您想咨询的问题" in text_of(stack.say(SENDER, payload))
+    assert all(c["user"]["username"] != PERSON for c in console(stack, "GET", "/conversations")["items"])
+    assert "已记录您的留言" in text_of(stack.say(SENDER, "教室投影仪没有信号"))
+    ticket = open_ticket_of(stack, PERSON)
+    assert ticket["text"] == "教室投影仪没有信号"
+    console(stack, "POST", f"/tickets/{ticket['id']}/close")

@@ -84,6 +84,13 @@ async def relay_message(request: web.Request) -> web.Response:
         return json_response({"conversation": await service.summary(session, conversation)})
 
 
+async def withdraw_handoff(request: web.Request) -> web.Response:
+    _assistant_only(request)
+    async with request.app[DATABASE].write() as session:
+        conversation = await service.withdraw(session, actor(request), _now(request))
+        return json_response({"conversation": await service.summary(session, conversation)})
+
+
 async def leave_ticket(request: web.Request) -> web.Response:
     text = text_from(await read_json(request))
     async with request.app[DATABASE].write() as session:

@@ -178,3 +178,18 @@ async def test_a_ticket_answered_notifies_the_person_once(api, service_headers, 
     assert closed["status"] == "closed"
     status, body = await api.call("POST", f"/helpdesk/tickets/{ticket['id']}/close", STAFF)
     assert status == 409 and body["error"]["code"] == "ticket_closed"
+
+
+async def test_a_person_waiting_may_leave_the_queue_but_not_once_taken(api, service_headers, in_hours, database):
+    first = await hand_over(api, service_headers)
+    status, body = await as_person(api, service_headers, "POST", "/handoffs/withdraw")
+    assert status == 200 and body["conversation"]["status"] == "closed" and body["conversation"]["id"] == first["id"]
+    assert (await api.get("/helpdesk/conversations", STAFF))["items"] == []
+    assert await outbox_rows(database, "helpdesk_closed") == []  # the person left: nothing to tell them
+    status, body = await as_person(api, service_headers, "POST", "/handoffs/withdraw")
+    assert status == 409 and body["error"]["code"] == "no_handoff"
+    second = await hand_over(api, service_headers)
+    await api.post(f"/helpdesk/conversations/{second['id']}/take", STAFF)
+    status, body = await as_person(api, service_headers, "POST", "/handoffs/withdraw")
+    assert status == 409 and body["error"]["code"] == "already_taken"
+    assert (await api.get(f"/helpdesk/conversations/{second['id']}", STAFF))["status"] == "active"
