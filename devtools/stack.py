@@ -123,6 +123,9 @@ class Stack:
             # Rasa's HTTP API (bot/server.py enables it behind JWT auth); the notifier signs with it too.
             "RASA_JWT_SECRET": secrets.token_urlsafe(32),
             "RASA_TRACKER_DB": str(tmp / "trackers.db"),
+            # No morning digest from the stack's notifier (it would reach everyone with a pending
+            # task whenever it starts); tests/wecom/test_digest_e2e.py turns it on for its time.
+            "DIGEST_TIME": "off",
         }
         for name in [n for n in self.env if n.startswith("WECOM_")]:
             del self.env[name]  # the WeCom channel is on only in WeCom mode, whatever the shell has
