@@ -247,6 +247,13 @@ class DigestSchedule:
     days: frozenset[int] = frozenset(range(5))
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
+    def describe(self) -> str:
+        """For the notifier's start line: ``morning digest at 08:30 mon,tue,wed,thu,fri``."""
+        if self.minute is None:
+            return "no morning digest"
+        days = ",".join(WEEKDAYS[d] for d in sorted(self.days))
+        return f"morning digest at {self.minute // 60:02d}:{self.minute % 60:02d} {days} ({self.timezone.key})"
+
 
 def digest_schedule(time_raw: str, days_raw: str, timezone: ZoneInfo) -> DigestSchedule:
     """DIGEST_TIME ``HH:MM`` or ``off``; DIGEST_DAYS like ``mon-fri`` or ``mon,wed,fri`` (mon … sun)."""

@@ -49,7 +49,7 @@ class NotifyWorker:
 
     async def run(self) -> None:
         self.report(f"notifier started: polling every {self.settings.poll_seconds:g} s, "
-                    f"reminders after {self.settings.overdue_hours:g} h")
+                    f"reminders after {self.settings.overdue_hours:g} h, {self.settings.digest.describe()}")
         while not self.stopping.is_set():
             try:
                 busy = await self.run_once()

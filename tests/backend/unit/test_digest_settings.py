@@ -39,3 +39,9 @@ def test_the_day_is_the_local_one():
     assert due_day(schedule, datetime(2026, 12, 4, 23, 30, tzinfo=timezone.utc)) is None
     # Monday 00:30 UTC is Monday 08:30 in Shanghai
     assert str(due_day(schedule, datetime(2026, 12, 7, 0, 30, tzinfo=timezone.utc))) == "2026-12-07"
+
+
+def test_the_notifier_says_when_the_digest_goes_out():
+    assert NotifierSettings.from_env(BASE).digest.describe() == \
+        "morning digest at 08:30 mon,tue,wed,thu,fri (Asia/Shanghai)"
+    assert NotifierSettings.from_env({**BASE, "DIGEST_TIME": "off"}).digest.describe() == "no morning digest"
