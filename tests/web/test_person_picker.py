@@ -49,7 +49,8 @@ def test_a_person_is_found_by_name_and_enter_searches_without_submitting(hall, s
     page = hall.login("t2001")
     fill_leave(page)
     picker = page.get_by_test_id("person-picker-handover")
-    search = picker.get_by_test_id("person-search-handover")
+    search = page.get_by_label("工作交接人")  # the field's label names the search box
+    expect(search).to_have_attribute("data-testid", "person-search-handover")
     search.fill("王丽华")
     search.press("Enter")
     expect(page).to_have_url(re.compile(r"/matters/staff_leave$"))

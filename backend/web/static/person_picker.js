@@ -110,6 +110,10 @@
     }
 
     input.type = "hidden";
+    // The field's label now names the search box, the one thing left to type in.
+    var label = picker.parentNode.querySelector('label[for="' + input.id + '"]');
+    query.id = input.id + "-search";
+    if (label) label.htmlFor = query.id;
     chosen.hidden = false;
     browser.hidden = false;
   }
