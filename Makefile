@@ -104,7 +104,8 @@ run: $(BACKEND_READY) .env $(MODEL)
 	  $(if $(WECOM_CONFIGURED),-c wecom_simulator=0) 2>&1 | $(BACKEND) -m devtools.console --env $(RUN_ENV_FILES)
 
 # ---------------------------------------------------------------- test
-test: test-architecture test-backend test-deploy test-bot test-web
+# Both venvs first: a few backend tests check their output with Rasa's tools (skipped without it).
+test: $(BACKEND_READY) $(RASA_READY) test-architecture test-backend test-deploy test-bot test-web
 
 # The import rules of ARCHITECTURE.md (.importlinter) and tests sharing code only via tests/support.
 test-architecture: $(BACKEND_READY)
