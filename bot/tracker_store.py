@@ -35,7 +35,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-DEFAULT_CAPACITY = 256
+DEFAULT_CAPACITY = 100  # ≈1 MB each for a conversation of 20 turns (the tracker and its past states)
 
 
 @dataclass
