@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Optional, Protocol
 
 import aiohttp
@@ -43,6 +43,7 @@ class NotifyWorker:
         self.workflow = Workflow(settings.timezone, now=now)  # the nodes' timeout rules, as the system
         self.stopping = asyncio.Event()
         self._next_scan: Optional[datetime] = None
+        self._digested: Optional[date] = None  # the local day this worker has queued digests for
 
     def stop(self) -> None:
         self.stopping.set()
@@ -99,9 +100,14 @@ class NotifyWorker:
             self.report(f"applied the timeout rule of {acted} task(s)")
         if queued:
             self.report(f"queued {queued} reminder(s) for tasks pending over {self.settings.overdue_hours:g} h")
-        digests = await digest.scan(self.database, now, self.settings.digest)
-        if digests:
-            self.report(f"queued {digests} morning digest(s)")
+        # Once per day per worker: the scan groups every pending task, and the day's rows exist
+        # after it (another worker or a restart finds them by their keys and adds nothing).
+        day = digest.due_day(self.settings.digest, now)
+        if day is not None and day != self._digested:
+            digests = await digest.scan(self.database, now, self.settings.digest)
+            self._digested = day
+            if digests:
+                self.report(f"queued {digests} morning digest(s)")
 
     async def _sleep(self, seconds: float) -> None:
         try:

@@ -153,3 +153,30 @@ async def test_the_worker_queues_the_digest_and_delivers_count_and_oldest_to_the
         statuses = list(await session.scalars(select(OutboxMessage.status)
                                               .where(OutboxMessage.event == digest.EVENT)))
     assert statuses == ["sent", "sent"]
+
+
+async def test_a_worker_groups_the_pending_tasks_once_a_day_not_at_every_reminder_scan(
+        database, clock, pending, aiohttp_server, monkeypatch):
+    fake = RasaReceiver()
+    url = str((await aiohttp_server(fake.app())).make_url("")).rstrip("/")
+    settings = NotifierSettings(rasa_url=url, rasa_jwt_secret=JWT_SECRET, poll_seconds=0.05, request_timeout_seconds=2,
+                                lease_seconds=30, digest=WORKDAYS, reminder_scan_seconds=60)
+    scans = []
+    real_scan = digest.scan
+
+    async def counted(*args):
+        scans.append(args[1])
+        return await real_scan(*args)
+
+    monkeypatch.setattr(digest, "scan", counted)
+    async with aiohttp.ClientSession() as http:
+        worker = NotifyWorker(database, settings, RasaTrigger(url, JWT_SECRET, http, 2), now=clock,
+                              report=lambda _: None)
+        for hhmm in ("08:00", "08:45", "09:00", "15:00"):  # each past the reminder scan interval
+            clock.value = at(TUESDAY, hhmm)
+            await worker.run_once()
+        clock.value = at(TUESDAY.replace(day=2), "08:40")
+        await worker.run_once()
+    assert scans == [at(TUESDAY, "08:45"), at(TUESDAY.replace(day=2), "08:40")]
+    assert [key.rsplit(":", 1)[1] for _, key, _ in await digests(database)] == [
+        "2026-12-01", "2026-12-01", "2026-12-02", "2026-12-02"]
