@@ -75,17 +75,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.kept.popitem(last=False)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        kept = self.kept.get(sender_id)
-        if kept is not None:
-            with self.session_scope() as session:
-                newest = self._newest_id(session, sender_id)
-            if newest == kept.newest_id and len(kept.tracker.events) == kept.stored_events:
-                self.kept.move_to_end(sender_id)
-                return kept.tracker
-            del self.kept[sender_id]
+        # The id first: an event written between it and the load makes the next retrieve reload.
         with self.session_scope() as session:
-            # The id first: an event written between the two reads makes the next retrieve reload.
             newest = self._newest_id(session, sender_id)
+        kept = self.kept.pop(sender_id, None)
+        if kept is not None and newest == kept.newest_id and len(kept.tracker.events) == kept.stored_events:
+            self.kept[sender_id] = kept  # back in, as the most recently used
+            return kept.tracker
         tracker = await super().retrieve(sender_id)
         if tracker is not None:
             self._keep(sender_id, Kept(tracker, len(tracker.events), newest))
