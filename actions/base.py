@@ -33,14 +33,22 @@ class UserFacingError(Exception):
         self.buttons = buttons
 
 
-class BaseAction(UsesServices, Action, metaclass=ABCMeta):
-    """Abstract, so the action server does not register it as an action of its own.
+class NamedAction(UsesServices, Action, metaclass=ABCMeta):
+    """An action is a class that sets ``action_name``. Until one does, the class is abstract, so
+    the action server (which registers every concrete Action subclass) skips shared bases.
     ``self.api`` is the backend, ``self.settings`` the settings (see actions/wiring.py)."""
 
-    action_name = ""
+    @property
+    @abstractmethod
+    def action_name(self) -> str:
+        """The name the domain declares."""
 
     def name(self) -> str:
         return self.action_name
+
+
+class BaseAction(NamedAction):
+    """Runs ``act`` for the person the conversation belongs to; failures become a message."""
 
     # A reply tells the user what went wrong. A push (a notification nobody asked for) says
     # nothing instead: its failure is not remembered, and whoever pushed it tries again.

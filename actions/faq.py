@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from abc import ABCMeta, abstractmethod
 from typing import Any, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendError, BackendUnavailable
+from .base import NamedAction
 from .identity import identity_of
-from .wiring import UsesServices
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +69,9 @@ def fallbacks_in_a_row(tracker: Tracker) -> int:
     return max(streak, 1)
 
 
-class FaqLoopAction(UsesServices, Action, metaclass=ABCMeta):
-    """Shared by the three: recording a question without failing the turn. Abstract, so the action
-    server does not register it as an action of its own."""
-
-    action_name = ""
-
-    def name(self) -> str:
-        return self.action_name
-
-    @abstractmethod
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        """The action's turn."""
+class FaqLoopAction(NamedAction):
+    """Shared by the three: recording a question without failing the turn (no identity needed to
+    answer, unlike BaseAction)."""
 
     async def record(self, tracker: Tracker, text: Optional[str], kind: str, key: Optional[str],
                      confidence: Optional[float]) -> None:
