@@ -6,6 +6,7 @@ ASCII, so the prefixes can never collide with a field.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from multidict import MultiMapping
@@ -14,6 +15,9 @@ from ...errors import AppError
 from ..idempotent import FORM_TOKEN_FIELD, new_form_token
 
 APPROVER_ERRORS = {"approver_invalid", "approver_required", "approvers_invalid"}
+# At submit only 抄送 names people outside the form (person fields report under their key).
+CC_ERRORS = {"cc_invalid", "too_many_cc", "user_not_found"}
+CC_SEPARATORS = re.compile(r"[\s,,、;;]+")
 
 
 def answers(schema: list[dict[str, Any]], posted: MultiMapping[Any]) -> dict[str, Any]:
@@ -42,11 +46,20 @@ def chosen_approvers(nodes: list[dict[str, Any]], posted: MultiMapping[Any]) -> 
     return found
 
 
+def copied(posted: MultiMapping[Any]) -> list[str]:
+    """抄送: the usernames in the ``cc`` box (the picker fills it; without JS they are typed),
+    separated by commas, 、 or spaces. The workflow checks that each names someone."""
+    value = posted.get("cc")
+    return [u for u in CC_SEPARATORS.split(value) if u] if isinstance(value, str) else []
+
+
 def field_errors(error: AppError) -> dict[str, str]:
-    """Per-field messages; 选择审核人 problems go under the key ``approvers``."""
+    """Per-field messages; 选择审核人 problems go under the key ``approvers``, 抄送's under ``cc``."""
     errors = dict(error.details.get("fields") or {})
     if error.code in APPROVER_ERRORS:
         errors["approvers"] = error.message
+    if error.code in CC_ERRORS:
+        errors["cc"] = error.message
     return errors
 
 
@@ -60,6 +73,6 @@ def form_context(matter: dict[str, Any], values: dict[str, Any], approvers: dict
             "errors": field_errors(error) if error else {}, "error": error.message if error else None}
 
 
-def body(answers: dict[str, Any], approvers: dict[str, str]) -> dict[str, Any]:
+def body(answers: dict[str, Any], approvers: dict[str, str], cc: list[str] | None = None) -> dict[str, Any]:
     """What a form submission is, for recognising its repeats."""
-    return {"form": answers, "approvers": approvers}
+    return {"form": answers, "approvers": approvers, **({"cc": cc} if cc else {})}

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from ...errors import InvalidInput, Unprocessable
 from ...read.catalog import CatalogView
-from ...workflow.commands import Submit
+from .. import parse
 from ..idempotent import run_form_once
 from ..jsonio import path_text, storable
 from ..keys import ACTOR, DATABASE
@@ -33,7 +33,7 @@ def _code(request: web.Request) -> str:
 async def matter_page(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
         matter = await view(request, session, CatalogView).matter(_code(request), request[ACTOR], to_apply=True)
-    return render(request, "matter.html", forms.form_context(matter, {}, {}))
+    return render(request, "matter.html", {**forms.form_context(matter, {}, {}), "cc": []})
 
 
 async def submit_matter(request: web.Request) -> web.Response:
@@ -43,14 +43,16 @@ async def submit_matter(request: web.Request) -> web.Response:
         matter = await view(request, session, CatalogView).matter(_code(request), user, to_apply=True)
     answers = forms.answers(matter["form"], posted)
     approvers = forms.chosen_approvers(matter["nodes"], posted)
+    cc = forms.copied(posted)
 
     async def submit(session, user):
-        application = await handle(request, session, user, Submit(matter["code"], answers, approvers))
+        command = parse.submit({"matter": matter["code"], "form": answers, "approvers": approvers, "cc": cc})
+        application = await handle(request, session, user, command)
         return 303, {"id": application.id}
 
     try:
-        created = await run_form_once(request, posted, forms.body(answers, approvers), submit)
+        created = await run_form_once(request, posted, forms.body(answers, approvers, cc), submit)
     except (InvalidInput, Unprocessable) as error:
         context = forms.form_context(matter, answers, approvers, error, posted)
-        return render(request, "matter.html", context, status=error.status)
+        return render(request, "matter.html", {**context, "cc": cc}, status=error.status)
     raise see_other(f"/applications/{created['id']}/progress?notice=submitted")

@@ -26,9 +26,20 @@
       chosenName.textContent = text || "(未选择)";
     }
 
+    // 抄送 keeps several people (usernames joined by commas), a person field one.
+    var multiple = picker.hasAttribute("data-person-multiple");
+    var picked = [];  // [{username, label}]
+
+    function showPicked() {
+      input.value = picked.map(function (p) { return p.username; }).join(",");
+      show(picked.map(function (p) { return p.label; }).join("、"));
+    }
+
     function choose(person) {
-      input.value = person.username;
-      show(org.describe(person));
+      var entry = { username: person.username, label: org.describe(person) };
+      if (!multiple) picked = [];
+      if (!picked.some(function (p) { return p.username === entry.username; })) picked.push(entry);
+      showPicked();
       input.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
@@ -94,20 +105,23 @@
       search();
     });
     picker.querySelector("[data-person-clear]").addEventListener("click", function () {
-      input.value = "";
-      show("");
+      picked = [];
+      showPicked();
     });
 
     // A value already there (a returned application, a refused form) is shown by name; one
     // that names nobody is shown as such, the backend refuses it again.
-    var kept = input.value.trim();
-    if (kept) {
-      show(kept);
-      org.people("limit=20&q=" + encodeURIComponent(kept)).then(function (items) {
-        var found = items.filter(function (person) { return person.username === kept; })[0];
-        show(found ? org.describe(found) : kept + "(没有找到该人员)");
+    var kept = input.value.split(/[\s,,、;;]+/).filter(Boolean);
+    if (!multiple) kept = kept.length ? [input.value.trim()] : [];
+    picked = kept.map(function (username) { return { username: username, label: username }; });
+    if (picked.length) showPicked();
+    picked.forEach(function (entry) {
+      org.people("limit=20&q=" + encodeURIComponent(entry.username)).then(function (items) {
+        var found = items.filter(function (person) { return person.username === entry.username; })[0];
+        entry.label = found ? org.describe(found) : entry.username + "(没有找到该人员)";
+        showPicked();
       }).catch(function () { /* the username itself stays shown */ });
-    }
+    });
 
     input.type = "hidden";
     // The field's label now names the search box, the one thing left to type in.

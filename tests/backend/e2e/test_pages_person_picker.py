@@ -34,8 +34,10 @@ async def test_the_application_form_shows_the_picker_for_a_person_field_only(hal
     assert box["attrs"]["value"] == "" and "required" not in box["attrs"]  # 工作交接人 is optional
     assert by_testid(browser.html, "field-handover")[0]["attrs"]["data-type"] == "person"
     assert not by_testid(browser.html, "person-picker-reason")
-    await browser.get("/matters/seal_usage")  # no person field: no picker, no script
-    assert "person_picker.js" not in browser.html and 'data-person-picker' not in browser.html
+    await browser.get("/matters/seal_usage")  # no person field: only the 抄送 picker
+    assert browser.html.count("data-person-picker") == 1 and by_testid(browser.html, "person-picker-cc")
+    await browser.get("/applications")  # a page without a form: no script
+    assert "person_picker.js" not in browser.html
 
 
 async def test_an_unknown_username_is_shown_as_an_error_and_nothing_is_written(hall, database):
