@@ -12,6 +12,7 @@ from ..db.models import Matter, ServiceCenter, User
 from ..db.org import OrgDirectory
 from ..errors import Forbidden, NotFound
 from ..workflow.applicants import may_apply, refusal
+from ..workflow.keywords import keyword_in
 from ..workflow.approvers import candidates_for, is_applicant_choice
 from .base import View
 
@@ -42,7 +43,8 @@ class CatalogView(View):
     async def search_matters(self, q: str, viewer: User) -> list[dict[str, Any]]:
         """Rank matters for a query that may be a whole Chinese sentence without spaces
         (「我想借音乐厅排练」): a matter's name, keywords and choice options found inside
-        the query count, and so do query words found inside the matter's text."""
+        the query count, and so do query words found inside the matter's text. A keyword
+        split by 「…」 (请…假) is found with a few characters between its parts (请两天假)."""
         matters = await self._open_to(viewer, Matter.id)
         words = [w for w in re.split(r"[\s,,。、;;!!??]+", q) if w]
         ranked = []
@@ -51,7 +53,7 @@ class CatalogView(View):
             options = [o for f in m.form_schema if f["type"] in ("choice", "multichoice") for o in f["options"]]
             score = (
                 (5 if m.name in q else 0)
-                + sum(3 for k in m.keywords if k and k in q)
+                + sum(3 for k in m.keywords if k and keyword_in(k, q))
                 + sum(1 for o in options if len(o) >= 2 and o in q)
                 + sum((3 if w in m.name else 0) + (2 if w in m.keywords else 0) + (1 if w in text else 0)
                       for w in words)

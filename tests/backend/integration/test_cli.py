@@ -50,6 +50,7 @@ def test_migrate_seed_import_and_serve(tmp_path):
     assert person["nlu"][0]["lookup"] == "person" and "- 王丽华" in person["nlu"][0]["examples"]
     matter = (lookups / "matter.yml").read_text(encoding="utf-8")
     assert "- 新事项" in matter and "- 公章使用申请" in matter and "- 盖章" in matter
+    assert "…" not in matter  # split keywords (请…假) are search patterns, not words
 
     port = free_port()
     with subprocess.Popen([sys.executable, "-m", "backend", "serve", "--port", str(port), "--quiet"], cwd=ROOT,
