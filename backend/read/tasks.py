@@ -2,7 +2,9 @@
 and the answer to a decision built from the rows the command holds."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -17,6 +19,18 @@ from .base import View
 DECISION_LABELS = {"approve": "同意", "return": "退回", "agree": "同意", "disagree": "不同意", "transfer": "转办"}
 PUBLIC_MOVES = {"approve", "return", "add_signers", "sign", "transfer", "delegate"}
 _APPLICANT = aliased(User, name="applicant")  # built once: aliasing per request is costly
+DECISIONS = ("approve", "return", "transfer", "agree", "disagree")  # what a done task may record
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Narrows a 待办 / 已办 list: the matter (code), and for 已办 what was decided and on which
+    days (inclusive, in the college's timezone)."""
+
+    matter: Optional[str] = None
+    decisions: tuple[str, ...] = ()
+    decided_from: Optional[date] = None
+    decided_to: Optional[date] = None
 
 
 class TasksView(View):
@@ -31,7 +45,24 @@ class TasksView(View):
             .where(Task.assignee_id == viewer.id)
         )
 
-    async def tasks(self, viewer: User, status: str, limit: int, offset: int) -> dict[str, Any]:
+    def _narrowed(self, query, where: TaskFilter):
+        if where.matter:
+            query = (query.join(Application, Application.id == Task.application_id)
+                     .join(Matter, Matter.id == Application.matter_id).where(Matter.code == where.matter))
+        if where.decisions:
+            query = query.where(Task.decision.in_(where.decisions))
+        if where.decided_from:
+            query = query.where(Task.decided_at >= self._midnight(where.decided_from))
+        if where.decided_to:
+            query = query.where(Task.decided_at < self._midnight(where.decided_to + timedelta(days=1)))
+        return query
+
+    def _midnight(self, day: date) -> datetime:
+        """The start of ``day`` in the college's timezone, in UTC as times are stored."""
+        return datetime.combine(day, time(), tzinfo=self.tz).astimezone(timezone.utc)
+
+    async def tasks(self, viewer: User, status: str, limit: int, offset: int,
+                    where: TaskFilter = TaskFilter()) -> dict[str, Any]:
         states = list(t.OPEN_TASK_STATES) if status == "pending" else [t.DONE]
         # First the page of ids straight from the (assignee, status, created) index — one
         # ordered scan per status, merged here, since IN (…) defeats the index order —
@@ -40,7 +71,7 @@ class TasksView(View):
         candidates: list[tuple[Any, int]] = []
         for state in states:
             candidates += (await self.session.execute(
-                select(Task.created_at, Task.id)
+                self._narrowed(select(Task.created_at, Task.id), where)
                 .where(Task.assignee_id == viewer.id, Task.status == state)
                 .order_by(Task.created_at.desc(), Task.id.desc())
                 .limit(wanted)
