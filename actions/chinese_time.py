@@ -21,6 +21,10 @@ thin layer of normalisation that a form needs:
   jionlp reports it: a date-only end is that day's 23:59:59.
 * Anything that is not a usable expression gives None; user text never
   raises. Text longer than 100 characters is not parsed (see _MAX_LENGTH).
+* Whole sentences (「下周想请两天假」): ``mentioned`` finds the time expressions
+  in them (``jionlp.ner.extract_time``) and reads each with the rules above:
+  the first day named (a week is its Monday) and a length in days (两天,
+  半天, 一天半).
 
 jionlp takes ~0.35 s to import (~0.85 s the very first time, when it unzips
 its dictionaries) and ~0.23 s more for its first call, which compiles its
@@ -135,6 +139,72 @@ def normalize_for_field(field_type: str, text: str, now: datetime) -> str | None
     raise ValueError(f"unsupported field type: {field_type!r}")
 
 
+@dataclass(frozen=True)
+class Mentioned:
+    """What a whole sentence says about when and how long."""
+
+    day: date | None = None  # the first day named; a week (下周) is its Monday
+    moment: datetime | None = None  # that day with its time, when a time of day was said
+    days: float | None = None  # a length in days: 两天 -> 2, 半天 -> 0.5, 一天半 -> 1.5
+
+
+# 「下周一开始」「12月10日起」 name an open span; its first day is what is meant.
+_OPEN_END = re.compile(r"(开始|起)$")
+
+
+def mentioned(text: str, now: datetime) -> Mentioned:
+    """The first day and the length in days a sentence mentions; a day before today is
+    not taken (「这周」 said on a Thursday)."""
+    base = _local_now(now)
+    cleaned = _clean(text) if isinstance(text, str) else ""
+    if not cleaned or len(cleaned) > _MAX_LENGTH:
+        return Mentioned()
+    day, moment, days = None, None, None
+    for item in _extract_with_library(cleaned, base):
+        kind, phrase = item.get("type"), str(item.get("text") or "")
+        if kind == "time_delta" and days is None:
+            days = _days_of(item.get("detail"))
+        elif kind in ("time_point", "time_span") and day is None:
+            phrase = _OPEN_END.sub("", phrase)
+            day = parse_date(phrase, now) or _week_start(phrase, now)
+            if day is not None and day < base.date():
+                day = None
+            moment = parse_datetime(phrase, now) if day is not None else None
+    return Mentioned(day, moment, days)
+
+
+def _week_start(phrase: str, now: datetime) -> date | None:
+    """The Monday of a week the phrase names (下周, 下下周), else None."""
+    parsed = _parse(phrase, now)
+    if parsed is None or parsed.is_span or parsed.start.weekday() != 0:
+        return None
+    if parsed.end - parsed.start != timedelta(weeks=1) - timedelta(seconds=1):
+        return None
+    return parsed.start.date()
+
+
+def _days_of(detail: object) -> float | None:
+    length = detail.get("time") if isinstance(detail, dict) else None
+    if not isinstance(length, dict) or set(length) != {"day"}:
+        return None  # hours, weeks, months: not a count of days
+    try:
+        value = float(length["day"])
+    except (TypeError, ValueError):
+        return None
+    if value <= 0:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _extract_with_library(text: str, base: datetime) -> list[dict]:
+    with _LIB_LOCK:
+        try:
+            found = _library_extract_time()(text, time_base=base, with_parsing=True)
+        except Exception:  # as for parse_time: user text never crashes a turn
+            return []
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
 def warm_up() -> None:
     """Load jionlp and run its one-off set-up now rather than on first use."""
     _parse_with_library("明天", datetime(2026, 1, 1))
@@ -209,6 +279,14 @@ def _library_parse_time() -> Callable[..., dict]:
     with contextlib.redirect_stdout(io.StringIO()):
         import jionlp
     return jionlp.parse_time
+
+
+@functools.cache
+def _library_extract_time() -> Callable[..., list]:
+    _library_parse_time()  # imports jionlp quietly
+    import jionlp
+
+    return jionlp.ner.extract_time
 
 
 def _from_library_result(result: object) -> _Parsed | None:
