@@ -2,6 +2,8 @@
 split keywords (请…假, 用…车) find the matter, for the person's kind, over HTTP."""
 from urllib.parse import quote
 
+from tests.support.pages import by_testid
+
 TEACHER, STUDENT = "t2001", "s20240101"
 
 
@@ -24,3 +26,12 @@ async def test_the_schools_car_finds_the_official_car(api):
 async def test_the_parts_of_a_split_keyword_must_stand_close_in_one_clause(api):
     found = (await api.get(f"/matters?q={quote('请大家注意,明天放假')}", TEACHER))["items"]
     assert "staff_leave" not in {m["code"] for m in found}, found[:3]
+
+
+async def test_the_halls_search_box_finds_them_too(hall):
+    browser = await hall.browser(TEACHER)
+    await browser.get("/?q=" + "要用一下学校的车")
+    assert "公务用车申请" in by_testid(browser.html, "search-results")[0]["text"]
+    await browser.get("/?q=" + "下周想请两天假")
+    results = by_testid(browser.html, "search-results")[0]["text"]
+    assert "请假申请(教职工)" in results and "学生请假" not in results
