@@ -65,19 +65,30 @@ def _copied(state: dict) -> dict:
     return {name: dict(sub_state) for name, sub_state in state.items()}
 
 
+def _frozen(rule_only_data: Optional[dict]) -> Optional[tuple]:
+    """What the rule-only data says: RulePolicy builds a new dict for every call (its
+    ``_get_rule_only_data``), so an identity check would replay the whole history every time."""
+    if rule_only_data is None:
+        return None
+    return tuple(sorted((key, tuple(value)) for key, value in rule_only_data.items()))
+
+
 def past_states(tracker: Any, domain: Any, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
                 rule_only_data: Optional[dict] = None) -> list:
     """``DialogueStateTracker.past_states``, carried on from the previous call on this tracker."""
     from rasa.shared.core.events import ActionExecuted
 
     memo: dict = tracker.__dict__.setdefault(MEMO_ATTRIBUTE, {})
-    key = (id(domain), id(rule_only_data), omit_unset_slots, ignore_rule_only_turns)
+    frozen = _frozen(rule_only_data)
+    key = (id(domain), frozen, omit_unset_slots, ignore_rule_only_turns)
     applied = tracker.applied_events()
     progress = memo.get(key)
-    if (progress is None or progress.domain is not domain or progress.rule_only_data is not rule_only_data
+    if (progress is None or progress.domain is not domain
             or len(progress.applied) > len(applied)
             or any(old is not new for old, new in zip(progress.applied, applied))):
-        progress = memo[key] = Progress(domain, rule_only_data, tracker.init_copy())
+        # A copy: the caller's dict may change after this call, the kept states must not.
+        kept_rule_only = None if rule_only_data is None else {k: list(v) for k, v in rule_only_data.items()}
+        progress = memo[key] = Progress(domain, kept_rule_only, tracker.init_copy())
     for event in applied[len(progress.applied):]:
         if isinstance(event, ActionExecuted):
             state, progress.last_ml_action_sub_state, progress.turn_was_hidden = _step(

@@ -107,3 +107,29 @@ def test_changing_what_it_returns_changes_nothing_kept(domain):
     for state in first:  # what Rasa's featurizers do to the last user input, for instance
         state.clear()
     assert past_states.past_states(tracker, domain) == domain.states_for_tracker_history(tracker)
+
+
+def test_it_carries_on_when_each_ask_brings_a_new_but_equal_rule_only_dict(domain, monkeypatch):
+    """RulePolicy builds its rule-only data afresh for every call (``_get_rule_only_data``): keyed by
+    the dict's identity, every ask replayed the whole conversation."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import past_states
+
+    def rule_only() -> dict:
+        return {"rule_only_slots": ["pending_confirmation"], "rule_only_loops": ["matter_form"]}
+
+    steps = []
+    real_step = past_states._step
+    monkeypatch.setattr(past_states, "_step", lambda *args: steps.append(1) or real_step(*args))
+    tracker = DialogueStateTracker.from_events("web:t1001", [], slots=domain.slots)
+    for turn in range(20):
+        for event in (ActionExecuted("action_listen"), UserUttered("你好", {"name": "greet", "confidence": 0.9}),
+                      ActionExecuted("utter_greet")):
+            tracker.update(event)
+        steps.clear()
+        ours = past_states.past_states(tracker, domain, False, True, rule_only())
+        assert ours == domain.states_for_tracker_history(tracker, False, True, rule_only())
+        # Two new actions and the tracker as it is now — not one step per action since the start.
+        assert len(steps) <= 3, (turn, len(steps))
