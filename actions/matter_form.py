@@ -23,9 +23,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from . import text as parse
 from .backend_client import BackendClient, BackendError, BackendUnavailable
 from .base import BaseAction, UserFacingError
-from .chinese_time import normalize_for_field
+from .chinese_time import mentioned, normalize_for_field
 from .identity import identity_of
+from .matter_switch import SWITCH_SLOT, offer, reply_to_offer, switch_request
 from .render import shown
+from .said import said_answers
 from .wiring import UsesServices
 
 APPROVERS = "__approvers__"
@@ -33,7 +35,7 @@ SKIP_WORDS = {"跳过", "无", "没有", "不填", "暂无", "略", "不用", "�
 KEEP_WORDS = {"保持不变", "不变", "不用改", "同上", "还是原来的"}
 SCHEMA_TTL_SECONDS = 30
 PAYLOAD_IS_NO_ANSWER = "正在填写申请,请直接回答下面的问题;不想继续了请说「取消」。"
-FORM_SLOTS = ("matter_code", "form_data", "prefill", "resubmit_id", "field_answer", "pending_confirmation")
+FORM_SLOTS = ("matter_code", "form_data", "prefill", "resubmit_id", "field_answer", "pending_confirmation", SWITCH_SLOT)
 
 _schemas: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 
@@ -166,6 +168,28 @@ class Answer:
         return data, None
 
 
+async def said_form_data(api: BackendClient, who: str, schema: dict[str, Any], text: str,
+                         zone: tzinfo) -> tuple[dict[str, Any], list[str]]:
+    """The answers a request already gives (「下周想请两天假」: 请假天数, 开始时间), each checked
+    as if typed — one the form would refuse (a start in the past) is left to be asked — and
+    how they read back."""
+    if parse.is_button_payload(text):
+        return {}, []
+    data: dict[str, Any] = {}
+    read_back = []
+    by_key = {s["key"]: s for s in steps(schema) if s["kind"] == "field"}
+    for answer in said_answers(schema["form"], mentioned(text, datetime.now(zone))):
+        converted, error = await Answer(api, who, schema, data, None, zone).convert(by_key[answer.key], answer.typed)
+        if error is None:
+            data = converted
+            read_back.append(f"{answer.label} {answer.shown}")
+    return data, read_back
+
+
+def read_back_line(read_back: list[str]) -> str:
+    return f"我已按您说的填好:{','.join(read_back)}。不对的话可以随时说「把……改成……」。"
+
+
 class ValidateMatterForm(UsesServices, FormValidationAction):
     def name(self) -> str:
         return "validate_matter_form"
@@ -186,14 +210,47 @@ class ValidateMatterForm(UsesServices, FormValidationAction):
         step = next_step(schema, data)
         if step is None:
             return {"field_answer": None}
+        offered = tracker.get_slot(SWITCH_SLOT)
+        if offered:
+            reply = reply_to_offer(str(value))
+            if reply == "take":
+                return await self.switch(dispatcher, who, schema, offered)
+            if reply == "decline":
+                dispatcher.utter_message(text=f"好的,继续填写《{schema['name']}》,已填的信息都还在。")
+                return {SWITCH_SLOT: None, "field_answer": None}
+        elif reply_to_offer(str(value)) == "decline":  # 「继续填写」 with nothing offered: no answer, asked again
+            return {"field_answer": None}
         if parse.is_button_payload(str(value)):  # a button of an earlier message, clicked mid-form
             dispatcher.utter_message(text=PAYLOAD_IS_NO_ANSWER)
-            return {"field_answer": None}
-        answer = Answer(self.api, who, schema, data, tracker.get_slot("prefill"), self.settings.college_tz)
-        data, error = await answer.convert(step, str(value))
+            return {"field_answer": None, SWITCH_SLOT: None}
+        kind = step["field"]["type"] if step["kind"] == "field" else "approver"
+        target = await switch_request(self.api, who, tracker, kind, str(value), code, refused=False)
+        error = None
+        if target is None:
+            answer = Answer(self.api, who, schema, data, tracker.get_slot("prefill"), self.settings.college_tz)
+            data, error = await answer.convert(step, str(value))
+            if error:
+                target = await switch_request(self.api, who, tracker, kind, str(value), code, refused=True)
+        if target:  # not an answer but a request for another matter: offered, never taken silently
+            text, buttons = offer(schema["name"], target)
+            dispatcher.utter_message(text=text, buttons=buttons)
+            return {SWITCH_SLOT: target, "field_answer": None}
         if error:
             dispatcher.utter_message(text=f"{error},请重新输入。")
-        return {"form_data": data, "field_answer": None}
+        return {"form_data": data, "field_answer": None, SWITCH_SLOT: None}
+
+    async def switch(self, dispatcher: CollectingDispatcher, who: str, schema: dict[str, Any],
+                     target: dict[str, Any]) -> dict[str, Any]:
+        """The form goes on with the other matter; what the request says is filled in."""
+        new = await matter_schema(self.api, who, target["code"])
+        data, read_back = await said_form_data(self.api, who, new, target.get("text") or "", self.settings.college_tz)
+        lines = [f"好的,改为办理《{new['name']}》({new['center']['name']}),"
+                 f"已填的《{schema['name']}》信息没有保存。共 {len(steps(new))} 步,随时可以说「算了」取消。"]
+        if read_back:
+            lines.append(read_back_line(read_back))
+        dispatcher.utter_message(text="\n".join(lines))
+        return {"matter_code": new["code"], "form_data": data, "prefill": None, "resubmit_id": None,
+                SWITCH_SLOT: None, "field_answer": None}
 
 
 class ActionAskFieldAnswer(BaseAction):
@@ -202,6 +259,8 @@ class ActionAskFieldAnswer(BaseAction):
     action_name = "action_ask_field_answer"
 
     async def act(self, dispatcher, tracker, domain, who):
+        if tracker.get_slot(SWITCH_SLOT):
+            return []  # the offer to switch (validate_field_answer) is the question now
         schema = await matter_schema(self.api, who, tracker.get_slot("matter_code"))
         data = tracker.get_slot("form_data") or {}
         step = next_step(schema, data)

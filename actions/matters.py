@@ -4,7 +4,8 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from .base import BaseAction
-from .matter_form import matter_schema, steps
+from .matter_form import matter_schema, read_back_line, said_form_data, steps
+from .matter_switch import SWITCH_SLOT
 
 
 class ActionListCenters(BaseAction):
@@ -21,15 +22,20 @@ class ActionListCenters(BaseAction):
 
 
 class ActionFindMatter(BaseAction):
-    """「我想借音乐厅排练」→ 场地借用. One clear match starts its form; several → buttons."""
+    """「我想借音乐厅排练」→ 场地借用. One clear match starts its form; several → buttons.
+    What the sentence already says (「下周想请两天假」: 2 days from next Monday) is filled in and
+    read back, to be changed like any answer."""
 
     action_name = "action_find_matter"
 
     async def act(self, dispatcher, tracker, domain, who):
         code = next(tracker.get_latest_entity_values("matter_code"), None)
+        text = tracker.latest_message.get("text", "") or ""
         if not code:
-            words = list(tracker.get_latest_entity_values("matter")) or [tracker.latest_message.get("text", "")]
-            found = await self.api.search_matters(who, " ".join(words))
+            words = list(tracker.get_latest_entity_values("matter"))
+            found = await self.api.search_matters(who, " ".join(words)) if words else []
+            if not found:  # the entity may be a fragment (「假」): the whole sentence is searched
+                found = await self.api.search_matters(who, text)
             if not found:
                 dispatcher.utter_message(text="没有找到相关的事项。说「有哪些事项」可以查看全部可办事项。")
                 return [SlotSet("matter_code", None)]
@@ -42,7 +48,11 @@ class ActionFindMatter(BaseAction):
                 return [SlotSet("matter_code", None)]
             code = found[0]["code"]
         schema = await matter_schema(self.api, who, code)
-        dispatcher.utter_message(text=f"好的,我们来办理《{schema['name']}》({schema['center']['name']})。"
-                                      f"共 {len(steps(schema))} 步,随时可以说「算了」取消。")
-        return [SlotSet("matter_code", code), SlotSet("form_data", {}), SlotSet("prefill", None),
-                SlotSet("resubmit_id", None)]
+        data, read_back = await said_form_data(self.api, who, schema, text, self.settings.college_tz)
+        lines = [f"好的,我们来办理《{schema['name']}》({schema['center']['name']})。"
+                 f"共 {len(steps(schema))} 步,随时可以说「算了」取消。"]
+        if read_back:
+            lines.append(read_back_line(read_back))
+        dispatcher.utter_message(text="\n".join(lines))
+        return [SlotSet("matter_code", code), SlotSet("form_data", data), SlotSet("prefill", None),
+                SlotSet("resubmit_id", None), SlotSet(SWITCH_SLOT, None)]
