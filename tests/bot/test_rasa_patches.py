@@ -6,6 +6,8 @@ through the response check too; here: it accepts and refuses exactly what Rasa's
 from __future__ import annotations
 
 import asyncio
+import socket
+import warnings
 
 import pytest
 import rasa
@@ -16,11 +18,18 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
+from rasa.nlu.selectors.response_selector import ResponseSelector
+from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.endpoints import EndpointConfig
 from rasa.utils.tensorflow.models import RasaModel
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from bot import past_states, rasa_patches
+
+with warnings.catch_warnings():  # as bot/rasa_patches.py imports it: sanic_cors and pyparsing warn on import
+    warnings.simplefilter("ignore")
+    import rasa.core.run
 from bot.rasa_patches import IncompatibleRasa
 
 VALID = [
@@ -67,6 +76,9 @@ def rasa_as_shipped(monkeypatch):
     monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
     monkeypatch.setattr(RasaModel, "load", RasaModel.__dict__["load"])
     monkeypatch.setattr(DialogueStateTracker, "past_states", DialogueStateTracker.past_states)
+    monkeypatch.setattr(ResponseSelector, "process", ResponseSelector.process)
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
+    monkeypatch.setattr(rasa.core.run, "close_resources", rasa.core.run.close_resources)
     yield
     if event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead):
         event.remove(Engine, "connect", rasa_patches.sqlite_write_ahead)
@@ -120,6 +132,73 @@ def test_a_sqlite_tracker_store_writes_ahead_without_an_fsync_per_turn(tmp_path,
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+def said(intent: str, confidence: float, **others: float) -> Message:
+    """A message as DIET leaves it for the ResponseSelector."""
+    ranking = [{"name": intent, "confidence": confidence}] + [{"name": n, "confidence": c} for n, c in others.items()]
+    return Message(data={"text": "…", "intent": {"name": intent, "confidence": confidence}, "intent_ranking": ranking})
+
+
+@pytest.mark.parametrize("message, asked", [
+    (said("faq", 0.4, greet=0.3), True),                  # the selector's own intent, however unsure
+    (said("my_tasks", 0.99, faq=0.005), False),           # sure of another: skipped
+    (said("my_tasks", 0.65, faq=0.02), True),             # not sure enough (the fallback may follow)
+    (said("my_tasks", 0.85, faq=0.12), True),             # faq still has a real chance
+    (Message(data={"text": "…"}), True),                  # no intent (DIET not run): as Rasa
+])
+def test_the_response_selector_runs_where_its_answer_may_be_used(message, asked):
+    assert rasa_patches.may_be_a_question_for(message, "faq") is asked
+    assert rasa_patches.may_be_a_question_for(message, None)  # a selector over every intent always runs
+
+
+def test_the_selector_gets_only_possible_questions_and_every_message_comes_back():
+    given = []
+    process = rasa_patches.selecting_only_possible_questions(lambda self, messages: given.extend(messages))
+    selector = type("Selector", (), {"retrieval_intent": "faq"})()
+    messages = [said("greet", 0.98, faq=0.01), said("faq", 0.9), said("thank", 0.5, faq=0.3)]
+    assert process(selector, messages) is messages
+    assert given == [messages[1], messages[2]]
+    given.clear()
+    assert process(selector, [said("greet", 0.98, faq=0.01)]) and given == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_action_calls_reuse_one_connection_and_stopping_closes_it(rasa_as_shipped):
+    from aiohttp import web
+
+    peers = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername")[1])
+        assert request.headers["Authorization"] == "Bearer t0ken"
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer t0ken"})
+        await endpoint.request(json={})
+        await endpoint.request(json={})
+        assert peers[0] != peers[1]  # Rasa as shipped: a new connection per call
+        rasa_patches.apply(turns_at_once=2)
+        for _ in range(3):
+            assert await endpoint.request(json={}) == {"events": [], "responses": []}
+        assert len(set(peers[2:])) == 1  # one kept connection
+        kept = endpoint.__dict__["_campus_session"][1]
+        await rasa.core.run.close_resources(type("App", (), {"ctx": object()})(), asyncio.get_running_loop())
+        assert kept.closed
+    finally:
+        await runner.cleanup()
 
 
 # ------------------------------------------------------------------ the guard
