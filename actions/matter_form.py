@@ -25,7 +25,7 @@ from .backend_client import BackendClient, BackendError, BackendUnavailable
 from .base import BaseAction, UserFacingError
 from .chinese_time import mentioned, normalize_for_field
 from .identity import identity_of
-from .matter_switch import SWITCH_SLOT, offer, reply_to_offer, switch_request
+from .matter_switch import SWITCH_SLOT, offer, reply_to_offer, requested_matter, switch_request
 from .render import shown
 from .said import said_answers
 from .wiring import UsesServices
@@ -405,6 +405,11 @@ class ActionCorrectField(BaseAction):
                    and (what in s["field"]["label"] or s["field"]["label"] in what)]
         filled = [s for s in matches if s["key"] in data] or matches
         if not filled:
+            target = await self.another_matter(tracker, who, code)
+            if target:  # 「不请了,改成申请用车」: not a field to correct but another matter
+                text, buttons = offer(schema["name"], target)
+                dispatcher.utter_message(text=text, buttons=buttons)
+                return [SlotSet(SWITCH_SLOT, target)]
             labels = "、".join(f["label"] for f in schema["form"])
             raise UserFacingError(f"没有找到「{what}」这一项。可修改的有:{labels}")
         step = filled[0]
@@ -415,3 +420,10 @@ class ActionCorrectField(BaseAction):
             raise UserFacingError(f"{error}。「{step['field']['label']}」没有修改。")
         dispatcher.utter_message(text=f"好的,已将「{step['field']['label']}」改为 {shown(updated[step['key']])}。")
         return [SlotSet("form_data", {**data, **updated})]
+
+    async def another_matter(self, tracker: Tracker, who: str, code: str) -> Optional[dict[str, Any]]:
+        """Another matter the message asks for, while the form is being filled (the switch is
+        offered inside the form only: at the confirmation there is no question to go back to)."""
+        if (tracker.active_loop or {}).get("name") != "matter_form":
+            return None
+        return await requested_matter(self.api, who, tracker.latest_message.get("text", "") or "", code)

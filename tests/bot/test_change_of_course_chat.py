@@ -103,3 +103,17 @@ def test_a_switch_asked_in_a_free_text_answer_can_be_declined_and_the_answers_ar
     summary = answer_all(stack, sender, text, {"请假事由": "发烧需要去医院就诊", "工作交接人": "跳过", "证明材料": "跳过"})
     assert "请假类型:病假" in summary and "请假天数:1" in summary, summary
     assert "已取消" in text_of(stack.say(sender, "/cancel"))
+
+
+def test_a_switch_said_as_a_correction_is_offered_and_answered_in_words(stack):
+    sender = f"web:{TEACHER}"
+    reset(stack, sender)
+    assert "请假类型" in text_of(stack.say(sender, "我要请假"))
+    text = text_of(stack.say(sender, "不请了,改成申请用车"))  # read by the NLU as a correction
+    assert "要改为办理《公务用车申请》吗" in text and "没有找到" not in text, text
+    text = text_of(stack.say(sender, "继续填写"))
+    assert "继续填写《请假申请(教职工)》" in text and "请假类型" in text and "已取消" not in text, text
+    assert "要改为办理《公务用车申请》吗" in text_of(stack.say(sender, "不请了,改成申请用车"))
+    text = text_of(stack.say(sender, "切换"))
+    assert "改为办理《公务用车申请》" in text and "用车开始时间" in text, text
+    assert "已取消" in text_of(stack.say(sender, "算了"))
