@@ -19,6 +19,9 @@ from wecom_api import DEFAULT_AUTHORIZE_URL, WeComConfig, WeComConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'campus.db'}"
+DEFAULT_FILES_DIR = ROOT / "var" / "files"
+# Uploads people may attach (FILES_ALLOWED_TYPES): by extension; the content is checked too.
+DEFAULT_FILE_TYPES = ("pdf", "jpg", "jpeg", "png", "gif", "webp", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip")
 
 
 class ConfigError(RuntimeError):
@@ -74,6 +77,8 @@ class Settings:
     # development), its API WECOM_API_BASE.
     wecom: Optional[WeComConfig] = None
     wecom_authorize_url: str = DEFAULT_AUTHORIZE_URL
+    # Attachments (附件): where uploaded files are kept and what is accepted.
+    files: "FileSettings" = field(default_factory=lambda: FileSettings())
 
     @property
     def wecom_sign_in(self) -> bool:
@@ -117,9 +122,44 @@ class Settings:
             login_window_seconds=int(_number(env, "LOGIN_WINDOW_SECONDS", 15 * 60)),
             login_hash_concurrency=int(_number(env, "LOGIN_HASH_CONCURRENCY", 1)),
             login_hash_queue=int(_number(env, "LOGIN_HASH_QUEUE", 8)),
+            files=file_settings(env),
             **_cas_settings(env),
             **_wecom_settings(env),
         )
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """Uploaded attachments: kept in ``directory`` (FILES_DIR) under random ids, at most
+    ``max_bytes`` each (FILES_MAX_MB), ``max_files`` per upload, of the ``types`` listed
+    (FILES_ALLOWED_TYPES, extensions separated by commas)."""
+
+    directory: Path = DEFAULT_FILES_DIR
+    max_bytes: int = 20 * 1024 * 1024
+    max_files: int = 10
+    types: tuple[str, ...] = DEFAULT_FILE_TYPES
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The body an upload (or a form with its files) may have: every file at its largest, and the form."""
+        return self.max_bytes * self.max_files + 1024 * 1024
+
+
+def file_settings(env: Mapping[str, str]) -> FileSettings:
+    store = (env.get("FILES_STORE") or "local").strip().lower()
+    if store != "local":
+        raise ConfigError(f"FILES_STORE={store!r}: only 'local' (a directory, FILES_DIR) is available; "
+                          "several machines share one by mounting the same directory (NFS).")
+    types = tuple(t.strip().lower().lstrip(".") for t in (env.get("FILES_ALLOWED_TYPES") or "").split(",") if t.strip())
+    unknown = [t for t in types if t not in DEFAULT_FILE_TYPES]
+    if unknown:
+        raise ConfigError(f"FILES_ALLOWED_TYPES: {unknown[0]!r} is not one of {', '.join(DEFAULT_FILE_TYPES)}.")
+    return FileSettings(
+        directory=Path(env.get("FILES_DIR") or DEFAULT_FILES_DIR),
+        max_bytes=int(_number(env, "FILES_MAX_MB", 20) * 1024 * 1024),
+        max_files=int(_number(env, "FILES_MAX_COUNT", 10)),
+        types=types or DEFAULT_FILE_TYPES,
+    )
 
 
 DEFAULT_HELPDESK_HOURS = "mon-fri 08:30-17:00"

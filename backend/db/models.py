@@ -429,3 +429,25 @@ class ApplicationCc(Base):
     by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who copied them (the applicant, an approver)
     node_key: Mapped[Optional[str]] = mapped_column(String(64))  # the node whose config or approver copied them
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------- attachments (issue 16)
+
+
+class UploadedFile(Base):
+    """An uploaded attachment: who uploaded it, what they called it, what it is, and where its
+    bytes are (``storage_key`` in the file store, random: never the person's file name).
+    ``application_id`` is NULL until a submission attaches it; a file is attached once."""
+
+    __tablename__ = "uploaded_files"
+    __table_args__ = (Index("ix_uploaded_files_owner", "owner_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    application_id: Mapped[Optional[int]] = mapped_column(ForeignKey("applications.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

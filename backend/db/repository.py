@@ -40,11 +40,12 @@ from .models import (
     Matter,
     OutboxMessage,
     Task,
+    UploadedFile,
     User,
     as_utc,
 )
 from .org import OrgDirectory
-from .rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
+from .rows import Applicant, ApplicationRow, Case, Changes, FileRow, MatterRow, Person, TaskRow
 
 applications = Application.__table__
 tasks = Task.__table__
@@ -91,6 +92,16 @@ INSERT_CC = {
     dialect: insert_(ApplicationCc).on_conflict_do_nothing(index_elements=["application_id", "user_id"])
     for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
+
+# Attachments: the files a form names, and attaching them (once: a file attached meanwhile
+# elsewhere fails the guard)
+uploaded_files = UploadedFile.__table__
+FILES = select(uploaded_files.c.id, uploaded_files.c.owner_id, uploaded_files.c.application_id,
+               uploaded_files.c.original_name).where(uploaded_files.c.id.in_(bindparam("ids", expanding=True)))
+ATTACH = update(uploaded_files).where(
+    uploaded_files.c.id == bindparam("b_id"), uploaded_files.c.owner_id == bindparam("b_owner_id"),
+    (uploaded_files.c.application_id.is_(None)) | (uploaded_files.c.application_id == bindparam("b_application_id")),
+).values(application_id=bindparam("b_application_id"))
 
 ACTIVE_MATTER = select(matters.c.id, matters.c.code, matters.c.name, matters.c.form_schema, matters.c.process,
                        matters.c.applicants).where(
@@ -297,6 +308,10 @@ class Repository:
             "application_id": application_id, "action": action, "round": round_, "node_key": node_key})).scalar()
         return as_utc(value) if value is not None else None
 
+    async def files(self, ids: list[int]) -> dict[int, FileRow]:
+        rows = await self.connection.execute(FILES, {"ids": ids})
+        return {row.id: FileRow(row.id, row.owner_id, row.application_id, row.original_name) for row in rows}
+
     async def insert_application(self, application: ApplicationRow) -> None:
         values = {name: getattr(application, name) for name in ApplicationRow.__dataclass_fields__ if name != "id"}
         application.id = (await self.connection.execute(INSERT_APPLICATION, values)).scalar_one()
@@ -314,6 +329,12 @@ class Repository:
             await self._write_one_by_one(guarded, changes)
         if changes.cc:  # rare, so a statement of its own
             await self.connection.execute(INSERT_CC[self.connection.dialect.name], changes.cc)
+        for attached in changes.attached:  # a few per submission at most
+            matched = (await self.connection.execute(ATTACH, {
+                "b_id": attached.id, "b_owner_id": attached.owner_id, "b_application_id": attached.application_id,
+            })).rowcount
+            if matched != 1:  # another submission attached it since it was read
+                raise Conflict("attachment_taken", f"附件「{attached.name}」刚被用于另一份申请,请重新上传")
         for application in changes.applications.values():
             application.version += 1
 

@@ -98,6 +98,16 @@ class Case:
 
 
 @dataclass
+class FileRow:
+    """An uploaded file as a submission sees it: whose it is and what it is attached to."""
+
+    id: int
+    owner_id: int
+    application_id: Optional[int]
+    name: str
+
+
+@dataclass
 class Changes:
     """What a command changes, kept until ``Repository.write`` sends it in batches.
 
@@ -111,6 +121,7 @@ class Changes:
     records: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[tuple[dict[str, Any], Optional[TaskRow]]] = field(default_factory=list)
     cc: list[dict[str, Any]] = field(default_factory=list)  # 抄送 rows; one already there is kept
+    attached: list[FileRow] = field(default_factory=list)  # uploaded files a submission attaches
 
     def task_decided(self, task: TaskRow, was: str) -> None:
         self.decided[task.id] = (task, was)

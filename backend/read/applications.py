@@ -6,10 +6,12 @@ from typing import Any, Optional
 
 from sqlalchemy import exists, or_, select
 
+from ..db import files
 from ..db.models import Application, ApplicationCc, FlowRecord, Matter, Task, User
 from ..db.org import OrgDirectory
 from ..errors import NotFound
 from ..workflow import transitions as t
+from ..workflow.forms import attachment_values
 from .base import View
 
 ACTION_LABELS = {
@@ -129,7 +131,15 @@ class ApplicationsView(View):
             "nodes": self._nodes(a, [x for x in tasks if x.round == a.round], people),
             "records": [self._record(r, people[r.actor_id]) for r in records],
             "cc": [self.person(people[user_id]) for user_id in copied],
+            "attachments": await self._attachments(matter.form_schema, a.form),
         }
+
+    async def _attachments(self, schema: list[dict[str, Any]], form: dict[str, Any]) -> list[dict[str, Any]]:
+        """The uploaded files the form names, field by field, each with where it is downloaded."""
+        named = attachment_values(schema, form)
+        found = await files.described(self.session, [i for ids in named.values() for i in ids])
+        return [{"field": key, **found[file_id], "url": f"/api/v1/files/{file_id}"}
+                for key, ids in named.items() for file_id in ids if file_id in found]
 
     def _nodes(self, a: Application, tasks: list[Task], people: dict[int, User]) -> list[dict[str, Any]]:
         if a.status == t.APPROVED:

@@ -4,16 +4,18 @@ from __future__ import annotations
 from typing import AsyncIterator, Optional
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 from ..config import Settings
 from ..db.database import Database
+from ..files.store import LocalFileStore
 from ..workflow.engine import Workflow
 from .accounts import setup_accounts
 from .audit import audit_reads_middleware
 from .auth import auth_middleware
 from .csrf import csrf_middleware
 from .errors import error_middleware
-from .keys import DATABASE, SETTINGS, WORKFLOW
+from .keys import DATABASE, FILE_STORE, SETTINGS, WORKFLOW
 from .pages.errors import page_error_middleware
 from .pages.rendering import setup_templates
 from .proxies import forwarded_middleware, hsts_middleware
@@ -23,6 +25,28 @@ from .sessions import is_page, session_middleware
 # Pages load nothing from elsewhere and run no inline script; the SVG diagram is inline markup.
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+# Routes that take files: their bodies may be as large as the files allowed (FILES_MAX_MB ×
+# FILES_MAX_COUNT); every other request keeps MAX_BODY_BYTES.
+UPLOAD_ROUTES = {"files_upload", "page_files_upload", "page_matter_submit", "page_application_resubmit"}
+
+
+@web.middleware
+async def upload_size_middleware(request: web.Request, handler):
+    """The upload routes' larger body limit; and the files a multipart form post spooled are
+    closed once answered, whether or not a handler read them (a refused CSRF check did not)."""
+    if request.method == "POST" and request.match_info.route.name in UPLOAD_ROUTES:
+        request = request.clone(client_max_size=request.app[SETTINGS].files.max_request_bytes)
+    try:
+        return await handler(request)
+    finally:
+        # aiohttp keeps the parsed form on the request and has no public way to ask for it
+        # without parsing the body (maybe read already as a stream).
+        posted = getattr(request, "_post", None) if request.content_type == "multipart/form-data" else None
+        for value in (posted or {}).values():
+            if isinstance(value, FileField) and not value.file.closed:
+                value.file.close()
 
 
 @web.middleware
@@ -42,12 +66,13 @@ def create_app(settings: Settings, workflow: Optional[Workflow] = None) -> web.A
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         # Forwarded headers first: everything after sees the client's scheme (cookies' Secure, HSTS).
-        middlewares=[forwarded_middleware, hsts_middleware, security_headers, error_middleware,
+        middlewares=[upload_size_middleware, forwarded_middleware, hsts_middleware, security_headers, error_middleware,
                      page_error_middleware, session_middleware, csrf_middleware, auth_middleware,
                      audit_reads_middleware],
     )
     app[SETTINGS] = settings
     app[WORKFLOW] = workflow or Workflow(settings.timezone)
+    app[FILE_STORE] = LocalFileStore(settings.files.directory)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         app[DATABASE] = Database(settings.database_url)

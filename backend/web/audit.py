@@ -15,6 +15,7 @@ from .keys import ACTOR, DATABASE
 SENSITIVE_READS = {
     "application": "application", "page_application_progress": "application",
     "task": "task", "page_task": "task",
+    "file": "file", "page_file": "file",
     "users": "users", "page_org_users": "users",
 }
 

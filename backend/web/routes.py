@@ -1,7 +1,7 @@
 """Every route in one place."""
 from aiohttp import web
 
-from .api import applications, audit, catalog, faq, helpdesk, meta, notifications, org, session, tasks
+from .api import applications, audit, catalog, faq, files, helpdesk, meta, notifications, org, session, tasks
 from .chat import setup_web_chat
 from .pages import applications as application_pages
 from .pages import hall, rendering
@@ -35,6 +35,8 @@ def setup_routes(app: web.Application) -> None:
         web.post(f"{api}/applications/{ID}/comments", applications.comment_application, name="application_comment"),
         web.post(f"{api}/applications/{ID}/remind", applications.remind_application, name="application_remind"),
         web.post(f"{api}/applications/{ID}/cc", applications.cc_application, name="application_cc"),
+        web.post(f"{api}/files", files.upload_files, name="files_upload"),
+        web.get(f"{api}/files/{ID}", files.download_file, name="file"),
         web.get(f"{api}/tasks", tasks.list_tasks, name="tasks"),
         web.get(f"{api}/tasks/{ID}", tasks.get_task, name="task"),
         web.post(f"{api}/tasks/{ID}/approve", tasks.approve_task, name="task_approve"),
@@ -109,6 +111,8 @@ def setup_page_routes(app: web.Application) -> None:
         web.get("/helpdesk/answers", helpdesk_questions.answers_page, name="page_helpdesk_answers"),
         web.get("/helpdesk/answers/{name}", helpdesk_questions.answer_page, name="page_helpdesk_answer"),
         web.post("/helpdesk/answers/{name}", helpdesk_questions.edit_answer, name="page_helpdesk_answer_edit"),
+        web.post("/web/files", files.upload_files, name="page_files_upload"),
+        web.get(f"/files/{ID}", files.download_file, name="page_file"),
         web.get("/web/org/departments", org.department_tree, name="page_org_departments"),
         web.get("/web/org/users", org.search_users, name="page_org_users"),
         # The chat panel's notifications (for people without WeCom), with the session.

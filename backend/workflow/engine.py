@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from typing import Any, Awaitable, Callable, Optional, Protocol
 
-from ..db.rows import Applicant, ApplicationRow, Case, Changes, MatterRow, Person, TaskRow
+from ..db.rows import Applicant, ApplicationRow, Case, Changes, FileRow, MatterRow, Person, TaskRow
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import transitions as t
 from .applicants import may_apply, needs_roles, refusal
@@ -40,7 +40,7 @@ from .commands import (
     Transfer,
     Withdraw,
 )
-from .forms import person_values, validate_form
+from .forms import attachment_values, person_values, validate_form
 
 NUMBER_PREFIX = "SW"
 REMIND_EVERY = timedelta(hours=4)  # 催办: at most once per node in this time
@@ -64,6 +64,8 @@ class Repository(Protocol):
     async def lock_case_of_task(self, task_id: int, assignee_id: int) -> Optional[Case]: ...
 
     async def insert_application(self, application: ApplicationRow) -> None: ...
+
+    async def files(self, ids: list[int]) -> dict[int, FileRow]: ...
 
     async def last_record_at(self, application_id: int, action: str, round_: int,
                              node_key: str) -> Optional[datetime]: ...
@@ -141,6 +143,28 @@ class Context:
         if bad:
             raise InvalidInput("form_invalid", "表单填写有误:没有找到所填的人员", {"fields": bad})
         return cleaned
+
+    async def attachments(self, schema: list[dict[str, Any]], cleaned: dict[str, Any],
+                          application: ApplicationRow) -> None:
+        """The uploaded files the form names: each must exist, be the applicant's own and not be
+        attached to another application; they are attached to this one with the command's write.
+        Someone else's file is reported like a missing one (no existence leak)."""
+        named = attachment_values(schema, cleaned)
+        files = await self.repository.files(sorted({i for ids in named.values() for i in ids})) if named else {}
+        bad = {}
+        for key, ids in named.items():
+            for file_id in ids:
+                found = files.get(file_id)
+                if found is None or found.owner_id != self.actor.id:
+                    bad[key] = f"没有找到附件 {file_id}(请重新上传)"
+                elif found.application_id not in (None, application.id):
+                    bad[key] = f"附件「{found.name}」已用于另一份申请,请重新上传"
+        if bad:
+            raise InvalidInput("form_invalid", "表单填写有误:" + next(iter(bad.values())), {"fields": bad})
+        for found in files.values():
+            if found.application_id is None:
+                found.application_id = application.id
+                self.changes.attached.append(found)
 
     def move_task(self, task: TaskRow, move: str, *, decision: Optional[str] = None,
                   opinion: Optional[str] = None) -> None:
@@ -307,6 +331,7 @@ async def submit(command: Submit, ctx: Context) -> ApplicationRow:
         created_at=ctx.now, updated_at=ctx.now, finished_at=None,
     )
     await ctx.repository.insert_application(application)
+    await ctx.attachments(matter.form_schema, cleaned, application)
     actor = ctx.actor
     case = Case(application, matter.code, matter.name,
                 Applicant(actor.id, actor.username, actor.name, actor.department_id), [])
@@ -321,7 +346,9 @@ async def resubmit(command: Resubmit, ctx: Context) -> ApplicationRow:
     application = case.application
     ctx.move_application(application, "resubmit")
     if command.form is not None:  # the case has the matter's name; its form only a new form needs
-        application.form = await ctx.validate(await ctx.repository.form_schema(application.matter_id), command.form)
+        schema = await ctx.repository.form_schema(application.matter_id)
+        application.form = await ctx.validate(schema, command.form)
+        await ctx.attachments(schema, application.form, application)
     if command.approvers is not None:
         application.chosen_approvers = await check_choices(application.process, ctx.actor, command.approvers, ctx.org)
     application.round += 1

@@ -26,6 +26,9 @@ _DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M",
 )
 _ATTACHMENT_NAME = re.compile(r"^[^/\\\x00-\x1f]+\.[A-Za-z0-9]{1,8}$")
+_FILE_IDS = re.compile(r"^\s*\d{1,18}(\s*[,,]\s*\d{1,18})*\s*$")
+MAX_ATTACHMENTS = 10
+MAX_FILE_ID = 2**63 - 1
 
 
 # ---------------------------------------------------------------- definitions
@@ -138,11 +141,22 @@ class _Checker:
     _text = _textarea = _person = _string
 
     def _attachment(self, field, raw, rules):
+        """Uploaded files: a list of their ids (the API, the hall's form: ``"12,13"``), which
+        the engine checks exist and are the applicant's. A typed file name (``材料.pdf``) is
+        still taken from clients that cannot upload (text chat), as before."""
+        ids = file_ids(raw)
+        if ids is not None:
+            limit = rules.get("max_items", MAX_ATTACHMENTS)
+            if not ids:
+                return None, "请上传附件"
+            if len(ids) > limit:
+                return None, f"最多上传 {limit} 个附件"
+            return ids, None
         value, error = self._string(field, raw, rules)
         if error:
             return value, error
         if not _ATTACHMENT_NAME.match(value):
-            return None, "请填写附件的文件名(如 材料.pdf)"
+            return None, "请上传附件(或填写附件的文件名,如 材料.pdf)"
         return value, None
 
     def _number(self, field, raw, rules):
@@ -231,6 +245,28 @@ def validate_form(
         first = next(iter(errors.values()))
         raise InvalidInput("form_invalid", f"表单填写有误:{first}", {"fields": errors})
     return cleaned
+
+
+def file_ids(raw: Any) -> Optional[list[int]]:
+    """An attachment answer as uploaded files' ids (in order, once each), or None when it is
+    not one (a typed file name). An id out of range is kept as 0, which names no file."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        raw = [raw]
+    elif isinstance(raw, str) and _FILE_IDS.match(raw):
+        raw = [part for part in re.split(r"[,,]", raw)]
+    if not isinstance(raw, list) or not all(
+            (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, str) and x.strip().isdigit()) for x in raw):
+        return None
+    ids = [int(x) for x in raw]
+    return list(dict.fromkeys(i if 0 < i <= MAX_FILE_ID else 0 for i in ids))
+
+
+def attachment_values(fields: Iterable[dict[str, Any]], cleaned: dict[str, Any]) -> dict[str, list[int]]:
+    """The attachment fields answered with uploaded files: key → file ids."""
+    return {f["key"]: cleaned[f["key"]] for f in fields
+            if f["type"] == "attachment" and isinstance(cleaned.get(f["key"]), list)}
 
 
 def person_values(fields: Iterable[dict[str, Any]], cleaned: dict[str, Any]) -> dict[str, str]:

@@ -5,7 +5,7 @@ from typing import Any, AsyncIterator, Callable
 
 import pytest
 
-from backend.config import Settings
+from backend.config import FileSettings, Settings
 from backend.db.database import Database
 from backend.web.app import create_app
 from backend.workflow.engine import Workflow
@@ -60,8 +60,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=SECRET, service_token=SERVICE_TOKEN)
+def settings(database_url: str, tmp_path) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET, service_token=SERVICE_TOKEN,
+                    files=FileSettings(directory=tmp_path / "files", max_bytes=1024 * 1024, max_files=3))
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ DEMO_PASSWORD = "Demo@2026"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # audit_events: also the failed logins the throttle counts — a test's wrong passwords must not lock the next test out.
 RUNTIME_TABLES = ("helpdesk_messages", "helpdesk_conversations", "helpdesk_tickets",
-                  "web_sessions", "idempotency_records", "web_notices", "outbox", "application_cc", "flow_records", "tasks",
+                  "web_sessions", "idempotency_records", "web_notices", "outbox", "application_cc", "uploaded_files", "flow_records", "tasks",
                   "applications",
                   "daily_counters", "audit_events", "faq_questions", "faq_answers")
 
