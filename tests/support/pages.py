@@ -2,6 +2,7 @@
 server, forms posted the way a browser posts them (with the page's CSRF token)."""
 from __future__ import annotations
 
+import io
 import re
 from html import unescape
 from html.parser import HTMLParser
@@ -91,8 +92,10 @@ class Browser:
         return unescape(found.group(1))
 
     async def post(self, path: str, fields: list[tuple[str, str]], *, csrf: Optional[str] = "page",
-                   headers: Optional[dict[str, str]] = None, follow: bool = True) -> "Browser":
-        data = list(fields)
+                   headers: Optional[dict[str, str]] = None, follow: bool = True,
+                   files: Optional[list[tuple[str, str, bytes]]] = None) -> "Browser":
+        """``files`` (field, file name, bytes): sent as a multipart form, like a file input."""
+        data: Any = list(fields)
         # Like a browser submitting the page's form: its one-time submit token goes along.
         form_token = FORM_TOKEN.search(self.html)
         if form_token and not any(name == "submit_token" for name, _ in data):
@@ -101,6 +104,13 @@ class Browser:
             data.append(("csrf_token", self.csrf))
         elif csrf is not None:
             data.append(("csrf_token", csrf))
+        if files is not None:
+            form = aiohttp.FormData(default_to_multipart=True)
+            for name, value in data:
+                form.add_field(name, value)
+            for name, filename, content in files:
+                form.add_field(name, io.BytesIO(content), filename=filename, content_type="application/octet-stream")
+            data = form
         async with self.session.post(self.base_url + path, data=data, headers=headers or {},
                                      allow_redirects=follow) as response:
             return await self._record(response)

@@ -7,6 +7,7 @@ from typing import Any, Callable, Optional
 from aiohttp import web
 
 from ...errors import Conflict, Forbidden, InvalidInput, Unprocessable
+from ...files.uploads import FileTooLarge
 from ...read.applications import ApplicationsView
 from ...read.catalog import CatalogView
 from ...workflow import transitions as t
@@ -14,7 +15,7 @@ from ...workflow.commands import Command, Resubmit
 from .. import parse
 from ..idempotent import run_form_once
 from ..jsonio import path_id
-from ..keys import ACTOR, DATABASE
+from ..keys import ACTOR, DATABASE, SETTINGS
 from ..services import handle, view
 from . import diagram, forms
 from .rendering import page_number, render, see_other
@@ -82,11 +83,18 @@ async def _own_returned(request: web.Request, session, returned: bool = True) ->
     return application, await view(request, session, CatalogView).matter(application["matter"]["code"], user)
 
 
+def _edit_page(request: web.Request, context: dict, application: dict, status: int = 200) -> web.Response:
+    limits = forms.upload_limits(request.app[SETTINGS].files)
+    return render(request, "resubmit.html", {**context, "application": application, "file_limits": limits},
+                  status=status)
+
+
 async def edit_page(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
         application, matter = await _own_returned(request, session)
-    context = forms.form_context(matter, application["form"], application["approvers"])
-    return render(request, "resubmit.html", {**context, "application": application})
+        uploads = await forms.attachments(session, request[ACTOR].id, matter["form"], application["form"])
+    context = forms.form_context(matter, application["form"], application["approvers"], uploads=uploads)
+    return _edit_page(request, context, application)
 
 
 async def resubmit(request: web.Request) -> web.Response:
@@ -105,10 +113,12 @@ async def resubmit(request: web.Request) -> web.Response:
         return 303, {"id": application["id"]}
 
     try:
+        await forms.keep_posted_files(request, matter["form"], posted, answers)
         await run_form_once(request, posted, forms.body(answers, approvers), resubmit_it)
-    except (InvalidInput, Unprocessable) as error:
-        context = forms.form_context(matter, answers, approvers, error, posted)
-        return render(request, "resubmit.html", {**context, "application": application}, status=error.status)
+    except (InvalidInput, Unprocessable, FileTooLarge) as error:
+        uploads = await forms.shown_uploads(request, matter["form"], answers)
+        context = forms.form_context(matter, answers, approvers, error, posted, uploads)
+        return _edit_page(request, context, application, status=error.status)
     raise see_other(f"/applications/{application['id']}/progress?notice=resubmitted")
 
 

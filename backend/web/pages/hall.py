@@ -4,11 +4,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...errors import InvalidInput, Unprocessable
+from ...files.uploads import FileTooLarge
 from ...read.catalog import CatalogView
 from .. import parse
 from ..idempotent import run_form_once
 from ..jsonio import path_text, storable
-from ..keys import ACTOR, DATABASE
+from ..keys import ACTOR, DATABASE, SETTINGS
 from ..services import handle, view
 from . import forms
 from .rendering import render, see_other
@@ -30,10 +31,15 @@ def _code(request: web.Request) -> str:
     return path_text(request, "code", "matter_not_found", "没有找到该事项")
 
 
+def _page(request: web.Request, matter: dict, context: dict, status: int = 200) -> web.Response:
+    limits = forms.upload_limits(request.app[SETTINGS].files)
+    return render(request, "matter.html", {**context, "file_limits": limits}, status=status)
+
+
 async def matter_page(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
         matter = await view(request, session, CatalogView).matter(_code(request), request[ACTOR], to_apply=True)
-    return render(request, "matter.html", {**forms.form_context(matter, {}, {}), "cc": []})
+    return _page(request, matter, {**forms.form_context(matter, {}, {}), "cc": []})
 
 
 async def submit_matter(request: web.Request) -> web.Response:
@@ -51,8 +57,10 @@ async def submit_matter(request: web.Request) -> web.Response:
         return 303, {"id": application.id}
 
     try:
+        await forms.keep_posted_files(request, matter["form"], posted, answers)
         created = await run_form_once(request, posted, forms.body(answers, approvers, cc), submit)
-    except (InvalidInput, Unprocessable) as error:
-        context = forms.form_context(matter, answers, approvers, error, posted)
-        return render(request, "matter.html", {**context, "cc": cc}, status=error.status)
+    except (InvalidInput, Unprocessable, FileTooLarge) as error:
+        uploads = await forms.shown_uploads(request, matter["form"], answers)
+        context = forms.form_context(matter, answers, approvers, error, posted, uploads)
+        return _page(request, matter, {**context, "cc": cc}, status=error.status)
     raise see_other(f"/applications/{created['id']}/progress?notice=submitted")

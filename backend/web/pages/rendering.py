@@ -40,6 +40,15 @@ def input_value(value: Any) -> str:
     return text
 
 
+def filesize(size: int) -> str:
+    """Bytes for people: 812 B, 35.2 KB, 3.4 MB."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def _page_context(request: web.Request) -> dict[str, Any]:
     return {"me": request.get(ACTOR), "csrf_field": FIELD, "csrf_token": token_for(request),
             "path": request.path, "helpdesk_phone": request.app[SETTINGS].helpdesk_phone,
@@ -49,7 +58,8 @@ def _page_context(request: web.Request) -> dict[str, Any]:
 def setup_templates(app: web.Application) -> None:
     aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-        filters={"when": when, "shown": shown_value, "input_value": input_value, "state_label": STATE_LABELS.get},
+        filters={"when": when, "shown": shown_value, "input_value": input_value, "state_label": STATE_LABELS.get,
+                 "filesize": filesize},
     )
 
 

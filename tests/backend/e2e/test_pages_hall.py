@@ -44,7 +44,11 @@ async def test_a_matter_form_renders_every_field_type_with_required_marks(hall):
     assert inputs["leave_type"]["tag"] == "select" and inputs["reason"]["tag"] == "textarea"
     assert inputs["start_time"]["attrs"]["type"] == "datetime-local"
     assert inputs["days"]["attrs"]["type"] == "number" and inputs["days"]["attrs"]["min"] == "0.5"
-    assert "工号" in inputs["handover"]["attrs"]["placeholder"] and ".pdf" in inputs["proof"]["attrs"]["placeholder"]
+    assert "工号" in inputs["handover"]["attrs"]["placeholder"] and inputs["proof"]["attrs"]["type"] == "hidden"
+    upload = by_testid(browser.html, "file-proof")[0]["attrs"]  # 证明材料: files, several, limits shown
+    assert upload["type"] == "file" and "multiple" in upload and ".pdf" in upload["accept"]
+    assert "不超过 1 MB,一次最多 3 个" in text_of(browser.html, "limits-proof")  # the test settings' limits
+    assert "PDF" in text_of(browser.html, "limits-proof")
     assert "required" in inputs["reason"]["attrs"] and "required" not in inputs["proof"]["attrs"]
     assert "*" in text_of(browser.html, "field-reason") and "*" not in text_of(browser.html, "field-proof")
     assert not by_testid(browser.html, "approver-leader")  # no 选择审核人 in this matter
