@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Optional
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import aiohttp
 
@@ -24,6 +26,27 @@ BUSY = frozenset({45009, 45033, -1})
 # Renew this long before WeCom's stated expiry, so a token never dies mid-call.
 EXPIRY_MARGIN_SECONDS = 300
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=3)
+MAX_MEDIA_BYTES = 20 * 1024 * 1024  # WeCom's own limit for a file message
+_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Media:
+    """A temporary media file (media/get): its bytes, type and file name as WeCom gives them."""
+
+    data: bytes
+    content_type: str
+    filename: str
+
+
+async def _media(response: aiohttp.ClientResponse, disposition: str) -> Media:
+    data = await response.content.read(MAX_MEDIA_BYTES + 1)
+    if len(data) > MAX_MEDIA_BYTES:
+        raise WeComError(-2, f"media larger than {MAX_MEDIA_BYTES} bytes")
+    found = _FILENAME.search(disposition)
+    name = unquote(found.group(1)).strip() if found else ""
+    return Media(data, response.content_type or "application/octet-stream", name or "media")
 
 
 def authorize_url(authorize_base: str, corp_id: str, agent_id: int, redirect_uri: str, state: str) -> str:
@@ -89,23 +112,25 @@ class WeComClient:
 
     # ------------------------------------------------------------------ calls
     async def call(self, method: str, path: str, params: Optional[dict[str, Any]] = None,
-                   json: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        """Call an API path (``message/send``) with the app's access_token; the answer's JSON."""
+                   json: Optional[dict[str, Any]] = None, *, media: bool = False) -> dict[str, Any]:
+        """Call an API path (``message/send``) with the app's access_token; the answer's JSON
+        (``media``: a file answer is ``{"media": Media}``, an error is still JSON)."""
         token = await self.access_token()
         try:
-            return await self._request(method, path, {**(params or {}), "access_token": token}, json)
+            return await self._request(method, path, {**(params or {}), "access_token": token}, json, media)
         except WeComError as error:
             if error.errcode not in TOKEN_INVALID:
                 raise
             logger.info("WeCom access_token rejected (%s), fetching a new one", error.errcode)
         await self._renew_token(token)
-        return await self._request(method, path, {**(params or {}), "access_token": await self.access_token()}, json)
+        return await self._request(method, path, {**(params or {}), "access_token": await self.access_token()},
+                                   json, media)
 
     async def _request(self, method: str, path: str, params: dict[str, Any],
-                       json: Optional[dict[str, Any]]) -> dict[str, Any]:
+                       json: Optional[dict[str, Any]], media: bool = False) -> dict[str, Any]:
         for attempt in range(1, self.attempts + 1):
             try:
-                answer = await self._once(method, path, params, json)
+                answer = await self._once(method, path, params, json, media)
             except WeComUnavailable as error:
                 # A lost POST may have been delivered: only GETs are repeated after a network error.
                 if method != "GET" or attempt == self.attempts:
@@ -122,12 +147,15 @@ class WeComClient:
         raise AssertionError("unreachable")
 
     async def _once(self, method: str, path: str, params: dict[str, Any],
-                    json: Optional[dict[str, Any]]) -> dict[str, Any]:
+                    json: Optional[dict[str, Any]], media: bool = False) -> dict[str, Any]:
         try:
             async with self.session.request(method, self.api_base + path, params=params, json=json,
-                                            timeout=REQUEST_TIMEOUT) as response:
+                                            timeout=MEDIA_TIMEOUT if media else REQUEST_TIMEOUT) as response:
                 if response.status >= 500:
                     raise WeComUnavailable(f"HTTP {response.status} from {path}")
+                disposition = response.headers.get("Content-Disposition", "")
+                if media and disposition:  # a file; an error would be JSON without one
+                    return {"errcode": 0, "media": await _media(response, disposition)}
                 answer = await response.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             raise WeComUnavailable(f"{path}: {error.__class__.__name__} {error}") from error
@@ -163,6 +191,11 @@ class WeComClient:
         ``userid`` for a member of the corp, ``openid`` (no ``userid``) for anyone else.
         A bad, used or expired code is ``WeComError`` 40029."""
         return await self.call("GET", "auth/getuserinfo", {"code": code})
+
+    async def get_media(self, media_id: str) -> Media:
+        """media/get: a picture or file a member sent (its MediaId; WeCom keeps it 3 days).
+        An unknown or expired id is ``WeComError`` 40007."""
+        return (await self.call("GET", "media/get", {"media_id": media_id}, media=True))["media"]
 
     def _agent_id(self) -> int:
         if self.agent_id is None:

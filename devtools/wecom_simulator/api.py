@@ -5,6 +5,7 @@ import asyncio
 import functools
 import json
 from typing import Any, Awaitable, Callable
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -119,6 +120,29 @@ async def user_get(sim: Simulator, request: web.Request) -> dict[str, Any]:
     return member.as_api()
 
 
+async def media_get(request: web.Request) -> web.Response:
+    """media/get: the file itself with its type and name (as a download), or WeCom's JSON error."""
+    sim = request.app[SIMULATOR]
+    try:
+        sim.tokens.check(request.query.get("access_token"))
+        fault = sim.faults.take("media/get")
+        if fault is not None:
+            if fault.http_status != 200:
+                return web.Response(status=fault.http_status, text="Bad Gateway (injected by the simulator)")
+            raise WeComApiError(fault.errcode, "injected by the simulator")
+        media_id = request.query.get("media_id")
+        if not media_id:
+            raise WeComApiError(41006)
+        found = sim.media.get(media_id)
+        if found is None:
+            raise WeComApiError(40007)
+    except WeComApiError as error:
+        return fail(error)
+    return web.Response(body=found.data, content_type=found.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{quote(found.filename)}"',
+        "Cache-Control": "no-cache, must-revalidate"})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/cgi-bin/gettoken", gettoken)
     app.router.add_post("/cgi-bin/message/send", message_send)
@@ -127,3 +151,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/cgi-bin/user/list", user_list)
     app.router.add_get("/cgi-bin/user/simplelist", user_simplelist)
     app.router.add_get("/cgi-bin/user/get", user_get)
+    app.router.add_get("/cgi-bin/media/get", media_get)

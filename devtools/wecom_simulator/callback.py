@@ -54,6 +54,15 @@ class MessageFactory:
         return render_xml(self._head(userid, "text") + [
             ("Content", content), ("MsgId", msgid), ("AgentID", self.config.agent_id)]), msgid
 
+    def media(self, userid: str, msgtype: str, media_id: str, filename: str) -> tuple[str, int]:
+        """A picture (``image``: PicUrl + MediaId) or a file (``file``: MediaId + FileName) a member sent."""
+        msgid = next(self._msgids)
+        fields: list[tuple[str, Union[str, int]]] = (
+            [("PicUrl", f"https://wework.qpic.cn/sim/{media_id}/0"), ("MediaId", media_id)] if msgtype == "image"
+            else [("MediaId", media_id), ("FileName", filename)])
+        return render_xml(self._head(userid, msgtype) + fields + [
+            ("MsgId", msgid), ("AgentID", self.config.agent_id)]), msgid
+
     def card_click(self, userid: str, task_id: str, key: str, card_type: str, response_code: str) -> str:
         return render_xml(self._head(userid, "event") + [
             ("Event", "template_card_event"), ("EventKey", key), ("TaskId", task_id),

@@ -6,6 +6,8 @@ GET  /_sim/deliveries?userid=ID        → {"deliveries": [...]}: callbacks play
 GET  /_sim/users                       → {"users": [{userid, name, department}]}
 GET  /_sim/stats                       → gettoken calls, tokens issued, messages, dropped, deliveries
 POST /_sim/say     {"userid", "text"}  → {"msgid", "attempts", "statuses", "delivered"}
+POST /_sim/media   {"userid", "kind": "image"|"file", "filename", "content_base64", "content_type"}
+                   → {"media_id", "msgid", "attempts", …}: a member sends a picture or file (media/get serves it)
 POST /_sim/click   {"userid", "task_id", "key"} → {"response_code", "attempts", "statuses", "delivered"}
 POST /_sim/event   {"userid", "event", ...XML fields such as "EventKey"} → {"attempts", "statuses", ...}
 POST /_sim/deliver {"xml": plaintext | "body": raw, "signature_ok": true, "corp_id": null, "tries": null}
@@ -20,6 +22,8 @@ POST /_sim/oauth_user {"userid": ID | "!openid" | null} → who is "using WeCom"
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -87,6 +91,17 @@ async def say(request: web.Request) -> web.Response:
     body = await _payload(request)
     msgid, delivery = await request.app[SIMULATOR].say(body.get("userid"), body.get("text"))
     return web.json_response({"msgid": msgid, **delivery.as_json()})
+
+
+async def media(request: web.Request) -> web.Response:
+    body = await _payload(request)
+    try:
+        data = base64.b64decode(str(body.get("content_base64") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise ControlError(400, "content_base64 must be base64") from None
+    media_id, msgid, delivery = await request.app[SIMULATOR].send_media(
+        body.get("userid"), body.get("kind"), body.get("filename"), data, body.get("content_type"))
+    return web.json_response({"media_id": media_id, "msgid": msgid, **delivery.as_json()})
 
 
 async def click(request: web.Request) -> web.Response:
@@ -174,6 +189,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/_sim/users", users)
     app.router.add_get("/_sim/stats", stats)
     app.router.add_post("/_sim/say", say)
+    app.router.add_post("/_sim/media", media)
     app.router.add_post("/_sim/click", click)
     app.router.add_post("/_sim/event", event)
     app.router.add_post("/_sim/deliver", deliver)

@@ -12,7 +12,7 @@ from .contacts import Directory
 from .errors import WeComApiError
 from .limits import MemberRateLimit
 from .messages import INTERACTIVE, validate_message, validate_template_card
-from .state import CardBook, FaultPlan, OAuthCodes, SentLog
+from .state import CardBook, FaultPlan, MediaStore, OAuthCodes, SentLog
 from .tokens import TokenStore
 
 DUPLICATE_CHECK_DEFAULT = 1800
@@ -42,6 +42,7 @@ class Simulator:
         self.factory = MessageFactory(config)
         self.callback: Optional[CallbackClient] = None   # set when the app starts
         self.oauth = OAuthCodes(clock)
+        self.media = MediaStore(clock)
         self.reset()
 
     def reset(self) -> None:
@@ -176,6 +177,21 @@ class Simulator:
         plaintext, msgid = self.factory.text(userid, text)
         delivery = Delivery("text", userid, plaintext, self.clock())
         return msgid, await self._deliver(delivery, plaintext)
+
+    async def send_media(self, userid: Any, kind: Any, filename: Any, data: bytes,
+                         content_type: Any) -> tuple[str, int, Delivery]:
+        """A member sends a picture or a file: kept as temporary media (media/get serves it),
+        announced to the app by a callback carrying its MediaId."""
+        userid = self._member(userid)
+        if kind not in ("image", "file"):
+            raise ControlError(400, "kind must be image or file")
+        if not isinstance(filename, str) or not filename or not data:
+            raise ControlError(400, "filename and content are required")
+        media_id = self.media.add(data, content_type if isinstance(content_type, str) and content_type
+                                  else "application/octet-stream", filename)
+        plaintext, msgid = self.factory.media(userid, kind, media_id, filename)
+        delivery = Delivery(kind, userid, plaintext, self.clock())
+        return media_id, msgid, await self._deliver(delivery, plaintext)
 
     async def click(self, userid: Any, task_id: Any, key: Any) -> tuple[str, Delivery]:
         userid = self._member(userid)

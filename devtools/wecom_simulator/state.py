@@ -166,3 +166,35 @@ class OAuthCodes:
         found.used = True
         return {"userid": found.userid, "user_ticket": secrets.token_urlsafe(32)} if found.userid \
             else {"openid": found.openid}
+
+
+MEDIA_TTL = 3 * 24 * 3600  # WeCom keeps a temporary media file 3 days
+
+
+@dataclass
+class MediaFile:
+    data: bytes
+    content_type: str
+    filename: str
+    created_at: float
+
+
+class MediaStore:
+    """Temporary media (media/get): what members sent as pictures and files, by MediaId."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self.clock = clock
+        self.files: dict[str, MediaFile] = {}
+        self.reads = 0  # media/get answered with a file (tests see the channel fetched it)
+
+    def add(self, data: bytes, content_type: str, filename: str) -> str:
+        media_id = "3" + secrets.token_urlsafe(40)[:50]  # opaque, like WeCom's
+        self.files[media_id] = MediaFile(data, content_type, filename, self.clock())
+        return media_id
+
+    def get(self, media_id: str) -> Optional[MediaFile]:
+        found = self.files.get(media_id)
+        if found is None or self.clock() - found.created_at > MEDIA_TTL:
+            return None
+        self.reads += 1
+        return found

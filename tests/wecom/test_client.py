@@ -180,3 +180,19 @@ def test_without_a_chosen_member_the_authorize_page_asks_who(simulator):
         assert status == 302 and headers["Location"].startswith("https://hall.example.edu.cn/wecom/callback?")
     finally:
         simulator.control("POST", "oauth_user", {"userid": None})
+
+
+async def test_media_get_returns_the_file_a_member_sent_and_40007_once_it_is_unknown(simulator, session):
+    import base64
+    picture = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+    sent = simulator.control("POST", "media", {"userid": "zhangwei", "kind": "image", "filename": "IMG_0002.jpg",
+                                               "content_type": "image/jpeg",
+                                               "content_base64": base64.b64encode(picture).decode()})
+    client = client_for(simulator, session)
+    media = await client.get_media(sent["media_id"])
+    assert (media.data, media.content_type, media.filename) == (picture, "image/jpeg", "IMG_0002.jpg")
+    simulator.control("POST", "expire_tokens")  # a revoked token: fetched again, the file still comes
+    assert (await client.get_media(sent["media_id"])).data == picture and client.token_fetches == 2
+    with pytest.raises(WeComError) as unknown:
+        await client.get_media("no-such-media")
+    assert unknown.value.errcode == 40007

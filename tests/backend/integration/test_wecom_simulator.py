@@ -537,3 +537,39 @@ async def test_a_late_answer_fault_delivers_and_answers_after_the_delay(sim, cre
     assert answer["errcode"] == 0 and clock_time.monotonic() - started >= 0.3
     assert len(await sent_to(sim, ALICE)) == 1
     assert (await sim.post("/_sim/faults", json={"delay": 121})).status == 400
+
+
+# ---------------------------------------------------------------- media (pictures and files members send)
+
+
+async def test_a_sent_picture_is_announced_with_its_media_id_and_served_by_media_get(sim, credentials, callback, clock):
+    import base64
+    stand_in, _ = callback
+    picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    sent = await (await sim.post("/_sim/media", json={
+        "userid": ALICE, "kind": "image", "filename": "IMG_0001.png", "content_type": "image/png",
+        "content_base64": base64.b64encode(picture).decode()})).json()
+    assert sent["delivered"]
+    message = xmltodict.parse(stand_in.received[-1].plaintext)["xml"]
+    assert message["MsgType"] == "image" and message["MediaId"] == sent["media_id"] and message["PicUrl"]
+    assert int(message["MsgId"]) == sent["msgid"]
+    token = await get_token(sim, credentials)
+    response = await sim.get("/cgi-bin/media/get", params={"access_token": token, "media_id": sent["media_id"]})
+    assert response.status == 200 and await response.read() == picture
+    assert response.content_type == "image/png" and "IMG_0001.png" in response.headers["Content-Disposition"]
+
+    file_sent = await (await sim.post("/_sim/media", json={
+        "userid": ALICE, "kind": "file", "filename": "证明.pdf", "content_base64": base64.b64encode(b"%PDF-1.4").decode()})).json()
+    message = xmltodict.parse(stand_in.received[-1].plaintext)["xml"]
+    assert message["MsgType"] == "file" and message["FileName"] == "证明.pdf" and message["MediaId"] == file_sent["media_id"]
+
+    assert (await api(sim, "GET", "media/get", token, params={"media_id": "nope"}))["errcode"] == 40007
+    assert (await api(sim, "GET", "media/get", token))["errcode"] == 41006
+    assert (await api(sim, "GET", "media/get", "bad-token", params={"media_id": sent["media_id"]}))["errcode"] == 40014
+    clock.now += 3 * 24 * 3600 + 1  # WeCom keeps temporary media 3 days
+    token = await get_token(sim, credentials)
+    assert (await api(sim, "GET", "media/get", token, params={"media_id": sent["media_id"]}))["errcode"] == 40007
+    assert (await sim.post("/_sim/media", json={"userid": ALICE, "kind": "voice", "filename": "a",
+                                                "content_base64": "AAAA"})).status == 400
+    assert (await sim.post("/_sim/media", json={"userid": ALICE, "kind": "image", "filename": "a.png",
+                                                "content_base64": "%%%"})).status == 400
