@@ -117,3 +117,14 @@ def test_a_switch_said_as_a_correction_is_offered_and_answered_in_words(stack):
     text = text_of(stack.say(sender, "切换"))
     assert "改为办理《公务用车申请》" in text and "用车开始时间" in text, text
     assert "已取消" in text_of(stack.say(sender, "算了"))
+
+
+def test_a_student_saying_the_same_gets_student_leave_prefilled(stack):
+    sender = "web:s20240101"
+    reset(stack, sender)
+    monday = next_monday()
+    text = text_of(stack.say(sender, "下下周请三天假"))
+    assert "《学生请假》" in text and "教职工" not in text, text
+    later = monday + timedelta(days=7)
+    assert "请假天数 3 天" in text and f"开始时间 {later.month}月{later.day}日(周一)08:30" in text, text
+    assert "已取消" in text_of(stack.say(sender, "算了"))
