@@ -21,6 +21,8 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import text as parse
+from .attachments import hint as attachment_hint
+from .attachments import question_data, take_files, uploaded_files
 from .backend_client import BackendClient, BackendError, BackendUnavailable
 from .base import BaseAction, UserFacingError
 from .chinese_time import mentioned, normalize_for_field
@@ -220,6 +222,10 @@ class ValidateMatterForm(UsesServices, FormValidationAction):
                 return {SWITCH_SLOT: None, "field_answer": None}
         elif reply_to_offer(str(value)) == "decline":  # 「继续填写」 with nothing offered: no answer, asked again
             return {"field_answer": None}
+        files = uploaded_files(tracker)
+        if files:  # a picture or file sent in WeCom (actions/attachments.py)
+            taken = await take_files(self.api, who, schema, data, step, files, dispatcher, APPROVERS)
+            return {"form_data": taken if taken is not None else data, "field_answer": None, SWITCH_SLOT: None}
         if parse.is_button_payload(str(value)):  # a button of an earlier message, clicked mid-form
             dispatcher.utter_message(text=PAYLOAD_IS_NO_ANSWER)
             return {"field_answer": None, SWITCH_SLOT: None}
@@ -285,7 +291,7 @@ class ActionAskFieldAnswer(BaseAction):
         if field.get("hint"):
             lines.append(field["hint"])
         examples = {"date": "可以说:明天、下周一、11月30日", "datetime": "可以说:明天下午三点、12月1日 9:00",
-                    "person": "请输入姓名", "attachment": "请输入附件的文件名,如 材料.pdf",
+                    "person": "请输入姓名", "attachment": attachment_hint(schema["code"]),
                     "multichoice": "可多选,用顿号分隔"}
         if field["type"] in examples:
             lines.append(examples[field["type"]])
@@ -294,7 +300,8 @@ class ActionAskFieldAnswer(BaseAction):
         if field["key"] in prefill:
             lines.append(f"原填写:{shown(prefill[field['key']])}")
             buttons.append({"title": "保持不变", "payload": "保持不变"})
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons or None)
+        asks_file = question_data(schema["code"], field) if field["type"] == "attachment" else None
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons or None, json_message=asks_file)
         return []
 
 

@@ -6,6 +6,10 @@
   WECOM_*             the WeCom channel (wecom_api/config.py); without them the channel is off
   BACKEND_PUBLIC_URL  the hall's address people open (the backend's setting of the same name), for
                       links in WeCom messages (查看流程图); unset, WeCom messages carry no links
+  BACKEND_URL, BACKEND_SERVICE_TOKEN
+                      the backend's API and service token (as in actions.env): a picture or file sent
+                      in WeCom while a form asks for an attachment is uploaded there as the member;
+                      unset, such files are declined with a pointer to the web form
 
 ``current()`` reads them the first time it is called and hands the same settings to every later
 caller. bot/server.py calls it before Rasa starts, so a bad value stops the server with one line;
@@ -39,6 +43,7 @@ class BotSettings:
     wecom: Optional[WeComConfig] = None
     wecom_off_because: str = "WeCom is not configured"  # why ``wecom`` is None
     hall_url: Optional[str] = None
+    backend: Optional[tuple[str, str]] = None  # (BACKEND_URL, BACKEND_SERVICE_TOKEN) for WeCom files
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "BotSettings":
@@ -47,7 +52,7 @@ class BotSettings:
         except WeComConfigError as error:
             wecom, off_because = None, str(error)
         return cls(turns_at_once=_turns_at_once(env), timezone=_timezone(env), wecom=wecom,
-                   wecom_off_because=off_because, hall_url=_hall_url(env))
+                   wecom_off_because=off_because, hall_url=_hall_url(env), backend=_backend(env))
 
 
 def _turns_at_once(env: Mapping[str, str]) -> int:
@@ -62,6 +67,15 @@ def _hall_url(env: Mapping[str, str]) -> Optional[str]:
     if value and not HALL_URL.match(value):
         raise SettingsError(f"BACKEND_PUBLIC_URL must be an http(s) URL such as https://hall.example.edu.cn, not {value!r}")
     return value or None
+
+
+def _backend(env: Mapping[str, str]) -> Optional[tuple[str, str]]:
+    url, token = env.get("BACKEND_URL", "").strip().rstrip("/"), env.get("BACKEND_SERVICE_TOKEN", "").strip()
+    if not url or not token:
+        return None
+    if not HALL_URL.match(url):
+        raise SettingsError(f"BACKEND_URL must be an http(s) URL such as http://127.0.0.1:8080/api/v1, not {url!r}")
+    return url, token
 
 
 def _timezone(env: Mapping[str, str]) -> ZoneInfo:

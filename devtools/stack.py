@@ -123,6 +123,7 @@ class Stack:
             # Rasa's HTTP API (bot/server.py enables it behind JWT auth); the notifier signs with it too.
             "RASA_JWT_SECRET": secrets.token_urlsafe(32),
             "RASA_TRACKER_DB": str(tmp / "trackers.db"),
+            "FILES_DIR": str(tmp / "files"),  # uploaded attachments
             # No morning digest from the stack's notifier (it would reach everyone with a pending
             # task whenever it starts); tests/wecom/test_digest_e2e.py turns it on for its time.
             "DIGEST_TIME": "off",

@@ -9,7 +9,7 @@ import pytest
 import xmltodict
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels.wecom.callback import REPLAY_WINDOW_SECONDS, CallbackCrypto, Rejected
+from bot.channels.wecom.callback import REPLAY_WINDOW_SECONDS, CallbackCrypto, Rejected, classify, parse_xml
 
 TOKEN, CORP = "tok" + secrets.token_hex(4), "wwtest" + secrets.token_hex(4)
 AES_KEY = base64.b64encode(secrets.token_bytes(32)).decode()[:43]
@@ -88,3 +88,16 @@ def test_malformed_envelopes_are_400(body):
                                        text_xml("hi", user="bad user!"), text_xml("hi", msgid="")])
 def test_a_signed_but_malformed_message_is_400(plaintext):
     assert rejected_status(*sealed(plaintext)) == 400
+
+
+def test_a_picture_or_file_carries_its_media_id_and_file_name():
+    image = ("<xml><ToUserName>x</ToUserName><FromUserName>zhangwei</FromUserName><CreateTime>1</CreateTime>"
+             "<MsgType>image</MsgType><PicUrl>http://p/1.jpg</PicUrl><MediaId>m-1</MediaId><MsgId>9</MsgId></xml>")
+    inbound = classify(parse_xml(image.encode()))
+    assert (inbound.kind, inbound.media_type, inbound.media_id, inbound.dedupe_key) == ("media", "image", "m-1", "msg:9")
+    file = image.replace("<MsgType>image</MsgType><PicUrl>http://p/1.jpg</PicUrl>", "<MsgType>file</MsgType>").replace(
+        "</MediaId>", "</MediaId><FileName>证明.pdf</FileName>")
+    inbound = classify(parse_xml(file.encode()))
+    assert (inbound.media_type, inbound.media_id, inbound.file_name) == ("file", "m-1", "证明.pdf")
+    voice = image.replace("<MsgType>image</MsgType>", "<MsgType>voice</MsgType>")
+    assert classify(parse_xml(voice.encode())).media_type == "voice"

@@ -85,3 +85,12 @@ async def test_a_member_over_quota_is_refused_rather_than_silently_dropped(deliv
     await delivery.send_turn("hujun", message, max_wait=0)
     with pytest.raises(RateLimited):
         await delivery.send_turn("hujun", message, max_wait=5)
+
+
+async def test_an_attachment_question_is_remembered_until_another_question_is_sent(delivery):
+    asked = {"matter": "staff_leave", "field": "proof", "label": "证明材料"}
+    await delivery.send_turn("zhangwei", [{"text": "(7/7)请填写「证明材料」", "custom": {"attachment_question": asked}}], 5)
+    assert await delivery.asked_for_attachment("zhangwei") == asked
+    assert await delivery.asked_for_attachment("lisi") is None
+    await delivery.send_turn("zhangwei", [{"text": "请确认以下信息"}], 5)
+    assert await delivery.asked_for_attachment("zhangwei") is None

@@ -21,7 +21,7 @@
   var MAX_BACKOFF_MS = 15 * 1000;
   var NOTICE_POLL_MS = 10 * 1000;       // notifications for people without WeCom
   // Links the bot may send that open in the hall (this window), e.g. a progress page.
-  var HALL_LINK = /(?:https?:\/\/[^\s\/]+)?(\/applications\/\d+\/progress|\/progress\/\d+|\/tasks\/\d+)/g;
+  var HALL_LINK = /(?:https?:\/\/[^\s\/]+)?(\/applications\/\d+\/progress|\/progress\/\d+|\/tasks\/\d+|\/matters\/[a-z][a-z0-9_]*)/g;
 
   var chat = { token: null, expiresAt: 0, username: null, refreshTimer: null,
                sending: false, failures: 0, retryTimer: null, loggedOut: false, tokenRetries: 0,

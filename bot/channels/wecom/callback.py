@@ -42,6 +42,9 @@ class Inbound:
     text: str = ""           # the typed text, or the clicked button's key (a Rasa payload)
     card_task_id: str = ""   # for clicks: the card's task_id …
     response_code: str = ""  # … and the code that lets us update it once
+    media_type: str = ""     # for media: image, file, voice …
+    media_id: str = ""       # … its MediaId (media/get), for a picture or a file
+    file_name: str = ""      # … and a file's name
 
     @property
     def sender_id(self) -> str:
@@ -116,7 +119,10 @@ def classify(message: dict[str, Any]) -> Inbound:
     key = f"msg:{msgid}"
     if msgtype == "text":
         return Inbound("text", userid, key, text=_text(message, "Content"))
-    return Inbound("media" if msgtype in MEDIA_TYPES else "ignored", userid, key)
+    if msgtype in MEDIA_TYPES:
+        return Inbound("media", userid, key, media_type=msgtype, media_id=_text(message, "MediaId"),
+                       file_name=_text(message, "FileName"))
+    return Inbound("ignored", userid, key)
 
 
 def _event(message: dict[str, Any], userid: str, created: str) -> Inbound:

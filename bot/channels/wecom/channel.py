@@ -42,6 +42,7 @@ from .delivery import Delivery
 from .ordering import MemberOrder
 from .render import stated_outcome
 from .store import Store, first_delivery, store_for
+from .uploads import NO_UPLOADS, NOT_ASKED, BackendFiles, UploadRefused
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,11 @@ class Runtime:
         self.crypto = CallbackCrypto(config.token, config.aes_key, config.corp_id)
         self.session = aiohttp.ClientSession()
         self.store: Store = store_for(config.redis_url)
-        client = WeComClient(config.api_base, config.corp_id, config.secret, self.session, agent_id=config.agent_id)
-        self.delivery = Delivery(client, self.store, timezone=timezone, hall_url=hall_url)
+        self.client = WeComClient(config.api_base, config.corp_id, config.secret, self.session,
+                                  agent_id=config.agent_id)
+        self.delivery = Delivery(self.client, self.store, timezone=timezone, hall_url=hall_url)
+        backend = current_settings().backend
+        self.files = BackendFiles(backend[0], backend[1], self.session) if backend else None
         self.on_new_message = on_new_message
         self.in_order = MemberOrder()
         self.tasks: set[asyncio.Task] = set()
@@ -96,18 +100,47 @@ class Runtime:
     async def _turn(self, inbound: Inbound) -> None:
         if inbound.kind == "ignored":
             return
+        metadata: dict[str, Any] = {"wecom_event": inbound.kind}
         if inbound.kind == "media":
-            await self.delivery.send_turn(inbound.userid, [{"text": PLEASE_TYPE_TEXT}], TURN_MAX_WAIT)
-            return
-        text = await self._message_text(inbound)
+            uploaded = await self._attachment(inbound)
+            if uploaded is None:
+                return
+            text = f"附件:{uploaded['name']}"
+            metadata["uploaded_files"] = [{"id": uploaded["id"], "name": uploaded["name"]}]
+        else:
+            text = await self._message_text(inbound)
         if not text:
             return
         output = WeComOutput(self)
         await self.on_new_message(UserMessage(text, output, inbound.sender_id, input_channel=WeComInput.name(),
-                                              metadata={"wecom_event": inbound.kind}))
+                                              metadata=metadata))
         if inbound.kind == "click":
             await self.delivery.close_card(inbound, stated_outcome(output.messages))
         await output.flush(TURN_MAX_WAIT)
+
+    async def _attachment(self, inbound: Inbound) -> Optional[dict[str, Any]]:
+        """A picture or file sent while a form asks for an attachment: fetched from WeCom and
+        kept by the backend as the member's (what it is, with its id). Anything else sent, or
+        at another time, is answered here and goes no further (None)."""
+        asked = await self.delivery.asked_for_attachment(inbound.userid)
+        if inbound.media_type not in ("image", "file") or not inbound.media_id:
+            reply = PLEASE_TYPE_TEXT
+        elif asked is None:
+            reply = NOT_ASKED
+        elif self.files is None:
+            reply = NO_UPLOADS
+        else:
+            fallback = inbound.file_name or f"图片{inbound.dedupe_key[-6:]}.jpg"
+            try:
+                media = await self.client.get_media(inbound.media_id)
+                return await self.files.upload(inbound.sender_id, media, fallback)
+            except WeComError as error:
+                logger.warning("media/get for %s failed: errcode %s %s", inbound.userid, error.errcode, error.errmsg)
+                reply = "没能从企业微信取到这个文件(可能已过期),请重新发送一次。"
+            except UploadRefused as refused:
+                reply = f"这个文件没能收下:{refused},请换一个文件再发。"
+        await self.delivery.send_turn(inbound.userid, [{"text": reply}], TURN_MAX_WAIT)
+        return None
 
     async def _message_text(self, inbound: Inbound) -> str:
         if inbound.kind == "enter":

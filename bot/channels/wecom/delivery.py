@@ -24,6 +24,7 @@ from .store import Store
 logger = logging.getLogger(__name__)
 
 PER_USER_PER_MINUTE = 30   # WeCom drops a member's 31st message within a minute, silently
+ATTACHMENT_TTL = 3600  # a file sent within this time of the question answers it
 MENU_TTL = 30 * 60
 CARD_TTL = 72 * 3600       # a card's response_code is valid for 72 h
 MAX_OUTCOME = 20
@@ -78,7 +79,17 @@ class Delivery:
             await self.store.put(f"menu:{userid}", json.dumps(turn.menu, ensure_ascii=False), MENU_TTL)
         elif turn.sends:  # what the user saw last has no menu: a bare number means just a number
             await self.store.delete(f"menu:{userid}")
+        if turn.attachment_question:
+            await self.store.put(f"attach:{userid}", json.dumps(turn.attachment_question, ensure_ascii=False),
+                                 ATTACHMENT_TTL)
+        elif turn.sends:  # the last question was another one: a file sent now answers nothing
+            await self.store.delete(f"attach:{userid}")
         return turn
+
+    async def asked_for_attachment(self, userid: str) -> Optional[dict[str, Any]]:
+        """The attachment question the member saw last, if the last turn asked one."""
+        raw = await self.store.get(f"attach:{userid}")
+        return json.loads(raw) if raw else None
 
     async def take_menu_choice(self, userid: str, text: str) -> Optional[str]:
         """The payload a numbered reply picks; any reply uses up the menu."""

@@ -58,6 +58,7 @@ class RenderedTurn:
     sends: list[dict[str, Any]] = field(default_factory=list)   # message/send bodies without touser/agentid
     cards: list[Card] = field(default_factory=list)
     menu: Optional[dict[str, str]] = None                       # "1" → payload of the last numbered menu
+    attachment_question: Optional[dict[str, Any]] = None        # the turn asks for a file (uploads.py)
 
 
 def new_card_task_id() -> str:
@@ -70,9 +71,21 @@ def delivery_key(messages: list[dict[str, Any]]) -> Optional[str]:
     return keys[0] if keys else None
 
 
+ATTACHMENT_QUESTION = "attachment_question"
+
+
+def attachment_question(messages: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """The attachment question a turn's messages end with, if any."""
+    for message in reversed(messages):
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get(ATTACHMENT_QUESTION), dict):
+            return custom[ATTACHMENT_QUESTION]
+    return None
+
+
 def render_turn(messages: list[dict[str, Any]], hall_url: Optional[str] = None) -> RenderedTurn:
     """``hall_url``: the hall's public address, for links to its pages (none without it)."""
-    turn = RenderedTurn()
+    turn = RenderedTurn(attachment_question=attachment_question(messages))
     key = delivery_key(messages)
     pending: list[str] = []  # texts waiting to be merged into one send
     for message in messages:
