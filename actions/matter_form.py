@@ -27,7 +27,8 @@ from .backend_client import BackendClient, BackendError, BackendUnavailable
 from .base import BaseAction, UserFacingError
 from .chinese_time import mentioned, normalize_for_field
 from .identity import identity_of
-from .matter_switch import SWITCH_SLOT, offer, reply_to_offer, requested_matter, switch_request
+from .matter_switch import (LEFT_SLOT, SWITCH_SLOT, fate, left_behind, offer, reply_to_offer, requested_matter,
+                            switch_request, taken_up)
 from .render import shown
 from .said import said_answers
 from .wiring import UsesServices
@@ -192,6 +193,17 @@ def read_back_line(read_back: list[str]) -> str:
     return f"我已按您说的填好:{','.join(read_back)}。不对的话可以随时说「把……改成……」。"
 
 
+def taken_up_line(kept: dict[str, Any]) -> str:
+    count = len([k for k in kept if k != APPROVERS]) + len(kept.get(APPROVERS) or {})
+    return f"之前填写的 {count} 项已保留,接着填写。"
+
+
+def leaving(tracker: Tracker, schema: dict[str, Any]) -> tuple[Optional[dict[str, Any]], bool]:
+    """What is kept of the form being left (None: nothing) and whether it has answers."""
+    data = tracker.get_slot("form_data") or {}
+    return left_behind(schema["code"], schema["name"], data, tracker.get_slot("resubmit_id")), bool(data)
+
+
 class ValidateMatterForm(UsesServices, FormValidationAction):
     def name(self) -> str:
         return "validate_matter_form"
@@ -216,9 +228,10 @@ class ValidateMatterForm(UsesServices, FormValidationAction):
         if offered:
             reply = reply_to_offer(str(value))
             if reply == "take":
-                return await self.switch(dispatcher, who, schema, offered)
+                return await self.switch(dispatcher, tracker, who, schema, offered)
             if reply == "decline":
-                dispatcher.utter_message(text=f"好的,继续填写《{schema['name']}》,已填的信息都还在。")
+                kept = ",已填的信息都还在" if data else ""
+                dispatcher.utter_message(text=f"好的,继续填写《{schema['name']}》{kept}。")
                 return {SWITCH_SLOT: None, "field_answer": None}
         elif reply_to_offer(str(value)) == "decline":  # 「继续填写」 with nothing offered: no answer, asked again
             return {"field_answer": None}
@@ -238,25 +251,32 @@ class ValidateMatterForm(UsesServices, FormValidationAction):
             if error:
                 target = await switch_request(self.api, who, tracker, kind, str(value), code, refused=True)
         if target:  # not an answer but a request for another matter: offered, never taken silently
-            text, buttons = offer(schema["name"], target)
+            text, buttons = offer(schema["name"], target, *leaving(tracker, schema))
             dispatcher.utter_message(text=text, buttons=buttons)
             return {SWITCH_SLOT: target, "field_answer": None}
         if error:
             dispatcher.utter_message(text=f"{error},请重新输入。")
         return {"form_data": data, "field_answer": None, SWITCH_SLOT: None}
 
-    async def switch(self, dispatcher: CollectingDispatcher, who: str, schema: dict[str, Any],
+    async def switch(self, dispatcher: CollectingDispatcher, tracker: Tracker, who: str, schema: dict[str, Any],
                      target: dict[str, Any]) -> dict[str, Any]:
-        """The form goes on with the other matter; what the request says is filled in."""
+        """The form goes on with the other matter: its answers kept from earlier in the
+        conversation, if it was left for another one, and what the request says filled in.
+        The answers of the form left now are kept in turn (see ``leaving``)."""
         new = await matter_schema(self.api, who, target["code"])
-        data, read_back = await said_form_data(self.api, who, new, target.get("text") or "", self.settings.college_tz)
-        lines = [f"好的,改为办理《{new['name']}》({new['center']['name']}),"
-                 f"已填的《{schema['name']}》信息没有保存。共 {len(steps(new))} 步,随时可以说「算了」取消。"]
+        kept = taken_up(tracker.get_slot(LEFT_SLOT), new["code"])
+        said, read_back = await said_form_data(self.api, who, new, target.get("text") or "", self.settings.college_tz)
+        left, answered = leaving(tracker, schema)
+        lines = [f"好的,改为办理《{new['name']}》({new['center']['name']})。{fate(schema['name'], left, answered, will=False)}"
+                 f"共 {len(steps(new))} 步,随时可以说「算了」取消。"]
+        if kept:
+            lines.append(taken_up_line(kept))
         if read_back:
             lines.append(read_back_line(read_back))
         dispatcher.utter_message(text="\n".join(lines))
-        return {"matter_code": new["code"], "form_data": data, "prefill": None, "resubmit_id": None,
-                SWITCH_SLOT: None, "field_answer": None}
+        still_left = left or (None if kept else tracker.get_slot(LEFT_SLOT))
+        return {"matter_code": new["code"], "form_data": {**kept, **said}, "prefill": None, "resubmit_id": None,
+                SWITCH_SLOT: None, LEFT_SLOT: still_left, "field_answer": None}
 
 
 class ActionAskFieldAnswer(BaseAction):
@@ -329,6 +349,13 @@ class ActionConfirmMatter(BaseAction):
         return [SlotSet("pending_confirmation", "submit")]
 
 
+def still_to_finish(left: Any, submitted: str) -> str:
+    """A reminder of a form left for the one just submitted."""
+    if isinstance(left, dict) and left.get("name") and left.get("code") != submitted:
+        return f"\n您还有《{left['name']}》没有填完,说「我要办{left['name']}」即可接着填。"
+    return ""
+
+
 def reset_form() -> list[dict[str, Any]]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
@@ -374,7 +401,7 @@ class ActionSubmitApplication(BaseAction):
         holders = "、".join(p["name"] for p in application.get("current_assignees") or [])
         where = f",当前在「{node.get('name')}」" + (f",由{holders}办理" if holders else "") if node else ""
         dispatcher.utter_message(text=f"{verb}《{application['matter']['name']}》,申请编号 {application['number']}{where}。"
-                                      "可随时说「我的申请」查看进度。")
+                                      "可随时说「我的申请」查看进度。" + still_to_finish(tracker.get_slot(LEFT_SLOT), code))
         return reset_form()
 
     def on_failure(self, tracker):
@@ -414,7 +441,7 @@ class ActionCorrectField(BaseAction):
         if not filled:
             target = await self.another_matter(tracker, who, code)
             if target:  # 「不请了,改成申请用车」: not a field to correct but another matter
-                text, buttons = offer(schema["name"], target)
+                text, buttons = offer(schema["name"], target, *leaving(tracker, schema))
                 dispatcher.utter_message(text=text, buttons=buttons)
                 return [SlotSet(SWITCH_SLOT, target)]
             labels = "、".join(f["label"] for f in schema["form"])

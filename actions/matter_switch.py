@@ -4,6 +4,8 @@ it is never taken silently, and the answers so far are said plainly to be droppe
 
 The offer waits in the slot ``switch_to`` ({code, name, text}); the next message takes it
 (切换 / 好的) or declines it (继续填写); anything else is an answer to the question again.
+The answers of the form left behind are kept in ``left_form`` ({code, name, data}) for the rest of
+the conversation: asking for that matter again takes them up (``taken_up``).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from rasa_sdk import Tracker
 from .backend_client import BackendClient
 
 SWITCH_SLOT = "switch_to"
+LEFT_SLOT = "left_form"
 # A matter found this well in the message: one of its keywords or its name (catalog search scores).
 MIN_SCORE = 3
 # The NLU's confidence that the message asks for a matter, for an answer that is not an option.
@@ -68,6 +71,32 @@ def reply_to_offer(text: str) -> Optional[str]:
     return None
 
 
-def offer(current_name: str, target: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
-    text = f"要改为办理《{target['name']}》吗?已填的《{current_name}》信息将不保存。"
+def offer(current_name: str, target: dict[str, Any], left: Optional[dict[str, Any]],
+          answered: bool) -> tuple[str, list[dict[str, str]]]:
+    """Says plainly what becomes of the answers so far: kept for later (``left``, see
+    ``left_behind``), dropped (a resubmission's), or that there are none yet."""
+    text = f"要改为办理《{target['name']}》吗?{fate(current_name, left, answered, will=True)}"
     return text, [{"title": "切换", "payload": "/affirm"}, {"title": f"继续填写《{current_name}》", "payload": "/deny"}]
+
+
+def fate(name: str, left: Optional[dict[str, Any]], answered: bool, will: bool) -> str:
+    if left:
+        return f"已填的《{name}》信息{'会先' if will else '已'}保留,本次对话中再说要办《{name}》即可接着填。"
+    if answered:
+        return f"已填的《{name}》信息{'将不保存' if will else '没有保存'}。"
+    return f"《{name}》还没有填写任何内容。"
+
+
+def left_behind(code: str, name: str, data: dict[str, Any], resubmit_id: Any) -> Optional[dict[str, Any]]:
+    """What ``left_form`` keeps of a form left for another matter (nothing of a resubmission or of
+    a form with no answers yet)."""
+    if resubmit_id or not data:
+        return None
+    return {"code": code, "name": name, "data": data}
+
+
+def taken_up(left: Any, code: str) -> dict[str, Any]:
+    """The kept answers when ``code`` is the matter left behind, else none."""
+    if isinstance(left, dict) and left.get("code") == code and isinstance(left.get("data"), dict):
+        return dict(left["data"])
+    return {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from .base import BaseAction
-from .matter_form import matter_schema, read_back_line, said_form_data, steps
-from .matter_switch import SWITCH_SLOT
+from .matter_form import matter_schema, read_back_line, said_form_data, steps, taken_up_line
+from .matter_switch import LEFT_SLOT, SWITCH_SLOT, taken_up
 
 
 class ActionListCenters(BaseAction):
@@ -48,11 +48,15 @@ class ActionFindMatter(BaseAction):
                 return [SlotSet("matter_code", None)]
             code = found[0]["code"]
         schema = await matter_schema(self.api, who, code)
-        data, read_back = await said_form_data(self.api, who, schema, text, self.settings.college_tz)
+        kept = taken_up(tracker.get_slot(LEFT_SLOT), code)  # left earlier for another matter
+        said, read_back = await said_form_data(self.api, who, schema, text, self.settings.college_tz)
         lines = [f"好的,我们来办理《{schema['name']}》({schema['center']['name']})。"
                  f"共 {len(steps(schema))} 步,随时可以说「算了」取消。"]
+        if kept:
+            lines.append(taken_up_line(kept))
         if read_back:
             lines.append(read_back_line(read_back))
         dispatcher.utter_message(text="\n".join(lines))
-        return [SlotSet("matter_code", code), SlotSet("form_data", data), SlotSet("prefill", None),
-                SlotSet("resubmit_id", None), SlotSet(SWITCH_SLOT, None)]
+        events = [SlotSet("matter_code", code), SlotSet("form_data", {**kept, **said}), SlotSet("prefill", None),
+                  SlotSet("resubmit_id", None), SlotSet(SWITCH_SLOT, None)]
+        return events + ([SlotSet(LEFT_SLOT, None)] if kept else [])

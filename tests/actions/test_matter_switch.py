@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from actions.matter_switch import offer, reply_to_offer, requested_matter, switch_request
+from actions.matter_switch import left_behind, offer, reply_to_offer, requested_matter, switch_request, taken_up
 
 
 class Search:
@@ -38,10 +38,24 @@ def test_anything_else_is_an_answer(text):
     assert reply_to_offer(text) is None
 
 
-def test_the_offer_says_the_answers_are_dropped_and_offers_both_ways():
-    text, buttons = offer("请假申请(教职工)", {"code": "seal_usage", "name": "公章使用申请"})
-    assert text == "要改为办理《公章使用申请》吗?已填的《请假申请(教职工)》信息将不保存。"
+def test_the_offer_says_plainly_what_becomes_of_the_answers_and_offers_both_ways():
+    seal = {"code": "seal_usage", "name": "公章使用申请"}
+    left = left_behind("staff_leave", "请假申请(教职工)", {"leave_type": "事假"}, None)
+    text, buttons = offer("请假申请(教职工)", seal, left, True)
+    assert text == ("要改为办理《公章使用申请》吗?已填的《请假申请(教职工)》信息会先保留,"
+                    "本次对话中再说要办《请假申请(教职工)》即可接着填。")
     assert [b["title"] for b in buttons] == ["切换", "继续填写《请假申请(教职工)》"]
+    resubmission = left_behind("staff_leave", "请假申请(教职工)", {"leave_type": "事假"}, 12)
+    assert resubmission is None
+    assert offer("请假申请(教职工)", seal, None, True)[0].endswith("已填的《请假申请(教职工)》信息将不保存。")
+    assert offer("请假申请(教职工)", seal, None, False)[0].endswith("《请假申请(教职工)》还没有填写任何内容。")
+
+
+def test_kept_answers_are_taken_up_only_by_their_own_matter():
+    left = left_behind("staff_leave", "请假申请(教职工)", {"leave_type": "事假"}, None)
+    assert taken_up(left, "staff_leave") == {"leave_type": "事假"}
+    assert taken_up(left, "seal_usage") == {} and taken_up(None, "staff_leave") == {}
+    assert left_behind("staff_leave", "请假申请(教职工)", {}, None) is None  # nothing to keep
 
 
 async def test_only_one_clear_other_matter_is_requested():

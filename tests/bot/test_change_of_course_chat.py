@@ -64,25 +64,34 @@ def test_the_schools_car_finds_the_official_car(stack):
     assert "已取消" in text_of(stack.say(sender, "算了"))
 
 
-def test_a_request_given_as_a_choice_is_offered_as_a_switch_and_the_switched_matter_is_submitted(stack):
+def test_a_request_given_as_an_answer_is_offered_as_a_switch_the_other_matter_submitted_and_the_first_kept(stack):
     sender = f"web:{TEACHER}"
     reset(stack, sender)
     leaves, seals = len(mine(stack, TEACHER, "staff_leave")), len(mine(stack, TEACHER, "seal_usage"))
     assert "请假类型" in text_of(stack.say(sender, "我要请假"))
-    replies = stack.say(sender, "算了,我要申请盖章")
-    text = text_of(replies)
-    assert "要改为办理《公章使用申请》吗" in text and "将不保存" in text, text
+    replies = stack.say(sender, "算了,我要申请盖章")  # nothing answered yet
+    assert "要改为办理《公章使用申请》吗?《请假申请(教职工)》还没有填写任何内容" in text_of(replies), text_of(replies)
     assert buttons_of(replies) == ["切换", "继续填写《请假申请(教职工)》"]
-    assert "请从以下选项" not in text and "请填写「请假类型」" not in text  # not taken as an answer
+    assert "请从以下选项" not in text_of(replies)  # not taken as an answer to 请假类型
+    assert "继续填写" in text_of(stack.say(sender, "/deny"))
+    assert "开始时间" in text_of(stack.say(sender, "事假"))
+    replies = stack.say(sender, "算了,我要申请盖章")  # no date either
+    text = text_of(replies)
+    assert "要改为办理《公章使用申请》吗" in text and "已填的《请假申请(教职工)》信息会先保留" in text, text
+    assert "没看懂" not in text and "请填写「开始时间」" not in text
     text = text_of(stack.say(sender, "/affirm"))
-    assert "改为办理《公章使用申请》" in text and "没有保存" in text and "印章类型" in text, text
+    assert "改为办理《公章使用申请》" in text and "信息已保留" in text and "印章类型" in text, text
     summary = answer_all(stack, sender, text, {"印章类型": "学校公章", "文件名称": "演出合作协议", "用印份数": "两份",
                                                "用印日期": "明天", "用印事由": "与杭州剧院签订演出合作协议",
                                                "用印文件": "合作协议.pdf", "分管校领导审批": "沈立群"})
     assert "请确认《公章使用申请》" in summary
-    assert "已提交《公章使用申请》" in text_of(stack.say(sender, "/affirm"))
+    done = text_of(stack.say(sender, "/affirm"))
+    assert "已提交《公章使用申请》" in done and "您还有《请假申请(教职工)》没有填完" in done, done
     assert len(mine(stack, TEACHER, "seal_usage")) == seals + 1
-    assert len(mine(stack, TEACHER, "staff_leave")) == leaves  # the leave was dropped, as said
+    assert len(mine(stack, TEACHER, "staff_leave")) == leaves  # the leave is not submitted by the switch
+    text = text_of(stack.say(sender, "我要请假"))  # back to the leave: 请假类型 kept
+    assert "之前填写的 1 项已保留" in text and "开始时间" in text and "请假类型" not in text, text
+    assert "已取消" in text_of(stack.say(sender, "算了"))
 
 
 def test_a_switch_asked_in_a_free_text_answer_can_be_declined_and_the_answers_are_kept(stack):
@@ -99,7 +108,7 @@ def test_a_switch_asked_in_a_free_text_answer_can_be_declined_and_the_answers_ar
     text = text_of(replies)
     assert "要改为办理《场地借用》吗" in text and "继续填写《请假申请(教职工)》" in buttons_of(replies), text
     text = text_of(stack.say(sender, "/deny"))
-    assert "继续填写《请假申请(教职工)》" in text and "请假事由" in text, text
+    assert "继续填写《请假申请(教职工)》,已填的信息都还在" in text and "请假事由" in text, text
     summary = answer_all(stack, sender, text, {"请假事由": "发烧需要去医院就诊", "工作交接人": "跳过", "证明材料": "跳过"})
     assert "请假类型:病假" in summary and "请假天数:1" in summary, summary
     assert "已取消" in text_of(stack.say(sender, "/cancel"))

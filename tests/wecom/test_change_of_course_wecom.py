@@ -14,7 +14,7 @@ def test_the_offer_to_switch_is_a_card_and_its_tap_starts_the_other_matter(wecom
     reply = say(stack, userid, "算了,我要申请盖章")
     card = next(m for m in reply if m["msgtype"] == "template_card")
     assert [b["text"] for b in card["body"]["button_list"]] == ["切换", "继续填写《请假申请(教职工)》"]
-    assert "要改为办理《公章使用申请》吗" in content_of(reply) and "将不保存" in content_of(reply)
+    assert "要改为办理《公章使用申请》吗" in content_of(reply) and "已填的《请假申请(教职工)》信息会先保留" in content_of(reply)
     switched = content_of(click(stack, userid, card, "切换"))
     assert "改为办理《公章使用申请》" in switched and "印章类型" in switched, switched
     assert "已取消" in content_of(say(stack, userid, "算了"))
