@@ -77,3 +77,24 @@ def test_a_refused_form_shows_the_kept_person_by_name_and_can_be_cleared(hall, s
     expect(picker.get_by_test_id("person-chosen-handover")).to_have_text("(未选择)")
     expect(page.get_by_test_id("input-handover")).to_have_value("")
     assert not hall.dialogs
+
+
+def test_several_people_are_copied_from_the_submit_form(hall, stack):
+    page = hall.login("t2001")
+    fill_leave(page)
+    picker = page.get_by_test_id("person-picker-cc")
+    expect(page.get_by_test_id("input-cc")).to_be_hidden()
+    for name, username in (("李明", "t1204"), ("王丽华", "t1203")):
+        picker.get_by_test_id("person-search-cc").fill(name)
+        picker.get_by_test_id("person-search-cc").press("Enter")
+        picker.get_by_test_id("person-results-cc").get_by_test_id(f"choose-{username}").click()
+    expect(picker.get_by_test_id("person-chosen-cc")).to_have_text("李明(教务处)、王丽华(教务处)")
+    expect(page.get_by_test_id("input-cc")).to_have_value("t1204,t1203")
+    hall.shot(page, "01-cc-picked")
+    page.get_by_test_id("submit").click()
+    expect(page).to_have_url(re.compile(r"/applications/\d+/progress"))
+    application_id = int(re.search(r"/applications/(\d+)/progress", page.url).group(1))
+    for username in ("t1204", "t1203"):
+        status, body = stack.api(username, "GET", "/applications?cc=1")
+        assert status == 200 and application_id in [a["id"] for a in body["items"]], body
+    assert not hall.dialogs
