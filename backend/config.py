@@ -138,6 +138,12 @@ class FileSettings:
     max_bytes: int = 20 * 1024 * 1024
     max_files: int = 10
     types: tuple[str, ...] = DEFAULT_FILE_TYPES
+    # FILES_STORE=s3: an S3-compatible bucket instead of the directory (several machines)
+    store: str = "local"
+    s3_bucket: Optional[str] = None
+    s3_prefix: str = ""
+    s3_endpoint_url: Optional[str] = None
+    s3_region: Optional[str] = None
 
     @property
     def max_request_bytes(self) -> int:
@@ -147,9 +153,15 @@ class FileSettings:
 
 def file_settings(env: Mapping[str, str]) -> FileSettings:
     store = (env.get("FILES_STORE") or "local").strip().lower()
-    if store != "local":
-        raise ConfigError(f"FILES_STORE={store!r}: only 'local' (a directory, FILES_DIR) is available; "
-                          "several machines share one by mounting the same directory (NFS).")
+    if store not in ("local", "s3"):
+        raise ConfigError(f"FILES_STORE={store!r}: 'local' (a directory, FILES_DIR) or 's3' (FILES_S3_BUCKET …).")
+    bucket = (env.get("FILES_S3_BUCKET") or "").strip() or None
+    endpoint = (env.get("FILES_S3_ENDPOINT_URL") or "").strip() or None
+    if store == "s3" and not bucket:
+        raise ConfigError("FILES_STORE=s3 needs FILES_S3_BUCKET (and FILES_S3_ENDPOINT_URL for MinIO or another "
+                          "S3-compatible service; credentials as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).")
+    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
+        raise ConfigError(f"FILES_S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}.")
     types = tuple(t.strip().lower().lstrip(".") for t in (env.get("FILES_ALLOWED_TYPES") or "").split(",") if t.strip())
     unknown = [t for t in types if t not in DEFAULT_FILE_TYPES]
     if unknown:
@@ -159,6 +171,8 @@ def file_settings(env: Mapping[str, str]) -> FileSettings:
         max_bytes=int(_number(env, "FILES_MAX_MB", 20) * 1024 * 1024),
         max_files=int(_number(env, "FILES_MAX_COUNT", 10)),
         types=types or DEFAULT_FILE_TYPES,
+        store=store, s3_bucket=bucket, s3_prefix=(env.get("FILES_S3_PREFIX") or "").strip(),
+        s3_endpoint_url=endpoint, s3_region=(env.get("FILES_S3_REGION") or "").strip() or None,
     )
 
 

@@ -3,8 +3,9 @@
 ``FileStore`` is the interface: bytes in under a key the caller chose (random, never a
 person's file name), bytes out, gone. ``LocalFileStore`` keeps them in a directory
 (FILES_DIR), one file per key in a two-level fan-out, written to a temporary name first so
-a reader never sees half a file. Another store (an S3-compatible bucket for several
-machines) implements the same three methods; none is built in yet (FILES_STORE=local only).
+a reader never sees half a file. ``S3FileStore`` keeps them in an S3-compatible bucket
+(AWS S3, MinIO, Ceph …) that several machines share (FILES_STORE=s3). ``file_store`` builds
+the one the settings name.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Optional, Protocol
+
+from ..config import FileSettings
 
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -71,3 +74,47 @@ class LocalFileStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._delete, key)
+
+
+class S3FileStore:
+    """An S3-compatible bucket: objects ``<prefix><key>``. Credentials come the usual AWS way
+    (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role); the endpoint
+    (FILES_S3_ENDPOINT_URL) names a MinIO or another S3-compatible service. boto3 blocks:
+    each call runs in a thread."""
+
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: Optional[str] = None,
+                 region: Optional[str] = None, client: Any = None):
+        if client is None:
+            import boto3  # only a deployment that stores in S3 needs it
+
+            client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        self.client, self.bucket, self.prefix = client, bucket, prefix
+
+    def _object(self, key: str) -> str:
+        if not _KEY.match(key):
+            raise ValueError(f"not a storage key: {key!r}")
+        return self.prefix + key
+
+    def _open(self, key: str) -> bytes:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
+        except self.client.exceptions.NoSuchKey:
+            raise FileMissing(key) from None
+        with answer["Body"] as body:
+            return body.read()
+
+    async def put(self, key: str, data: bytes) -> None:
+        await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=self._object(key), Body=data)
+
+    async def open(self, key: str) -> bytes:
+        return await asyncio.to_thread(self._open, key)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=self._object(key))
+
+
+def file_store(settings: FileSettings) -> FileStore:
+    """The store FILES_STORE names: ``local`` (FILES_DIR) or ``s3`` (FILES_S3_*)."""
+    if settings.store == "s3":
+        return S3FileStore(settings.s3_bucket or "", settings.s3_prefix, settings.s3_endpoint_url, settings.s3_region)
+    return LocalFileStore(settings.directory)

@@ -8,7 +8,7 @@ from aiohttp.web_request import FileField
 
 from ..config import Settings
 from ..db.database import Database
-from ..files.store import LocalFileStore
+from ..files.store import file_store
 from ..workflow.engine import Workflow
 from .accounts import setup_accounts
 from .audit import audit_reads_middleware
@@ -72,7 +72,7 @@ def create_app(settings: Settings, workflow: Optional[Workflow] = None) -> web.A
     )
     app[SETTINGS] = settings
     app[WORKFLOW] = workflow or Workflow(settings.timezone)
-    app[FILE_STORE] = LocalFileStore(settings.files.directory)
+    app[FILE_STORE] = file_store(settings.files)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         app[DATABASE] = Database(settings.database_url)
