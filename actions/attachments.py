@@ -66,3 +66,11 @@ async def take_files(api: BackendClient, who: str, schema: dict[str, Any], data:
     names = "、".join(f"「{f['name']}」" for f in files)
     dispatcher.utter_message(text=f"已收到附件{names},作为「{field['label']}」。")
     return {**data, step["key"]: cleaned.get(step["key"], ids)}
+
+
+def answer_text(field: dict[str, Any], value: Any, shown: Any) -> str:
+    """An answer as the chat reads it back: uploaded files by count (their ids mean nothing to
+    people; the form page and the task page list them by name), anything else as ``shown``."""
+    if field["type"] == "attachment" and isinstance(value, list):
+        return f"已上传 {len(value)} 个文件"
+    return shown(value)

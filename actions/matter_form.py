@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from . import text as parse
 from .attachments import hint as attachment_hint
-from .attachments import question_data, take_files, uploaded_files
+from .attachments import answer_text, question_data, take_files, uploaded_files
 from .backend_client import BackendClient, BackendError, BackendUnavailable
 from .base import BaseAction, UserFacingError
 from .chinese_time import mentioned, normalize_for_field
@@ -318,7 +318,7 @@ class ActionAskFieldAnswer(BaseAction):
         prefill = tracker.get_slot("prefill") or {}
         buttons = [{"title": o, "payload": o} for o in field.get("options") or []]
         if field["key"] in prefill:
-            lines.append(f"原填写:{shown(prefill[field['key']])}")
+            lines.append(f"原填写:{answer_text(field, prefill[field['key']], shown)}")
             buttons.append({"title": "保持不变", "payload": "保持不变"})
         asks_file = question_data(schema["code"], field) if field["type"] == "attachment" else None
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons or None, json_message=asks_file)
@@ -329,7 +329,7 @@ def summary(schema: dict[str, Any], data: dict[str, Any]) -> str:
     lines = [f"请确认《{schema['name']}》:"]
     for field in schema["form"]:
         if data.get(field["key"]) is not None:
-            lines.append(f"· {field['label']}:{shown(data[field['key']])}")
+            lines.append(f"· {field['label']}:{answer_text(field, data[field['key']], shown)}")
     chosen = data.get(APPROVERS) or {}
     for node in schema["nodes"]:
         if node["key"] in chosen:

@@ -70,3 +70,12 @@ async def test_a_file_the_backend_refuses_is_asked_again(run, recorded, backend)
 async def test_a_typed_file_name_is_still_taken_in_the_web_chat(run, recorded):
     result = await run(ValidateMatterForm, at_document(recorded, text="合作协议.pdf"), DOMAIN)
     assert result.slots["form_data"] == {**BEFORE_DOCUMENT, "document": "合作协议.pdf"}
+
+
+def test_uploaded_files_are_read_back_by_count():
+    from actions.attachments import answer_text
+    from actions.render import shown
+    field = {"key": "document", "label": "用印文件", "type": "attachment"}
+    assert answer_text(field, [41, 42], shown) == "已上传 2 个文件"
+    assert answer_text(field, "合作协议.pdf", shown) == "合作协议.pdf"
+    assert answer_text({"key": "copies", "label": "份数", "type": "number"}, 2, shown) == "2"
