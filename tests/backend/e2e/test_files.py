@@ -149,6 +149,21 @@ async def test_who_may_download_an_attached_file(api, database):
     assert len(reads) == 4  # each successful download is audited, refusals are not
 
 
+async def test_transferees_and_added_signers_may_download_too(api):
+    app, stored = await leave_with_proof(api, ("诊断证明.pdf", PDF))
+    file_id = stored[0]["id"]
+    task = await pending_task(api, HEAD, app["number"])
+    assert (await download(api, file_id, OTHER))[0] == 404
+    await api.post(f"/tasks/{task['id']}/add-signers", HEAD, json={"users": [OTHER], "opinion": "请先看看"})
+    assert (await download(api, file_id, OTHER))[0] == 200  # an added signer
+    assert (await download(api, file_id, LI))[0] == 404
+    signer_task = await pending_task(api, OTHER, app["number"])
+    await api.post(f"/tasks/{signer_task['id']}/sign", OTHER, json={"opinion": "属实", "agree": True})
+    await api.post(f"/tasks/{task['id']}/transfer", HEAD, json={"to": LI, "opinion": "请李明处理"})
+    assert (await download(api, file_id, LI))[0] == 200  # the transferee
+    assert (await download(api, file_id, HEAD))[0] == 200  # who held it before still may
+
+
 async def test_an_unattached_file_is_only_its_uploaders(api):
     stored = await upload(api, APPLICANT, ("草稿.pdf", PDF))
     assert (await download(api, stored[0]["id"], APPLICANT))[0] == 200
