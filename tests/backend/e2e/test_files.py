@@ -168,3 +168,16 @@ async def test_an_unattached_file_is_only_its_uploaders(api):
     stored = await upload(api, APPLICANT, ("草稿.pdf", PDF))
     assert (await download(api, stored[0]["id"], APPLICANT))[0] == 200
     assert (await download(api, stored[0]["id"], HEAD))[0] == 404
+
+
+async def test_two_submissions_racing_for_one_file_attach_it_once(api, database):
+    import asyncio
+    stored = await upload(api, APPLICANT, ("诊断证明.pdf", PDF))
+    body = submission("staff_leave", staff_leave(leave_type="病假", proof=[stored[0]["id"]]))
+    answers = await asyncio.gather(*[api.call("POST", "/applications", APPLICANT, json=body) for _ in range(4)])
+    statuses = sorted(status for status, _ in answers)
+    assert statuses[0] == 201 and statuses[1:] and all(s in (400, 409) for s in statuses[1:]), answers
+    mine = (await api.get("/applications", APPLICANT))["items"]
+    assert len(mine) == 1
+    async with database.read() as session:
+        assert await session.scalar(select(UploadedFile.application_id)) == mine[0]["id"]
