@@ -13,6 +13,7 @@
   check-deploy   say what is misconfigured in a production installation (deploy/)
   set-password   set or reset a person's password (from stdin / a prompt, or --generate); they change it at next login
   audit          list the audit log: logins, password changes, sensitive reads [--user U] [--since …]
+  prune-files    remove uploaded attachments never attached to an application [--older-than-days 7]
 """
 from __future__ import annotations
 
@@ -35,10 +36,12 @@ from .auth.policy import policy_problem
 from .catalog.loader import DEMO_DIR, import_catalog, import_org, read_yaml
 from .catalog.faq import DATA_DIR, DOMAIN_DIR, FAQ_DOMAIN, export_faq, import_faq
 from .catalog.lookups import export_lookups
-from .config import DEFAULT_DATABASE_URL, ConfigError, NotifierSettings, Settings, load_env_file
+from .config import DEFAULT_DATABASE_URL, ConfigError, NotifierSettings, Settings, file_settings, load_env_file
 from .db import accounts, audit, migrate
 from .db.database import Database
 from .db.models import User
+from .files.store import file_store
+from .files.uploads import prune
 from .catalog.org_sync import print_report, sync_org_from_env
 from .notify.worker import run_worker
 from .web.server import serve
@@ -249,6 +252,22 @@ def cmd_audit(args: argparse.Namespace) -> None:
     print(f"{len(found)} entries (newest first).", file=sys.stderr)
 
 
+def cmd_prune_files(args: argparse.Namespace) -> None:
+    if args.older_than_days <= 0:
+        raise ValueError("--older-than-days must be greater than 0")
+
+    async def run() -> int:
+        database = Database(_database_url())
+        try:
+            before = datetime.now(timezone.utc) - timedelta(days=args.older_than_days)
+            return await prune(database, file_store(file_settings(os.environ)), before)
+        finally:
+            await database.dispose()
+
+    progress(f"removed {asyncio.run(run())} uploaded files never attached "
+             f"(older than {args.older_than_days:g} days)")
+
+
 def main(argv: list[str] | None = None) -> int:
     load_env_file()
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__,
@@ -321,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     log.add_argument("--event", help="only this event (login_failed, login_succeeded, read …)")
     log.add_argument("--limit", type=int, default=200)
     log.set_defaults(run=cmd_audit)
+
+    prune_files = commands.add_parser("prune-files", help="remove uploaded attachments never attached to an application")
+    prune_files.add_argument("--older-than-days", type=float, default=7.0,
+                             help="only files uploaded this many days ago or earlier (default 7)")
+    prune_files.set_defaults(run=cmd_prune_files)
 
     args = parser.parse_args(argv)
     try:

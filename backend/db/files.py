@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import exists, or_, select
+from datetime import datetime
+
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import Application, ApplicationCc, Task, UploadedFile, User
@@ -51,3 +53,12 @@ async def described(session: AsyncSession, ids: Iterable[int], owner_id: Optiona
 def shown(row: UploadedFile) -> dict[str, Any]:
     return {"id": row.id, "name": row.original_name, "content_type": row.content_type, "size": row.size,
             "sha256": row.sha256, "attached": row.application_id is not None}
+
+
+async def take_unattached(session: AsyncSession, before: datetime) -> list[str]:
+    """Remove the rows of files uploaded before ``before`` and never attached; their storage keys.
+    A row is removed only if still unattached (a submission attaching it meanwhile keeps it)."""
+    rows = await session.execute(
+        delete(UploadedFile).where(UploadedFile.application_id.is_(None), UploadedFile.created_at < before)
+        .returning(UploadedFile.storage_key))
+    return list(rows.scalars())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..config import FileSettings
@@ -73,3 +74,13 @@ async def accept(database: Database, store: FileStore, limits: FileSettings, own
         for key in keys:
             await store.delete(key)
         raise
+
+
+async def prune(database: Database, store: FileStore, before: datetime) -> int:
+    """Forget uploads never attached to an application and older than ``before`` (a form left
+    unsubmitted, a file sent and replaced): rows first, then their bytes. How many."""
+    async with database.write() as session:
+        keys = await files.take_unattached(session, before)
+    for key in keys:
+        await store.delete(key)
+    return len(keys)
