@@ -105,7 +105,18 @@ run: $(BACKEND_READY) .env $(MODEL)
 
 # ---------------------------------------------------------------- test
 # Both venvs first: a few backend tests check their output with Rasa's tools (skipped without it).
-test: $(BACKEND_READY) $(RASA_READY) test-architecture test-backend test-deploy test-bot test-web
+# The backend's suite (pytest and the databases) runs beside the assistant's (mostly Rasa's one
+# event loop): on 2 cores both take about as long as the longer alone, not the sum.
+test: $(BACKEND_READY) $(RASA_READY) $(MODEL) test-architecture
+	@mkdir -p var/log
+	@echo "==> The backend's tests run in the background meanwhile (follow them: tail -f var/log/test-backend.log)"
+	@$(BACKEND) -m pytest tests/backend > var/log/test-backend.log 2>&1 & backend=$$!; \
+	  $(MAKE) --no-print-directory test-bot; bot=$$?; \
+	  echo "==> The backend's tests (var/log/test-backend.log):"; wait $$backend; status=$$?; \
+	  grep -E '^(FAILED|ERROR|SKIPPED)|^=+ .*(passed|failed|error)' var/log/test-backend.log | tail -n 40; \
+	  if [ $$status -ne 0 ]; then echo "The backend's tests failed: see var/log/test-backend.log"; fi; \
+	  [ $$bot -eq 0 ] && [ $$status -eq 0 ]
+	@$(MAKE) --no-print-directory test-deploy test-web
 
 # The import rules of ARCHITECTURE.md (.importlinter) and tests sharing code only via tests/support.
 test-architecture: $(BACKEND_READY)
