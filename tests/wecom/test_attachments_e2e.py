@@ -69,3 +69,15 @@ def test_a_picture_sent_when_nothing_asks_for_a_file_gets_a_clear_answer(wecom_s
     reply = content_of(send_picture(stack, userid, "随手拍.png"))
     assert "没有需要附件的问题" in reply
     assert not any("随手拍" in turn for turn in user_turns(stack, userid))  # nothing reached the bot
+
+
+def test_a_picture_wecom_no_longer_has_is_asked_for_again_and_the_next_one_is_taken(wecom_stack):
+    stack, userid = wecom_stack, "hujun"
+    for text, asks in (("我要盖章", "印章类型"), ("学校公章", "文件名称"), ("实习协议", "份数"), ("一份", "用印日期"),
+                       ("明天", "用印事由"), ("签订实习协议", "用印文件")):
+        assert asks in content_of(say(stack, userid, text))
+    status, _ = stack.sim("POST", "faults", {"errcode": 40007, "count": 1, "path": "media/get"})
+    assert status == 200
+    assert "没能从企业微信取到" in content_of(send_picture(stack, userid, "过期.png"))
+    assert "已收到附件「再发.png」" in content_of(send_picture(stack, userid, "再发.png"))  # still the question
+    assert "取消" in content_of(say(stack, userid, "算了"))

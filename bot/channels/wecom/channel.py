@@ -40,7 +40,7 @@ from wecom_api import WeComClient, WeComConfig, WeComError
 from .callback import MAX_BODY_BYTES, SENDER_PREFIX, USERID, CallbackCrypto, Inbound, Rejected
 from .delivery import Delivery
 from .ordering import MemberOrder
-from .render import stated_outcome
+from .render import ATTACHMENT_QUESTION, stated_outcome
 from .store import Store, first_delivery, store_for
 from .uploads import NO_UPLOADS, NOT_ASKED, BackendFiles, UploadRefused
 
@@ -139,7 +139,9 @@ class Runtime:
                 reply = "没能从企业微信取到这个文件(可能已过期),请重新发送一次。"
             except UploadRefused as refused:
                 reply = f"这个文件没能收下:{refused},请换一个文件再发。"
-        await self.delivery.send_turn(inbound.userid, [{"text": reply}], TURN_MAX_WAIT)
+        # A question still open stays open: the member may send another file.
+        still = {"custom": {ATTACHMENT_QUESTION: asked}} if asked is not None else {}
+        await self.delivery.send_turn(inbound.userid, [{"text": reply, **still}], TURN_MAX_WAIT)
         return None
 
     async def _message_text(self, inbound: Inbound) -> str:
