@@ -34,6 +34,26 @@ async def record(database: Database, event: str, channel: str, *, user_id: Optio
         await connection.execute(insert(audit).values(**values))
 
 
+# A page that keeps itself current (the help desk's conversation page) reads again every few
+# seconds: one look is one entry, not one per refresh.
+REREAD_WINDOW = timedelta(minutes=10)
+
+
+async def record_read(database: Database, channel: str, *, user_id: int, username: str, target: str,
+                      address: Optional[str] = None, user_agent: Optional[str] = None,
+                      at: Optional[datetime] = None) -> None:
+    """A sensitive read, recorded unless the same person read the same thing within REREAD_WINDOW."""
+    now = at or datetime.now(timezone.utc)
+    query = (select(audit.c.id).where(audit.c.user_id == user_id, audit.c.event == "read",
+                                      audit.c.target == _cut(target, 128), audit.c.at > now - REREAD_WINDOW)
+             .limit(1))
+    async with database.read_one() as connection:
+        if (await connection.execute(query)).first() is not None:
+            return
+    await record(database, "read", channel, user_id=user_id, username=username, address=address,
+                 user_agent=user_agent, target=target, at=now)
+
+
 @dataclass(frozen=True)
 class Entry:
     at: datetime

@@ -1,7 +1,8 @@
 """转人工 in the hall's chat panel (backend relay → Rasa's webchat channel) and the console in a second
 browser: the person is queued, what they type reaches the conversation page and the assistant says
 nothing, 何婷 takes it and replies on the page, the reply and the hand-back appear live in the panel,
-then the assistant answers again."""
+then the assistant answers again. The console's queue and conversation pages keep themselves current
+(a newcomer in the queue, the person's next line) without touching what staff are typing."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -23,6 +24,8 @@ def desk(stack: Stack) -> Iterator[Stack]:
 
 
 def test_a_chat_panel_handed_to_the_console_and_back(hall, desk):
+    console = hall.login(STAFF)  # the console open before: the queue shows the newcomer by itself
+    console.get_by_test_id("nav-helpdesk").click()
     page = hall.login(PERSON)
     page.get_by_test_id("chat-toggle").click()
     expect(page.get_by_test_id("chat-status")).to_have_attribute("data-state", "online")
@@ -35,9 +38,9 @@ def test_a_chat_panel_handed_to_the_console_and_back(hall, desk):
     expect(page.get_by_test_id("chat-status")).to_have_attribute("data-state", "online")
     assert page.get_by_test_id("chat-bot-message").count() == replies  # the assistant said nothing
 
-    console = hall.login(STAFF)
-    console.get_by_test_id("nav-helpdesk").click()
-    console.locator(f'[data-conversation-id="{conversation["id"]}"]').get_by_test_id("conversation-link").click()
+    row = console.get_by_test_id("waiting-list").locator(f'[data-conversation-id="{conversation["id"]}"]')
+    expect(row).to_contain_text("孙丽娟", timeout=20_000)  # no reload: the queue refreshes itself
+    row.get_by_test_id("conversation-link").click()
     expect(console.get_by_test_id("transcript")).to_contain_text("我的校园卡丢了怎么补办")
     expect(console.get_by_test_id("person")).to_contain_text("孙丽娟")
     console.get_by_test_id("take").click()
@@ -45,6 +48,11 @@ def test_a_chat_panel_handed_to_the_console_and_back(hall, desk):
     console.get_by_test_id("reply").click()
     expect(console.get_by_test_id("notice")).to_have_text("已发送给对方。")
     expect(page.get_by_test_id("chat-log")).to_contain_text("服务台何婷:请带身份证到图信中心补办", timeout=90_000)
+    # The person writes again while 何婷 is typing: the line shows up, the draft stays.
+    console.get_by_test_id("reply-text").fill("稍等,我查一下")
+    send(page, "补办要多久")
+    expect(console.get_by_test_id("transcript")).to_contain_text("补办要多久", timeout=20_000)
+    expect(console.get_by_test_id("reply-text")).to_have_value("稍等,我查一下")
     hall.shot(console, "01-console")
     console.get_by_test_id("hand-back").click()
     expect(console.get_by_test_id("conversation-status")).to_contain_text("已转回校务助手")

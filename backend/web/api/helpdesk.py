@@ -175,16 +175,17 @@ async def hand_back_conversation(request: web.Request) -> web.Response:
 
 
 async def person_in_conversation(request: web.Request, staff: User, conversation_id: int) -> dict[str, Any]:
-    """Who the person is and their recent applications with where they stand; each look-up recorded."""
+    """Who the person is and their recent applications with where they stand; each look-up recorded
+    (once per staff member and person in audit.REREAD_WINDOW: the page refreshes itself)."""
     async with request.app[DATABASE].read() as session:
         conversation = await service.conversation_of(session, conversation_id)
         person = await session.get_one(User, conversation.user_id)
         found = {"person": await view(request, session, PeopleView).me(person),
                  "applications": (await view(request, session, ApplicationsView).applications(
                      person, None, RECENT_APPLICATIONS, 0))["items"]}
-    await audit.record(request.app[DATABASE], "read", request.get(CHANNEL, "api"), user_id=staff.id,
-                       username=staff.username, address=request.remote,
-                       user_agent=request.headers.get("User-Agent", ""), target=f"helpdesk_person:{person.username}")
+    await audit.record_read(request.app[DATABASE], request.get(CHANNEL, "api"), user_id=staff.id,
+                            username=staff.username, address=request.remote,
+                            user_agent=request.headers.get("User-Agent", ""), target=f"helpdesk_person:{person.username}")
     return found
 
 
