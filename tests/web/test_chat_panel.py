@@ -49,7 +49,10 @@ def test_the_chat_panel_submits_a_matter_and_the_approver_approves_it_by_chat(ha
     say(page, "两份", "用印日期")
     say(page, "明天", "用印事由")
     say(page, "网页对话测试用印", "用印文件")
-    say(page, "协议.pdf", "审核人")
+    # No upload in the chat: the question links the matter's form page, where files are uploaded.
+    upload_here = page.get_by_test_id("chat-link").filter(has_text="/matters/seal_usage").last
+    expect(upload_here).to_have_attribute("href", "/matters/seal_usage")
+    say(page, "协议.pdf", "审核人")  # a typed file name is still taken
     click_choice(page, "钱卫东(校领导)", "请确认")
     hall.shot(page, "01-chat-summary")
     click_choice(page, "确认提交", "已提交《公章使用申请》")
