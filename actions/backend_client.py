@@ -167,6 +167,10 @@ class BackendClient:
     async def relay_to_helpdesk(self, who: str, text: str) -> dict[str, Any]:
         return await self.request(who, "POST", "/helpdesk/handoffs/messages", {"text": text})
 
+    async def current_handoff(self, who: str) -> Optional[dict[str, Any]]:
+        """The person's open conversation with the help desk (waiting or being helped), or None."""
+        return (await self.request(who, "GET", "/helpdesk/handoffs/current"))["conversation"]
+
     async def withdraw_handoff(self, who: str) -> dict[str, Any]:
         """Leave the queue (to leave a message instead); 409 once the help desk took the conversation."""
         return await self.request(who, "POST", "/helpdesk/handoffs/withdraw")

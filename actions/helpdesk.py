@@ -5,15 +5,20 @@ queue within service hours — the person is told their place — and sets ``han
 from then on bot/handoff_policy.py sends every message here, to be relayed, and the assistant
 says nothing until the help desk hands the conversation back (notification ``helpdesk_closed``).
 Outside service hours the next message is left as a ticket (``ticket_pending``).
+A new session (after an hour of silence) starts with ``handoff_active`` again while the help
+desk still has the conversation (``action_session_start``): the person's messages keep reaching
+the member of staff who is answering them.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional
 
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 
-from .backend_client import BackendError
-from .base import BaseAction
+from .backend_client import BackendError, BackendUnavailable
+from .base import BaseAction, NamedAction
+from .identity import identity_of
 from .render import shown
 
 HANDOFF_SLOT, TICKET_SLOT = "handoff_active", "ticket_pending"
@@ -23,6 +28,7 @@ NOT_NOW_INTENTS = ("deny", "cancel")  # 「不用了」 instead of a message to 
 LEAVE_A_MESSAGE = {"title": "改为留言", "payload": '/request_human{"handoff_reason": "ticket"}'}
 ASK_FOR_THE_MESSAGE = "请直接输入您想咨询的问题,我会留言给服务台,答复后通知您"
 HELPDESK_EVENTS = ("helpdesk_reply", "helpdesk_closed", "ticket_answered")
+log = logging.getLogger(__name__)
 
 
 def queued_text(position: int) -> str:
@@ -34,6 +40,25 @@ def queued_text(position: int) -> str:
 def entity(tracker, name: str) -> Optional[str]:
     return next((str(e["value"]) for e in tracker.latest_message.get("entities") or []
                  if e.get("entity") == name and e.get("value") not in (None, "")), None)
+
+
+class ActionSessionStart(NamedAction):
+    """Rasa's session start (no slots carried over: bot/domain), with ``handoff_active`` set again
+    while the person's conversation with the help desk is open. Says nothing, fails quietly: a
+    backend that cannot answer starts the session as Rasa would."""
+
+    action_name = "action_session_start"
+
+    async def run(self, dispatcher, tracker, domain) -> list[dict]:
+        events: list[dict] = [SessionStarted()]
+        who = identity_of(tracker)
+        if who is not None:
+            try:
+                if await self.api.current_handoff(who) is not None:
+                    events.append(SlotSet(HANDOFF_SLOT, True))
+            except (BackendUnavailable, BackendError) as error:
+                log.warning("help desk conversation not looked up at session start: %s", error)
+        return events + [ActionExecuted("action_listen")]
 
 
 class ActionStartHandoff(BaseAction):

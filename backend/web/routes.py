@@ -54,6 +54,7 @@ def setup_routes(app: web.Application) -> None:
         web.get(f"{api}/helpdesk/status", helpdesk.helpdesk_status, name="helpdesk_status"),
         web.post(f"{api}/helpdesk/handoffs", helpdesk.start_handoff, name="helpdesk_handoff"),
         web.post(f"{api}/helpdesk/handoffs/messages", helpdesk.relay_message, name="helpdesk_handoff_message"),
+        web.get(f"{api}/helpdesk/handoffs/current", helpdesk.current_handoff, name="helpdesk_handoff_current"),
         web.post(f"{api}/helpdesk/handoffs/withdraw", helpdesk.withdraw_handoff, name="helpdesk_handoff_withdraw"),
         web.get(f"{api}/helpdesk/conversations", helpdesk.list_conversations, name="helpdesk_conversations"),
         web.get(f"{api}/helpdesk/conversations/{ID}", helpdesk.get_conversation, name="helpdesk_conversation"),

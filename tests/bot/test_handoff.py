@@ -81,3 +81,20 @@ def test_a_person_in_the_queue_may_leave_a_message_instead(desk):
     ticket = open_ticket_of(stack, PERSON)
     assert ticket["text"] == "教室投影仪没有信号"
     console(stack, "POST", f"/tickets/{ticket['id']}/close")
+
+
+def test_a_new_session_keeps_relaying_while_the_help_desk_has_the_conversation(desk):
+    """An hour of silence starts a new Rasa session (slots cleared): while the help desk still has the
+    conversation, what the person writes next must reach the console, not the assistant."""
+    stack = desk
+    set_hours(stack, ALWAYS_OPEN)
+    reset(stack, SENDER)
+    stack.say(SENDER, "转人工")
+    conversation = open_conversation_of(stack, PERSON)
+    console(stack, "POST", f"/conversations/{conversation['id']}/take")
+    stack.say(SENDER, "/session_start")  # what Rasa runs when the session expired
+    assert stack.say(SENDER, "我还在等回复") == []
+    assert "我还在等回复" in transcript_texts(stack, conversation["id"])
+    console(stack, "POST", f"/conversations/{conversation['id']}/hand-back")
+    stack.say(SENDER, "/session_start")  # handed back meanwhile: the assistant answers again
+    assert "校务助手" in text_of(stack.say(SENDER, "你好"))

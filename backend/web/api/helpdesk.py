@@ -84,6 +84,15 @@ async def relay_message(request: web.Request) -> web.Response:
         return json_response({"conversation": await service.summary(session, conversation)})
 
 
+async def current_handoff(request: web.Request) -> web.Response:
+    """The person's open conversation with the help desk, if any (a new assistant session carries on relaying)."""
+    _assistant_only(request)
+    async with request.app[DATABASE].read() as session:
+        conversation = await service.open_conversation(session, actor(request).id)
+        return json_response({"conversation": None if conversation is None
+                              else await service.summary(session, conversation)})
+
+
 async def withdraw_handoff(request: web.Request) -> web.Response:
     _assistant_only(request)
     async with request.app[DATABASE].write() as session:

@@ -203,3 +203,18 @@ async def test_a_person_waiting_may_leave_the_queue_but_not_once_taken(api, serv
     status, body = await as_person(api, service_headers, "POST", "/handoffs/withdraw")
     assert status == 409 and body["error"]["code"] == "already_taken"
     assert (await api.get(f"/helpdesk/conversations/{second['id']}", STAFF))["status"] == "active"
+
+
+async def test_the_assistant_finds_the_persons_open_conversation_until_it_is_handed_back(api, service_headers,
+                                                                                          in_hours):
+    assert await as_person(api, service_headers, "GET", "/handoffs/current") == (200, {"conversation": None})
+    conversation = await hand_over(api, service_headers)
+    status, body = await as_person(api, service_headers, "GET", "/handoffs/current")
+    assert status == 200 and body["conversation"]["id"] == conversation["id"]
+    assert (await as_person(api, service_headers, "GET", "/handoffs/current", SECOND))[1] == {"conversation": None}
+    await api.post(f"/helpdesk/conversations/{conversation['id']}/take", STAFF)
+    assert (await as_person(api, service_headers, "GET", "/handoffs/current"))[1]["conversation"]["status"] == "active"
+    status, body = await api.call("GET", "/helpdesk/handoffs/current", STAFF)  # only the assistant asks
+    assert status == 403 and body["error"]["code"] == "assistant_only"
+    await api.post(f"/helpdesk/conversations/{conversation['id']}/hand-back", STAFF)
+    assert (await as_person(api, service_headers, "GET", "/handoffs/current"))[1] == {"conversation": None}
