@@ -27,7 +27,7 @@ FREE_TEXT = ("text", "textarea")
 # such as 「带学生去杭州演出需要用车」 names a matter and is still an answer.
 CHANGE_OF_MIND = re.compile(r"算了|不请了|不办了|不用了|不要了|不借了|不填了|不弄了|改为|改成|换成|还是|先办|先申请")
 TAKE = {"切换", "好", "好的", "是", "是的", "对", "嗯", "确定", "可以", "行", "换", "切换吧", "/affirm"}
-DECLINE = re.compile(r"^(继续|不切换|不换|不用切换|不要切换|/deny$)")
+DECLINE = re.compile(r"^(继续|接着|不切换|不换|不用切换|不要切换|/deny$)")
 
 
 def asks_for_a_matter(tracker: Tracker) -> bool:

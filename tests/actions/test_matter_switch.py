@@ -28,7 +28,7 @@ def test_taking_the_offer(text):
     assert reply_to_offer(text) == "take"
 
 
-@pytest.mark.parametrize("text", ["继续填写", "继续填写《请假申请(教职工)》", "不切换", "/deny"])
+@pytest.mark.parametrize("text", ["继续填写", "接着填写", "不换了,继续填", "继续填写《请假申请(教职工)》", "不切换", "/deny"])
 def test_declining_the_offer(text):
     assert reply_to_offer(text) == "decline"
 

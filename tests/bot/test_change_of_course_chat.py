@@ -120,7 +120,7 @@ def test_a_switch_said_as_a_correction_is_offered_and_answered_in_words(stack):
     assert "请假类型" in text_of(stack.say(sender, "我要请假"))
     text = text_of(stack.say(sender, "不请了,改成申请用车"))  # read by the NLU as a correction
     assert "要改为办理《公务用车申请》吗" in text and "没有找到" not in text, text
-    text = text_of(stack.say(sender, "继续填写"))
+    text = text_of(stack.say(sender, "接着填写"))
     assert "继续填写《请假申请(教职工)》" in text and "请假类型" in text and "已取消" not in text, text
     assert "要改为办理《公务用车申请》吗" in text_of(stack.say(sender, "不请了,改成申请用车"))
     text = text_of(stack.say(sender, "切换"))
@@ -128,11 +128,11 @@ def test_a_switch_said_as_a_correction_is_offered_and_answered_in_words(stack):
     assert "已取消" in text_of(stack.say(sender, "算了"))
 
 
-def test_a_student_saying_the_same_gets_student_leave_prefilled(stack):
+def test_a_student_asking_for_days_off_gets_student_leave_prefilled(stack):
     sender = "web:s20240101"
     reset(stack, sender)
     monday = next_monday()
-    text = text_of(stack.say(sender, "下下周请三天假"))
+    text = text_of(stack.say(sender, "老师,下下周我要请三天假"))  # not a training example
     assert "《学生请假》" in text and "教职工" not in text, text
     later = monday + timedelta(days=7)
     assert "请假天数 3 天" in text and f"开始时间 {later.month}月{later.day}日(周一)08:30" in text, text
