@@ -295,22 +295,25 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
 @dataclass(frozen=True)
 class DigestSchedule:
     """The approvers' morning digest: at ``minute`` (after local midnight, COLLEGE_TZ) on ``days``
-    (0=Monday); ``minute`` None: no digest. Holidays are not known here: a workday is a weekday."""
+    (0=Monday), or on China's official working days (``workdays``: public holidays off, the
+    weekends made working days on — backend/notify/digest.py); ``minute`` None: no digest."""
 
     minute: Optional[int] = None
     days: frozenset[int] = frozenset(range(5))
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    workdays: bool = False
 
     def describe(self) -> str:
         """For the notifier's start line: ``morning digest at 08:30 mon,tue,wed,thu,fri``."""
         if self.minute is None:
             return "no morning digest"
-        days = ",".join(WEEKDAYS[d] for d in sorted(self.days))
+        days = "on China's working days" if self.workdays else ",".join(WEEKDAYS[d] for d in sorted(self.days))
         return f"morning digest at {self.minute // 60:02d}:{self.minute % 60:02d} {days} ({self.timezone.key})"
 
 
 def digest_schedule(time_raw: str, days_raw: str, timezone: ZoneInfo) -> DigestSchedule:
-    """DIGEST_TIME ``HH:MM`` or ``off``; DIGEST_DAYS like ``mon-fri`` or ``mon,wed,fri`` (mon … sun)."""
+    """DIGEST_TIME ``HH:MM`` or ``off``; DIGEST_DAYS ``workdays`` (China's official working days) or
+    weekdays like ``mon-fri`` or ``mon,wed,fri`` (mon … sun)."""
     if time_raw.strip().lower() == "off":
         return DigestSchedule(None, frozenset(), timezone)
     try:
@@ -319,13 +322,15 @@ def digest_schedule(time_raw: str, days_raw: str, timezone: ZoneInfo) -> DigestS
             raise ValueError(time_raw)
     except ValueError:
         raise ConfigError(f"DIGEST_TIME: {time_raw!r} is not a time like '08:30' (or 'off').") from None
+    if days_raw.strip().lower() == "workdays":
+        return DigestSchedule(minute, frozenset(range(5)), timezone, workdays=True)
     days: set[int] = set()
     for part in filter(None, (p.strip() for p in days_raw.lower().split(","))):
         first, _, last = part.partition("-")
         try:
             start, end = WEEKDAYS.index(first.strip()), WEEKDAYS.index((last or first).strip())
         except ValueError:
-            raise ConfigError(f"DIGEST_DAYS: {part!r} is not like 'mon-fri' (days mon … sun, "
+            raise ConfigError(f"DIGEST_DAYS: {part!r} is not 'workdays' or like 'mon-fri' (days mon … sun, "
                               "ranges or single days separated by ',').") from None
         if start > end:
             raise ConfigError(f"DIGEST_DAYS: {part!r} runs backwards.")
@@ -380,7 +385,7 @@ class NotifierSettings:
             overdue_hours=_number(env, "NOTIFY_OVERDUE_HOURS", 24.0),
             reminder_scan_seconds=_number(env, "NOTIFY_REMINDER_SCAN_SECONDS", 300.0),
             timezone=ZoneInfo(env.get("COLLEGE_TZ", "Asia/Shanghai")),
-            digest=digest_schedule(env.get("DIGEST_TIME") or "08:30", env.get("DIGEST_DAYS") or "mon-fri",
+            digest=digest_schedule(env.get("DIGEST_TIME") or "08:30", env.get("DIGEST_DAYS") or "workdays",
                                    ZoneInfo(env.get("COLLEGE_TZ", "Asia/Shanghai"))),
         )
         if settings.lease_seconds <= settings.request_timeout_seconds:

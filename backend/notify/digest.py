@@ -1,6 +1,7 @@
 """The morning digest: one ``approver_digest`` outbox row per approver per workday.
 
-At or after ``DIGEST_TIME`` (local, ``COLLEGE_TZ``) on a ``DIGEST_DAYS`` weekday, each active
+At or after ``DIGEST_TIME`` (local, ``COLLEGE_TZ``) on a ``DIGEST_DAYS`` day — by default China's
+official working days from chinesecalendar (国庆 off, a 调休 Saturday on) — each active
 person with tasks awaiting their decision gets a row with the count and the oldest few; a
 person with nothing pending gets nothing. The key ``approver_digest:<user>:<local date>`` and
 the outbox's unique ``dedupe_key`` make a second insert that day a no-op, whichever worker
@@ -8,8 +9,11 @@ the outbox's unique ``dedupe_key`` make a second insert that day a no-op, whiche
 """
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
+
+import chinese_calendar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
@@ -23,6 +27,22 @@ from .outbox import queue_once
 EVENT = "approver_digest"
 OLDEST = 3  # items named in the card; the count says how many there are in all
 CHUNK = 500
+log = logging.getLogger(__name__)
+_unknown_years: set[int] = set()
+
+
+def is_working_day(day: date) -> bool:
+    """China's official working day (the State Council's yearly schedule, via chinesecalendar). A year
+    the installed calendar does not know yet counts Monday to Friday, said once in the log: the
+    schedule is announced each November, so bump chinesecalendar in requirements/backend.txt then."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        if day.year not in _unknown_years:
+            _unknown_years.add(day.year)
+            log.warning("chinesecalendar has no holidays for %d: the morning digest counts Monday to Friday as "
+                        "working days until it is updated (pip: chinesecalendar, requirements/backend.txt)", day.year)
+        return day.weekday() < 5
 
 
 def digest_key(user_id: int, day: date) -> str:
@@ -34,7 +54,8 @@ def due_day(schedule: DigestSchedule, now: datetime) -> date | None:
     if schedule.minute is None:
         return None
     local = now.astimezone(schedule.timezone)
-    if local.weekday() not in schedule.days or local.hour * 60 + local.minute < schedule.minute:
+    working = is_working_day(local.date()) if schedule.workdays else local.weekday() in schedule.days
+    if not working or local.hour * 60 + local.minute < schedule.minute:
         return None
     return local.date()
 
