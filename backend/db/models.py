@@ -19,7 +19,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from .spelling import spelling
 
 
 def utcnow() -> datetime:
@@ -57,6 +59,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(64), index=True)
+    # The name's pinyin ("liming lm"), kept with the name (below): the person picker's search.
+    name_spelling: Mapped[str] = mapped_column(String(255), default="", server_default="")
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="staff")  # staff | student
     password_hash: Mapped[Optional[str]] = mapped_column(String(255))
@@ -73,6 +77,11 @@ class User(Base):
     roles: Mapped[list["UserRole"]] = relationship(
         lazy="raise_on_sql", cascade="all, delete-orphan"
     )
+
+    @validates("name")
+    def _spell_name(self, _key: str, name: str) -> str:
+        self.name_spelling = spelling(name or "")
+        return name
 
 
 class UserRole(Base):

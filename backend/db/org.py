@@ -14,6 +14,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from .database import Database
 from .models import Department, User, UserRole
+from .spelling import typed_as_pinyin
 
 users, user_roles, departments = User.__table__, UserRole.__table__, Department.__table__
 Member = Row  # id, username, name, department_id
@@ -96,7 +97,10 @@ class OrgDirectory:
         stmt = select(User).where(User.active.is_(True))
         if q:
             like = f"%{q}%"
-            stmt = stmt.where(or_(User.name.like(like), User.username == q))
+            matches = [User.name.like(like), User.username == q]
+            if typed_as_pinyin(q):  # 「lm」「liming」 for 李明
+                matches.append(User.name_spelling.like(f"%{q.lower()}%"))
+            stmt = stmt.where(or_(*matches))
         if department_id is not None:
             stmt = stmt.where(User.department_id.in_(await self.subtree_ids(department_id)))
         return list(await self.session.scalars(stmt.order_by(User.department_id, User.id).limit(limit)))

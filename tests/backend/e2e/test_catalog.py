@@ -62,6 +62,17 @@ async def test_people_are_found_by_name_and_department(api):
     assert status == 404
 
 
+async def test_people_are_found_by_pinyin_whole_or_by_initials(api):
+    def names(found):
+        return {p["name"] for p in found["items"]}
+
+    assert "李明" in names(await api.get("/org/users?q=liming", "t2001"))
+    assert "李明" in names(await api.get("/org/users?q=LM&department=jwc", "t2001"))
+    assert names(await api.get("/org/users?q=wlh", "t2001")) == {"王丽华"}
+    assert names(await api.get("/org/users?q=wangfang", "t2001")) == {"王芳"}
+    assert not names(await api.get("/org/users?q=qqqq", "t2001"))
+
+
 async def test_whole_chinese_sentences_find_their_matter(api):
     for who, sentence, expected in [("t2001", "我想借音乐厅排练", "venue_booking"),
                                     ("t2001", "下周要出差去北京", "business_trip"),
