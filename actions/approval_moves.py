@@ -15,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from . import text as parse
 from .applications import find_application
 from .base import BaseAction, UserFacingError
-from .tasks import DECISION_OUTCOME, people_named, resolve_task, tasks_in_view
+from .tasks import DECISION_OUTCOME, change_signers, people_named, resolve_task, signer_move, tasks_in_view
 
 COMMENT_WORDS = re.compile(r"^(?:请|帮我)?(?:添加|加个|加一条|加一个|写个|写一条|补充)?(?:一下)?备注(?:一下)?")
 
@@ -61,6 +61,8 @@ class _HandOver(BaseAction):
     verb = ""
 
     async def act(self, dispatcher, tracker, domain, who):
+        if signer_move(tracker.latest_message.get("text", "")):  # 「我同意后再让李明看」 is a 后加签, not a 委派
+            return await change_signers(self.api, dispatcher, tracker, who)
         task = await resolve_task(self.api, who, tracker)
         people = await people_named(self.api, who, tracker, self.intent, task_id=task["id"],
                                     ask=f"请告诉我{self.verb}给谁,例如「{self.verb}给教务处的李明」。")

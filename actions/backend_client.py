@@ -98,8 +98,10 @@ class BackendClient:
     async def application(self, who: str, application_id: int) -> dict[str, Any]:
         return await self.request(who, "GET", f"/applications/{application_id}")
 
-    async def tasks(self, who: str, status: str = "pending", limit: int = 20) -> list[dict[str, Any]]:
-        return (await self.request(who, "GET", f"/tasks?status={status}&limit={limit}"))["items"]
+    async def tasks(self, who: str, status: str = "pending", limit: int = 20, **filters: str) -> list[dict[str, Any]]:
+        """``filters``: matter, and for 已办 decision (approve,agree …), decided_from / decided_to (YYYY-MM-DD)."""
+        query = "".join(f"&{name}={quote(value)}" for name, value in filters.items() if value)
+        return (await self.request(who, "GET", f"/tasks?status={status}&limit={limit}{query}"))["items"]
 
     async def task(self, who: str, task_id: int) -> dict[str, Any]:
         return await self.request(who, "GET", f"/tasks/{task_id}")

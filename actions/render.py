@@ -31,6 +31,14 @@ def task_line(position: int, task: dict[str, Any]) -> str:
             f"({applicant.get('department', '')})· {short_time(task['created_at'])} 提交 · {task['number']}")
 
 
+def done_task_line(position: int, task: dict[str, Any]) -> str:
+    """A task the user decided: what they did, when, and their opinion."""
+    kind = "(加签)" if task.get("kind") == "signer" else "(委派)" if task.get("kind") == "delegate" else ""
+    said = f":{shown(task['opinion'])}" if task.get("opinion") else ""
+    return (f"{position}. 【{task['matter']['name']}】{kind}{task['applicant']['name']} · {task['number']} · "
+            f"{short_time(task.get('decided_at'))} {task.get('decision_label') or '已办'}{said}")
+
+
 def application_line(position: int, application: dict[str, Any]) -> str:
     node = application.get("current_node")
     where = f" · 当前:{node['name']}" if node else ""

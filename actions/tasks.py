@@ -16,9 +16,13 @@ from typing import Any, Optional
 
 from rasa_sdk.events import SlotSet
 
+from datetime import datetime
+
 from . import text as parse
 from .backend_client import BackendError
 from .base import BaseAction, UserFacingError
+from .batch_decisions import ask_batch, is_batch
+from .done_tasks import asks_for_done, show_done
 from .render import application_progress, payload, shown, task_line
 
 MOVE_LABELS = {"approve": "同意", "return": "退回"}
@@ -27,6 +31,11 @@ MAX_IN_VIEW = 5  # the newest tasks looked at or notified about that a bare deci
 DECISION_OUTCOME = "decision_outcome"  # key of the custom payload; read by bot/channels/wecom/render.py
 RETURN_TO = re.compile(r"(?:退回|打回|退)(?:到|给|至)(?P<target>[^,,。;;\s]+)[,,。;;\s]*(?P<opinion>.*)")
 TO_APPLICANT = ("申请人", "发起人", "本人")
+# 减签 and 后加签 are said to the add-signers handling (and to 同意 / 委派, which they resemble):
+REMOVE_SIGNERS = re.compile(r"减签|减去|减掉|去掉|移除|删掉|删除|撤掉|撤下|拿掉|(?:取消|撤销|撤回).{0,8}加签"
+                            r"|(?:不用|不要|不需要)(?:再)?(?:让|给|请)?.{0,8}(?:看|审|签)了")
+SIGNERS_CLAUSE = re.compile(r"加签|^(?:然后|之后|以后|再)|(?:让|请|给|交给).{1,10}(?:看|审|签)")
+AFTER_SIGNERS = re.compile(r"后加签|加签并同意|同意并加签|同意[,,]?(?:了)?(?:以后|之后|后|然后)|先同意(?:再|然后)")
 
 
 async def return_target(api, who: str, task: dict[str, Any], message: str) -> tuple[Optional[dict], Optional[str]]:
@@ -137,6 +146,8 @@ class ActionListTasks(BaseAction):
     action_name = "action_list_tasks"
 
     async def act(self, dispatcher, tracker, domain, who):
+        if asks_for_done(tracker.latest_message.get("text", "")):  # 「看看我的已办」「本周我审批了什么」
+            return await show_done(self.api, dispatcher, tracker, who, datetime.now(self.settings.college_tz))
         tasks = await pending(self.api, who)
         if not tasks:
             dispatcher.utter_message(text="您目前没有待办任务 👍")
@@ -182,6 +193,10 @@ class ActionDecideTask(BaseAction):
     async def act(self, dispatcher, tracker, domain, who):
         intent = tracker.latest_message.get("intent", {}).get("name")
         message = tracker.latest_message.get("text", "") or ""
+        if intent != "return_task" and signer_move(message):  # 「我同意后再让李明看」 is a 后加签
+            return await change_signers(self.api, dispatcher, tracker, who)
+        if intent in ("approve", "return_task") and is_batch(message):  # 「全部同意」「把请假的都同意了」
+            return await ask_batch(self.api, dispatcher, tracker, who, "approve" if intent == "approve" else "return")
         task = await resolve_task(self.api, who, tracker)
         # A 「which one?」 button carries the opinion typed with the bare decision.
         opinion = next(tracker.get_latest_entity_values("opinion"), None) or parse.opinion(message)
@@ -276,18 +291,91 @@ async def people_named(api, who: str, tracker, intent: str, *, ask: str, **butto
     return resolved
 
 
+def signer_move(text: str) -> str:
+    """「减签」「把李明去掉」 → remove; 「后加签王丽华」「我同意后再让李明看」 → after; else ""."""
+    if parse.is_button_payload(text):
+        return ""
+    if REMOVE_SIGNERS.search(text or ""):
+        return "remove"
+    return "after" if AFTER_SIGNERS.search(text or "") else ""
+
+
+async def change_signers(api, dispatcher, tracker, who: str) -> list[dict[str, Any]]:
+    """加签 (before the user decides), 后加签 (the user approves now, they sign after) or 减签."""
+    message = tracker.latest_message.get("text", "") or ""
+    entity_when = next(tracker.get_latest_entity_values("when"), None)  # a 「找到多位…」 button keeps it
+    move = "remove" if entity_when == "remove" else entity_when or signer_move(message) or "before"
+    if move == "remove":
+        return await remove_signers(api, dispatcher, tracker, who, await task_to_remove_from(api, who, tracker))
+    task = await resolve_task(api, who, tracker)
+    button = {"task_id": task["id"], **({"when": "after"} if move == "after" else {})}
+    verb = "后加签" if move == "after" else "加签"
+    resolved = await people_named(api, who, tracker, "add_signers", **button,
+                                  ask=f"请告诉我{verb}给谁,例如「{verb}给教务处的王丽华」。")
+    body = {"users": [p["username"] for p in resolved], "opinion": ""}
+    if move == "after":
+        body.update(when="after", opinion=after_opinion(message))
+    result = await api.decide(who, task["id"], "add-signers", body)
+    names = "、".join(s["name"] for s in result["signers"] if s["status"] in ("pending", "waiting"))
+    if move == "after":
+        dispatcher.utter_message(text=f"已同意《{result['matter']['name']}》{result['number']},并后加签给 {names}:"
+                                      "他们给出意见后,申请再继续流转。",
+                                 json_message={DECISION_OUTCOME: "已同意并后加签"})
+        return [SlotSet("current_task_id", None), SlotSet("task_ids", None)]
+    dispatcher.utter_message(text=f"已将《{result['matter']['name']}》{result['number']}加签给 {names},"
+                                  "等他们给出意见后会回到您这里审批。")
+    return [SlotSet("current_task_id", None)]
+
+
+def after_opinion(message: str) -> str:
+    """「同意,按规定办理,后加签王丽华」 → 「按规定办理」: the parts that are neither the move nor a bare 同意."""
+    parts = re.split(r"[,,。;;]", message or "")
+    said = [parse.opinion(p) for p in parts if not AFTER_SIGNERS.search(p) and not SIGNERS_CLAUSE.search(p)]
+    return ",".join(x for x in said if x)
+
+
+async def task_to_remove_from(api, who: str, tracker) -> dict[str, Any]:
+    """As for a decision; a task already approved with after-signers (「SW… 把李明去掉」) is in 已办."""
+    try:
+        return await resolve_task(api, who, tracker)
+    except UserFacingError:
+        number = parse.application_number(tracker.latest_message.get("text", "") or "")
+        done = [t for t in await api.tasks(who, "done", limit=50) if t["number"] == number] if number else []
+        if not done:
+            raise
+        return done[0]
+
+
+async def remove_signers(api, dispatcher, tracker, who: str, task: dict[str, Any]) -> list[dict[str, Any]]:
+    """减签: the signers named in the message who have not given their opinion yet."""
+    detail = task if "removable_signers" in task else await api.task(who, task["id"])
+    removable = [s for s in detail.get("signers") or [] if s["username"] in detail.get("removable_signers") or []]
+    if not removable:
+        raise UserFacingError(f"{detail['number']} 没有可以减签的人员(只能减去还没有给出意见的加签人员)。")
+    message = tracker.latest_message.get("text", "") or ""
+    chosen = [s for s in removable if s["name"] in message or s["username"] in
+              list(tracker.get_latest_entity_values("username"))]
+    if not chosen and len(removable) == 1 and not list(tracker.get_latest_entity_values("person")):
+        chosen = removable  # 「减签」 with one signer left: that one
+    if not chosen:
+        buttons = [{"title": f"减去{s['name']}", "payload": payload("add_signers", task_id=detail["id"],
+                                                                  username=s["username"], when="remove")}
+                   for s in removable[:6]]
+        raise UserFacingError("请问要减去哪位加签人员?还没有给出意见的有:"
+                              + "、".join(s["name"] for s in removable) + "。", buttons)
+    result = await api.decide(who, detail["id"], "remove-signers", {"users": [s["username"] for s in chosen]})
+    left = "、".join(s["name"] for s in result["signers"] if s["status"] in ("pending", "waiting"))
+    tail = f"仍在等待 {left} 的意见。" if left else "没有需要等待的加签意见了,请您继续审批。"
+    dispatcher.utter_message(text=f"已从《{result['matter']['name']}》{result['number']}中减去"
+                                  f"{'、'.join(s['name'] for s in chosen)}。" + tail)
+    return [SlotSet("current_task_id", result["id"])]
+
+
 class ActionAddSigners(BaseAction):
-    """加签给教务处的王老师和李老师: people by name (and department); ambiguity → buttons."""
+    """加签给教务处的王老师和李老师: people by name (and department); ambiguity → buttons.
+    Also 后加签 (「后加签王丽华」「我同意后再让李明看」) and 减签 (「把李明去掉」), by their words."""
 
     action_name = "action_add_signers"
 
     async def act(self, dispatcher, tracker, domain, who):
-        task = await resolve_task(self.api, who, tracker)
-        resolved = await people_named(self.api, who, tracker, "add_signers", task_id=task["id"],
-                                      ask="请告诉我加签给谁,例如「加签给教务处的王丽华」。")
-        result = await self.api.decide(who, task["id"], "add-signers",
-                                       {"users": [p["username"] for p in resolved], "opinion": ""})
-        names = "、".join(s["name"] for s in result["signers"] if s["status"] == "pending")
-        dispatcher.utter_message(text=f"已将《{result['matter']['name']}》{result['number']}加签给 {names},"
-                                      "等他们给出意见后会回到您这里审批。")
-        return [SlotSet("current_task_id", None)]
+        return await change_signers(self.api, dispatcher, tracker, who)

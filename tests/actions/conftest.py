@@ -50,6 +50,7 @@ class FakeBackend:
         self.decisions = {int(i): d for i, d in recorded["decisions"].items()}
         self.terminated = {a["id"]: a for a in recorded["terminated"]}
         self.commands: list[tuple[Any, ...]] = []
+        self.task_queries: list[tuple[str, dict[str, str]]] = []
         self.fail: dict[str, Exception] = {}
         self.field_errors: dict[str, str] = {}
 
@@ -85,8 +86,10 @@ class FakeBackend:
             raise BackendError(400, "form_invalid", "表单填写有误:" + next(iter(refused.values())), {"fields": refused})
         return form
 
-    async def tasks(self, who: str, status: str = "pending", limit: int = 20) -> list[dict[str, Any]]:
+    async def tasks(self, who: str, status: str = "pending", limit: int = 20, **filters: str) -> list[dict[str, Any]]:
+        """The backend's filters are tested over HTTP (tests/backend); here they are recorded."""
         self._check("tasks")
+        self.task_queries.append((status, {k: v for k, v in filters.items() if v}))
         return [t for t in sorted(self.tasks_by_id.values(), key=lambda t: -t["id"]) if t["status"] == status][:limit]
 
     async def task(self, who: str, task_id: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ async def test_my_applications_are_listed_newest_first_with_where_they_are(run, 
     assert lines[0] == "您最近的申请:"
     assert lines[1].startswith("1. 【公章使用申请】SW20261201-0002 · 审批中 · 当前:分管校领导审批(沈立群)")
     assert lines[2].startswith("2. 【公章使用申请】SW20261201-0001")
-    assert "SW… 的进度" in lines[-1] and result.events == []
+    assert "SW… 的进度" in lines[-1] and result.slots == {"application_ids": [2, 1]}  # for 「把第1个和第2个都终止」
 
 
 async def test_without_applications_the_user_is_told_how_to_start_one(run, recorded, backend):
