@@ -7,7 +7,8 @@ handlers decide.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from datetime import date
+from typing import Any, Callable, Mapping, Optional
 
 from ..errors import InvalidInput, NotFound
 from ..workflow.commands import (
@@ -28,6 +29,7 @@ from ..workflow.commands import (
     Transfer,
     Withdraw,
 )
+from ..read.tasks import DECISIONS as DONE_DECISIONS, TaskFilter
 from .jsonio import MAX_ID, storable
 
 MAX_OPINION = 2000
@@ -200,3 +202,29 @@ def carbon_copy(application_id: int, body: dict[str, Any]) -> CarbonCopy:
     if not usernames:
         raise InvalidInput("cc_invalid", "请指定抄送人员(users,用户名列表)")
     return CarbonCopy(application_id, usernames)
+
+
+def task_filter(query: Mapping[str, str], status: str) -> TaskFilter:
+    """A task list's query (API and the 已办 page): matter=staff_leave; for 已办 (``done``) also
+    decision=approve,agree and decided_from / decided_to (YYYY-MM-DD, inclusive). Empty means absent."""
+    values = {name: (query.get(name) or "").strip() for name in ("matter", "decision", "decided_from", "decided_to")}
+    if status != "done" and any(values[name] for name in ("decision", "decided_from", "decided_to")):
+        raise InvalidInput("bad_query", "decision / decided_from / decided_to 只能用于已办(status=done)")
+    decisions = tuple(d for d in values["decision"].split(",") if d)
+    if any(d not in DONE_DECISIONS for d in decisions):
+        raise InvalidInput("bad_query", "decision 应为 " + " / ".join(DONE_DECISIONS) + " 之一(可用逗号分隔多个)")
+    start, end = _day(values, "decided_from"), _day(values, "decided_to")
+    if start and end and start > end:
+        raise InvalidInput("bad_query", "decided_from 不能晚于 decided_to")
+    if len(values["matter"]) > MAX_KEY:
+        raise InvalidInput("bad_query", "matter 过长")
+    return TaskFilter(values["matter"] or None, decisions, start, end)
+
+
+def _day(values: dict[str, str], name: str) -> Optional[date]:
+    if not values[name]:
+        return None
+    try:
+        return date.fromisoformat(values[name])
+    except ValueError:
+        raise InvalidInput("bad_query", f"参数 {name} 应为日期 YYYY-MM-DD") from None

@@ -1,12 +1,10 @@
 """Tasks: list, detail, and the decisions 同意 / 退回 / 加签 / 转办 / 委派 / an added signer's or a delegate's opinion."""
 from __future__ import annotations
 
-from datetime import date
-
 from aiohttp import web
 
 from ...errors import InvalidInput
-from ...read.tasks import DECISIONS, TaskFilter, TasksView
+from ...read.tasks import TasksView
 from .. import parse
 from ..auth import actor
 from ..idempotent import run_command
@@ -21,36 +19,9 @@ async def list_tasks(request: web.Request) -> web.Response:
         raise InvalidInput("bad_query", "status 应为 pending 或 done")
     limit = int_query(request, "limit", 20, 1, 100)
     offset = int_query(request, "offset", 0, 0, 1_000_000)
-    where = _task_filter(request, status)
+    where = parse.task_filter(request.query, status)
     async with request.app[DATABASE].read() as session:
         return json_response(await view(request, session, TasksView).tasks(actor(request), status, limit, offset, where))
-
-
-def _task_filter(request: web.Request, status: str) -> TaskFilter:
-    """matter=staff_leave; for 已办 also decision=approve,agree and decided_from / decided_to (dates)."""
-    query = request.query
-    if status != "done" and any(name in query for name in ("decision", "decided_from", "decided_to")):
-        raise InvalidInput("bad_query", "decision / decided_from / decided_to 只能用于已办(status=done)")
-    decisions = tuple(d for d in query.get("decision", "").split(",") if d)
-    if any(d not in DECISIONS for d in decisions):
-        raise InvalidInput("bad_query", "decision 应为 " + " / ".join(DECISIONS) + " 之一(可用逗号分隔多个)")
-    start, end = _date_query(request, "decided_from"), _date_query(request, "decided_to")
-    if start and end and start > end:
-        raise InvalidInput("bad_query", "decided_from 不能晚于 decided_to")
-    matter = query.get("matter", "").strip()
-    if len(matter) > 64:
-        raise InvalidInput("bad_query", "matter 过长")
-    return TaskFilter(matter or None, decisions, start, end)
-
-
-def _date_query(request: web.Request, name: str) -> date | None:
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("bad_query", f"参数 {name} 应为日期 YYYY-MM-DD") from None
 
 
 def _task_id(request: web.Request) -> int:

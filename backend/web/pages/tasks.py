@@ -4,6 +4,7 @@ signer's or a delegate's 同意 / 不同意)."""
 from __future__ import annotations
 
 from typing import Any, Optional
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -43,15 +44,28 @@ def _task_id(request: web.Request) -> int:
     return path_id(request, "task_not_found", "没有找到您的任务")
 
 
+# 已办's filter: the choices of 办理结果 (value → the API's decision list)
+DONE_OUTCOMES = [("", "全部"), ("approve,agree", "同意"), ("return", "退回"), ("transfer", "转办"), ("disagree", "不同意")]
+DONE_FILTERS = ("decision", "decided_from", "decided_to")
+
+
 async def task_list(request: web.Request) -> web.Response:
     tab = request.query.get("tab", "todo")
     if tab not in TABS:
         tab = "todo"
     page = page_number(request)
+    chosen = {name: request.query.get(name, "") for name in DONE_FILTERS} if tab == "done" else {}
+    context = {"tab": tab, "page": page, "outcomes": DONE_OUTCOMES, "chosen": chosen,
+               "filter_query": urlencode({k: v for k, v in chosen.items() if v})}
+    try:
+        where = parse.task_filter(chosen, TABS[tab])
+    except InvalidInput as error:  # a hand-edited address: say so, list nothing
+        return render(request, "tasks.html", {**context, "items": [], "has_more": False, "error": error.message},
+                      status=400)
     async with request.app[DATABASE].read() as session:
         tasks = view(request, session, TasksView)
-        listing = await tasks.tasks(request[ACTOR], TABS[tab], PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    return render(request, "tasks.html", {"tab": tab, "page": page, **listing})
+        listing = await tasks.tasks(request[ACTOR], TABS[tab], PAGE_SIZE, (page - 1) * PAGE_SIZE, where)
+    return render(request, "tasks.html", {**context, **listing})
 
 
 async def _task_page(request: web.Request, task_id: int, status: int = 200, error: Optional[str] = None,
