@@ -159,3 +159,10 @@ async def test_several_listed_applications_are_terminated_each_on_its_own(run, r
     result = await run(ActionTerminateApplication, tracker)
     assert result.slots["confirm_terminate"] == [i for i in listed[:2] if i in running]
     assert backend.commands == []
+
+
+async def test_a_listed_task_no_longer_pending_is_left_out_and_said(run, recorded, backend):
+    backend.tasks_by_id[1] = {**backend.tasks_by_id[1], "status": "done"}  # task_ids is [2, 1]
+    result = await run(ActionDecideTask, said(recorded, "approve_second_listed", "同意第1个和第2个", "approve"))
+    assert [t["id"] for t in result.slots["batch_decision"]["tasks"]] == [2]
+    assert "第2个已不在您的待办中,不包括在内。" in result.texts[0] and backend.commands == []
