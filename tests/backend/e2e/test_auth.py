@@ -45,7 +45,7 @@ def _forge(secret, **claims):
     _forge(SECRET, exp=int(time.time()) - 10),
     _forge(SECRET, aud="chat"),
     "not-a-jwt",
-])
+], ids=["another-secret", "expired", "chat-audience", "not-a-jwt"])  # stable ids: the tokens carry the time
 async def test_forged_or_expired_tokens_are_refused(api, token):
     status, body = await api.call("GET", "/me", headers={"Authorization": f"Bearer {token}"})
     assert status == 401 and body["error"]["code"] == "invalid_token"
