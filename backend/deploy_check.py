@@ -68,6 +68,9 @@ PROCESSES = (
     Process("campus-rasa.service", ("rasa.env",), RASA_SECRETS),
     # Rasa's own tool: it reads the whole endpoints file, so it needs Rasa's settings.
     Process("campus-prune-trackers.service", ("rasa.env",), RASA_SECRETS),
+    # The backend's user and files: it reads the database and the file store, nothing secret else.
+    Process("campus-prune-files.service", ("database.env", "backend.env"),
+            ("DATABASE_URL", "BACKEND_SECRET_KEY", "BACKEND_SERVICE_TOKEN", "WEBCHAT_TOKEN_SECRET", "WECOM_SECRET")),
     Process("campus-notify.service", ("database.env", "notify.env"), ("DATABASE_URL", "RASA_JWT_SECRET")),
     # The gateway only verifies and decrypts callbacks: no app secret.
     Process("campus-wecom-gateway.service", ("wecom-gateway.env",), ("WECOM_TOKEN", "WECOM_AES_KEY")),
