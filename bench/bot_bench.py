@@ -4,7 +4,8 @@
   .venv/rasa/bin/python -m bench.bot_bench --users 1,10,50 --turns 12
 
 Starts the whole stack (devtools/stack.py), then for each concurrency level runs that
-many users at once, each a distinct demo account, each alternating turns that are
+many users at once, each a distinct demo account (a level has at least MIN_TURNS_PER_LEVEL
+turns: with few users, each holds several conversations in turn), each alternating turns that are
 answered by a plain response (greeting, what it can do, thanks) with turns that call the
 backend (pending tasks, my applications, a how-to answered with the backend's text).
 Reports turns/s and p50/p95 for both kinds in the same run, the (b)/(a) p95 ratio (goal ≤ 1.2), the training time of the current model
@@ -96,15 +97,27 @@ async def user(session: aiohttp.ClientSession, url: str, sender: str, turns: int
         timings[kind].append((time.perf_counter() - began) * 1000)
 
 
+# A p95 needs samples: a level has at least this many turns. With fewer users than that needs, each
+# user holds several conversations of --turns turns one after the other, each with another demo person
+# (at 1 user: 15 conversations of 20 turns, not one conversation's 10 turns of each kind).
+MIN_TURNS_PER_LEVEL = 300
+
+
 async def level(port: int, usernames: list[str], users: int, turns: int,
                 conversation: list[tuple[str, str]] = CONVERSATION, rasa_pid: int | None = None) -> dict[str, float]:
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
     cpu_before = cpu_seconds(rasa_pid) if rasa_pid else 0.0
     timings: dict[str, list[float]] = {kind: [] for _, kind in conversation}
+    rounds = -(-MIN_TURNS_PER_LEVEL // (users * turns))  # conversations per user, at least one
+
+    async def one_user(i: int) -> None:
+        for k in range(rounds):
+            sender = f"web:{usernames[(i + k * users) % len(usernames)]}"
+            await user(session, url, sender, turns, timings, conversation)
+
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=users)) as session:
         began = time.perf_counter()
-        await asyncio.gather(*[user(session, url, f"web:{usernames[i % len(usernames)]}", turns, timings,
-                                    conversation) for i in range(users)])
+        await asyncio.gather(*[one_user(i) for i in range(users)])
         elapsed = time.perf_counter() - began
     turns_done = sum(map(len, timings.values()))
     row = {"users": users, "turns": turns_done, "turns_per_s": turns_done / elapsed,
@@ -121,11 +134,19 @@ async def level(port: int, usernames: list[str], users: int, turns: int,
 
 
 def bare_rasa_levels(stack: Stack, usernames: list[str], levels: list[int], turns: int) -> list[dict[str, float]]:
-    """The same model under plain `rasa run`: REST channel, in-memory trackers, no actions."""
+    """The same model under plain `rasa run`: REST channel, in-memory trackers, plain turns. Its only
+    custom action is a conversation's session start (actions/helpdesk.py), for which it reaches the
+    stack's action server."""
     print("Bare Rasa (plain `rasa run`, plain turns only):", flush=True)
     port = free_port()
+    endpoints = stack.tmp / "bare-endpoints.yml"
+    endpoints.write_text(yaml.safe_dump({"action_endpoint": {
+        "url": f"http://127.0.0.1:{stack.ports['actions']}/webhook",
+        "headers": {"Authorization": f"Bearer {stack.env['ACTION_SERVER_TOKEN']}"},
+        "enable_selective_domain": True}}), encoding="utf-8")
     stack.start("bare_rasa", [str(RASA_BIN / "rasa"), "run", "--model", str(stack.model), "--connector", "rest",
-                              "--interface", "127.0.0.1", "--port", str(port)], f"http://127.0.0.1:{port}/")
+                              "--endpoints", str(endpoints), "--interface", "127.0.0.1", "--port", str(port)],
+                f"http://127.0.0.1:{port}/")
     try:
         for name in usernames[:3]:
             http("POST", f"http://127.0.0.1:{port}/webhooks/rest/webhook", {"sender": f"web:{name}", "message": "你好"})
@@ -145,7 +166,7 @@ def training_seconds() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", default="1,10,50")
-    parser.add_argument("--turns", type=int, default=20, help="turns per user per level")
+    parser.add_argument("--turns", type=int, default=20, help="turns per conversation")
     parser.add_argument("--train", action="store_true", help="also measure a full training run")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare-Rasa baseline")
     parser.add_argument("--results", type=Path, default=RESULTS / "bot.md")
@@ -174,7 +195,8 @@ def main() -> None:
     load = os.getloadavg()
     lines = [
         f"Assistant benchmark, {datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}; REST channel, "
-        f"{args.turns} turns per user, half plain responses (a), half backend calls (b); load average at the end "
+        f"conversations of {args.turns} turns, at least {MIN_TURNS_PER_LEVEL} turns per level, half plain "
+        f"responses (a), half backend calls (b); load average at the end "
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.",
         "",
         "| users | turns/s | (a) plain p50 / p95 | (b) backend p50 / p95 | (b)/(a) p95 | Rasa CPU per turn "

@@ -64,7 +64,7 @@ def test_a_picture_sent_while_the_form_asks_for_the_document_is_attached_and_the
 
 
 def test_a_picture_sent_when_nothing_asks_for_a_file_gets_a_clear_answer(wecom_stack):
-    stack, userid = wecom_stack, "xuhaitao"
+    stack, userid = wecom_stack, "luhaoran"  # a member no other test uses (test_gateway counts xuhaitao's turns)
     say(stack, userid, "你好")
     reply = content_of(send_picture(stack, userid, "随手拍.png"))
     assert "没有需要附件的问题" in reply
