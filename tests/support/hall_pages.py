@@ -23,7 +23,10 @@ def submit_seal_request(page: Page, leader: str, purpose: str = "与杭州剧院
     page.get_by_test_id("input-copies").fill("2")
     page.get_by_test_id("input-use_date").fill(tomorrow())
     page.get_by_test_id("input-purpose").fill(purpose)
-    page.get_by_test_id("input-document").fill("合作协议.pdf")
+    # The document to be stamped, uploaded (uploader.js sends it at once and lists it).
+    page.get_by_test_id("file-document").set_input_files([
+        {"name": "合作协议.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% contract\n%%EOF\n"}])
+    expect(page.get_by_test_id("uploads-document")).to_contain_text("合作协议.pdf")
     page.get_by_test_id("approver-leader").select_option(leader)
     page.get_by_test_id("submit").click()
     expect(page).to_have_url(re.compile(r"/applications/\d+/progress"))
