@@ -24,7 +24,7 @@ BOT_INPUTS     := config.yml $(wildcard bot/domain/*.yml) $(shell find data -typ
 help:
 	@echo "make run    - set up, migrate, load demo data if empty, start the system (SQLite)"
 	@echo "make test   - set up and run every test (PostgreSQL tests skip with a reason if it is not running)"
-	@echo "make test-fast - the inner loop: units and in-process tests, no trained model (about 2 min)"
+	@echo "make test-fast - the inner loop: units and in-process tests, no trained model (about 1.5 min)"
 	@echo "make test-deploy - the production path (nginx in front of the production processes)"
 	@echo "make test-web - browser tests only (needs Debian's chromium: apt-get install -y chromium chromium-driver)"
 	@echo "make bench  - backend benchmark (100k applications, SQLite and PostgreSQL)"
@@ -125,15 +125,15 @@ test-architecture: $(BACKEND_READY)
 test-backend: $(BACKEND_READY)
 	$(BACKEND) -m pytest tests/backend
 
-# The inner loop (≈2 min on 2 cores, no trained model needed): the backend's tests on SQLite (pytest-xdist,
-# two workers, each with its own databases), the
+# The inner loop (≈1.5 min on 2 cores, no trained model needed): the backend's in-process tests on SQLite
+# (pytest-xdist, two workers with their own databases; those starting processes are left to make test), the
 # actions, the WeCom channel's parts against the simulator, the Rasa fixes, the lock store on Redis.
 # `make test` runs everything (PostgreSQL, whole conversations, browsers, the production path).
 FAST_RASA_TESTS := tests/actions $(addprefix tests/bot/test_,server.py rasa_patches.py turn_queue.py settings.py faq_answers.py) \
                    tests/scaleout/test_lock_store.py \
                    $(addprefix tests/wecom/test_,render.py delivery.py callback.py store.py config.py client.py channel_settings.py ordering.py hall_link_settings.py)
 test-fast: $(BACKEND_READY) $(RASA_READY)
-	$(BACKEND) -m pytest -q -n 2 -m "not postgres" tests/architecture tests/backend
+	$(BACKEND) -m pytest -q -n 2 -m "not postgres and not processes" tests/architecture tests/backend
 	$(VENV_RASA)/bin/python -m pytest -q $(FAST_RASA_TESTS)
 
 # The production path: nginx (Debian's) in front of the backend and the WeCom gateway as their

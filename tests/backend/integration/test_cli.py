@@ -6,10 +6,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
 from devtools.stack import free_port
 from tests.support.backend_api import SECRET
+
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO_USERS = yaml.safe_load((ROOT / "backend/demo_data/org.yml").read_text(encoding="utf-8"))["users"]

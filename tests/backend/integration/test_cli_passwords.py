@@ -17,6 +17,8 @@ from backend.db.database import Database
 from backend.db.models import User
 from tests.support.backend_api import SECRET
 
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
+
 ROOT = Path(__file__).resolve().parents[3]
 ORG = {"departments": [{"code": "art", "name": "艺术学院"}],
        "users": [{"username": "t9001", "name": "李明", "department": "art"},

@@ -19,6 +19,8 @@ from backend.db import faq as store
 from backend.db.models import User
 from devtools.stack import RASA_BIN
 
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
+
 ROOT = Path(__file__).resolve().parents[3]
 NEW_TEXT = "食堂开放时间:早 6:30–8:30,午 11:00–13:00,晚 17:00–19:00。"
 EDITED_TEXT = "在【我的申请】中找到被退回的申请,点【编辑并重新提交】,改好后提交即可。"

@@ -3,6 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
+
 ROOT = Path(__file__).resolve().parents[3]
 
 

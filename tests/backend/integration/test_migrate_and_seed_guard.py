@@ -20,6 +20,8 @@ from backend.db import migrate
 from tests.support import databases
 from tests.support.backend_api import SECRET
 
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
+
 ROOT = Path(__file__).resolve().parents[3]
 WAITING = "Waiting for another migration"
 

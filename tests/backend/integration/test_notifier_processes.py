@@ -19,6 +19,8 @@ from tests.support import databases
 from tests.support.outbox import queue
 from tests.support.rasa_receiver import JWT_SECRET, RasaReceiver
 
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
+
 ROOT = Path(__file__).resolve().parents[3]
 PEOPLE = ["t0002", "t1203", "t1001", "t1101"]
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select, update
 
 from backend.config import ROOT
@@ -13,6 +14,8 @@ from backend.db.models import UploadedFile
 
 from tests.support.files import PDF, PNG, upload
 from tests.support.forms import staff_leave, submission
+
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
 
 
 async def test_old_unattached_uploads_are_removed_and_the_rest_kept(api, database, settings, database_url):

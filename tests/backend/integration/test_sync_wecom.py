@@ -21,6 +21,8 @@ from backend.db.models import Department, User
 from devtools.stack import free_port
 from tests.support import databases
 
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
+
 ROOT = Path(__file__).resolve().parents[3]
 DEMO_ORG = ROOT / "backend" / "demo_data" / "org.yml"
 WECOM = {"WECOM_CORP_ID": "wwsynctest0001", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "sync-test-secret",

@@ -31,6 +31,8 @@ from devtools.wecom_simulator.__main__ import build_config, parse_args
 from devtools.wecom_simulator.config import DEFAULT_ORG, ConfigError, dev_credentials
 from devtools.wecom_simulator.contacts import Directory
 
+pytestmark = pytest.mark.processes  # starts processes of ours: make test, not make test-fast
+
 ORG = yaml.safe_load(DEFAULT_ORG.read_text(encoding="utf-8"))
 WECOM_USERS = [u for u in ORG["users"] if u.get("wecom_userid")]
 ALICE, BOB = WECOM_USERS[0]["wecom_userid"], WECOM_USERS[1]["wecom_userid"]
