@@ -198,6 +198,22 @@ def taken_up_line(kept: dict[str, Any]) -> str:
     return f"之前填写的 {count} 项已保留,接着填写。"
 
 
+async def opening(api: BackendClient, who: str, code: str, request: str, left: Any,
+                  zone: tzinfo) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
+    """A matter's form about to begin (asked for, or switched to): its schema, the answers kept
+    from when it was left earlier in the conversation, the form data to start with (those and what
+    the request says) and the lines after the greeting (the steps, what was kept, what was read)."""
+    schema = await matter_schema(api, who, code)
+    kept = taken_up(left, code)
+    said, read_back = await said_form_data(api, who, schema, request, zone)
+    lines = [f"共 {len(steps(schema))} 步,随时可以说「算了」取消。"]
+    if kept:
+        lines.append(taken_up_line(kept))
+    if read_back:
+        lines.append(read_back_line(read_back))
+    return schema, kept, {**kept, **said}, "\n".join(lines)
+
+
 def leaving(tracker: Tracker, schema: dict[str, Any]) -> tuple[Optional[dict[str, Any]], bool]:
     """What is kept of the form being left (None: nothing) and whether it has answers."""
     data = tracker.get_slot("form_data") or {}
@@ -263,19 +279,13 @@ class ValidateMatterForm(UsesServices, FormValidationAction):
         """The form goes on with the other matter: its answers kept from earlier in the
         conversation, if it was left for another one, and what the request says filled in.
         The answers of the form left now are kept in turn (see ``leaving``)."""
-        new = await matter_schema(self.api, who, target["code"])
-        kept = taken_up(tracker.get_slot(LEFT_SLOT), new["code"])
-        said, read_back = await said_form_data(self.api, who, new, target.get("text") or "", self.settings.college_tz)
+        new, kept, form_data, rest = await opening(self.api, who, target["code"], target.get("text") or "",
+                                                   tracker.get_slot(LEFT_SLOT), self.settings.college_tz)
         left, answered = leaving(tracker, schema)
-        lines = [f"好的,改为办理《{new['name']}》({new['center']['name']})。{fate(schema['name'], left, answered, will=False)}"
-                 f"共 {len(steps(new))} 步,随时可以说「算了」取消。"]
-        if kept:
-            lines.append(taken_up_line(kept))
-        if read_back:
-            lines.append(read_back_line(read_back))
-        dispatcher.utter_message(text="\n".join(lines))
+        dispatcher.utter_message(text=f"好的,改为办理《{new['name']}》({new['center']['name']})。"
+                                      f"{fate(schema['name'], left, answered, will=False)}{rest}")
         still_left = left or (None if kept else tracker.get_slot(LEFT_SLOT))
-        return {"matter_code": new["code"], "form_data": {**kept, **said}, "prefill": None, "resubmit_id": None,
+        return {"matter_code": new["code"], "form_data": form_data, "prefill": None, "resubmit_id": None,
                 SWITCH_SLOT: None, LEFT_SLOT: still_left, "field_answer": None}
 
 

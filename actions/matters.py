@@ -4,8 +4,8 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from .base import BaseAction
-from .matter_form import matter_schema, read_back_line, said_form_data, steps, taken_up_line
-from .matter_switch import LEFT_SLOT, SWITCH_SLOT, taken_up
+from .matter_form import opening
+from .matter_switch import LEFT_SLOT, SWITCH_SLOT
 
 
 class ActionListCenters(BaseAction):
@@ -47,16 +47,9 @@ class ActionFindMatter(BaseAction):
                 dispatcher.utter_message(text="您要办理的是哪一项?", buttons=buttons)
                 return [SlotSet("matter_code", None)]
             code = found[0]["code"]
-        schema = await matter_schema(self.api, who, code)
-        kept = taken_up(tracker.get_slot(LEFT_SLOT), code)  # left earlier for another matter
-        said, read_back = await said_form_data(self.api, who, schema, text, self.settings.college_tz)
-        lines = [f"好的,我们来办理《{schema['name']}》({schema['center']['name']})。"
-                 f"共 {len(steps(schema))} 步,随时可以说「算了」取消。"]
-        if kept:
-            lines.append(taken_up_line(kept))
-        if read_back:
-            lines.append(read_back_line(read_back))
-        dispatcher.utter_message(text="\n".join(lines))
-        events = [SlotSet("matter_code", code), SlotSet("form_data", {**kept, **said}), SlotSet("prefill", None),
+        schema, kept, form_data, rest = await opening(self.api, who, code, text, tracker.get_slot(LEFT_SLOT),
+                                                      self.settings.college_tz)
+        dispatcher.utter_message(text=f"好的,我们来办理《{schema['name']}》({schema['center']['name']})。{rest}")
+        events = [SlotSet("matter_code", code), SlotSet("form_data", form_data), SlotSet("prefill", None),
                   SlotSet("resubmit_id", None), SlotSet(SWITCH_SLOT, None)]
         return events + ([SlotSet(LEFT_SLOT, None)] if kept else [])
