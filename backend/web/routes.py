@@ -91,6 +91,7 @@ def setup_page_routes(app: web.Application) -> None:
         web.get("/matters/{code}", hall.matter_page, name="page_matter"),
         web.post("/matters/{code}", hall.submit_matter, name="page_matter_submit"),
         web.get("/tasks", task_pages.task_list, name="page_tasks"),
+        web.post("/tasks/approve-ticked", task_pages.approve_ticked, name="page_tasks_approve_ticked"),
         web.get(f"/tasks/{ID}", task_pages.task_page, name="page_task"),
         web.post(f"/tasks/{ID}", task_pages.decide, name="page_task_decide"),
         web.get("/applications", application_pages.application_list, name="page_applications"),

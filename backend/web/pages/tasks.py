@@ -1,6 +1,6 @@
 """我的任务: 我的待办 / 已办, a task page, and its decision panel (同意 / 退回, to the applicant or a
 passed node / 加签 / 转办 / 委派 — the last three pick people in the same org picker; an added
-signer's or a delegate's 同意 / 不同意)."""
+signer's or a delegate's 同意 / 不同意); on 我的待办, 批量同意 of the ticked tasks."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ...errors import Conflict, InvalidInput
+from ...errors import AppError, Conflict, InvalidInput
 from ...read.people import PeopleView
 from ...read.tasks import TasksView
 from .. import parse
-from ..jsonio import path_id
+from ..jsonio import MAX_ID, path_id
 from ..keys import ACTOR, DATABASE, SETTINGS
 from ..services import handle, view
 from . import diagram
@@ -66,6 +66,48 @@ async def task_list(request: web.Request) -> web.Response:
         tasks = view(request, session, TasksView)
         listing = await tasks.tasks(request[ACTOR], TABS[tab], PAGE_SIZE, (page - 1) * PAGE_SIZE, where)
     return render(request, "tasks.html", {**context, **listing})
+
+
+MAX_BATCH = PAGE_SIZE  # the ticked rows of one page
+
+
+async def approve_ticked(request: web.Request) -> web.Response:
+    """批量同意: each ticked task approved in its own transaction, as if approved on its page one after
+    the other — one that cannot be (decided meanwhile, not this person's) is reported, the others go on."""
+    posted = await request.post()
+    opinion = posted.get("opinion") if isinstance(posted.get("opinion"), str) else ""
+    ticked = list(dict.fromkeys(v for v in posted.getall("task", []) if isinstance(v, str)))
+    if not ticked or len(ticked) > MAX_BATCH:
+        return await _todo_with_results(request, error="请先勾选要同意的任务" if not ticked
+                                        else f"一次最多同意 {MAX_BATCH} 项", status=400)
+    done, failed = [], []
+    for raw in ticked:
+        task_id, number = (int(raw) if raw.isdigit() and len(raw) <= 18 else 0), None
+        if not 0 < task_id <= MAX_ID:
+            failed.append("没有找到该任务")
+            continue
+        try:
+            async with request.app[DATABASE].read() as session:  # its number, for the report
+                number = (await view(request, session, TasksView).task(request[ACTOR], task_id))["number"]
+            async with request.app[DATABASE].write() as session:
+                await handle(request, session, request[ACTOR],
+                             parse.decision("approve", task_id, {"opinion": opinion}))
+            done.append(number)
+        except AppError as error:
+            failed.append(f"{number or '该任务'}:{error.message}")
+    notice = f"已同意 {len(done)} 项。" if done else None
+    error = f"{len(failed)} 项未能同意 —— " + ";".join(failed) if failed else None
+    return await _todo_with_results(request, notice=notice, error=error, status=200 if done else 409)
+
+
+async def _todo_with_results(request: web.Request, status: int, notice: Optional[str] = None,
+                             error: Optional[str] = None) -> web.Response:
+    async with request.app[DATABASE].read() as session:
+        listing = await view(request, session, TasksView).tasks(request[ACTOR], "pending", PAGE_SIZE, 0,
+                                                               parse.task_filter({}, "pending"))
+    context = {"tab": "todo", "page": 1, "outcomes": DONE_OUTCOMES, "chosen": {}, "filter_query": "",
+               "notice": notice, "error": error}
+    return render(request, "tasks.html", {**context, **listing}, status=status)
 
 
 async def _task_page(request: web.Request, task_id: int, status: int = 200, error: Optional[str] = None,

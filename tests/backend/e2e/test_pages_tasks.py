@@ -129,3 +129,35 @@ async def test_adding_signers_through_the_picker_and_their_opinions(hall):
     detail = await hall.api.get(f"/applications/{app['id']}", "t2001")
     assert detail["current_node"]["key"] == "seal_keeper"
     assert [r["action_label"] for r in detail["records"][1:]] == ["加签", "加签意见:同意", "加签意见:不同意", "同意"]
+
+
+async def test_ticked_tasks_are_approved_one_by_one_and_one_decided_meanwhile_is_reported(hall):
+    apps = [await submitted(hall) for _ in range(3)]
+    tasks = [await task_of(hall, "t0002", app["number"]) for app in apps]
+    browser = await hall.browser("t0002")
+    await browser.get("/tasks")
+    assert {r["attrs"]["value"] for r in by_testid(browser.html, "tick")} == {str(t["id"]) for t in tasks}
+    await hall.api.post(f"/tasks/{tasks[1]['id']}/return", "t0002", json={"opinion": "请补充"})  # meanwhile
+    await browser.post("/tasks/approve-ticked", [("task", str(tasks[0]["id"])), ("task", str(tasks[1]["id"])),
+                                                 ("opinion", "同意,按规定办理")])
+    assert browser.status == 200 and text_of(browser.html, "notice") == "已同意 1 项。"
+    assert apps[1]["number"] in text_of(browser.html, "error") and "1 项未能同意" in text_of(browser.html, "error")
+    first = await hall.api.get(f"/applications/{apps[0]['id']}", "t2001")
+    assert (first["records"][-1]["action"], first["records"][-1]["opinion"]) == ("approve", "同意,按规定办理")
+    assert (await hall.api.get(f"/applications/{apps[1]['id']}", "t2001"))["status"] == "returned"
+    assert (await task_of(hall, "t0002", apps[2]["number"]))["status"] == "pending"  # not ticked: untouched
+    assert [r["attrs"]["data-number"] for r in by_testid(browser.html, "task-row")] == [apps[2]["number"]]
+
+
+async def test_ticking_nothing_or_someone_elses_task_approves_nothing(hall):
+    app = await submitted(hall)
+    task = await task_of(hall, "t0002", app["number"])
+    browser = await hall.browser("t0002")
+    await browser.get("/tasks")
+    await browser.post("/tasks/approve-ticked", [("opinion", "同意")])
+    assert browser.status == 400 and text_of(browser.html, "error") == "请先勾选要同意的任务"
+    other = await hall.browser("t0001")
+    await other.get("/tasks")
+    await other.post("/tasks/approve-ticked", [("task", str(task["id"])), ("task", "99999999999"), ("task", "x")])
+    assert other.status == 409 and "3 项未能同意" in text_of(other.html, "error")
+    assert (await task_of(hall, "t0002", app["number"]))["status"] == "pending"
