@@ -9,13 +9,14 @@ numbers (第1个和第3个) refer to the last list shown. The opinion in the sen
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk.events import SlotSet
 
 from . import text as parse
 from .backend_client import BackendError, BackendUnavailable
 from .base import BaseAction, UserFacingError
+from .matters import mentioned_matters
 from .render import task_line
 
 BATCH = "batch_decision"  # slot: {"move", "opinion", "tasks": [{id, number, matter, kind}]}
@@ -55,16 +56,6 @@ def batch_opinion(text: str) -> str:
     return rest.strip(parse.PUNCTUATION)
 
 
-async def matter_codes(api, who: str, tracker) -> Optional[set[str]]:
-    words = list(dict.fromkeys(tracker.get_latest_entity_values("matter")))
-    if not words:
-        return None
-    found = await api.search_matters(who, " ".join(words))
-    if not found:
-        raise UserFacingError(f"没有找到与「{'、'.join(words)}」相关的事项。说「我的待办」可以查看全部待办。")
-    return {m["code"] for m in found[:3]}
-
-
 async def chosen(api, who: str, tracker, move: str) -> tuple[list[dict[str, Any]], list[str]]:
     """The pending tasks the sentence means, and notes on those left out."""
     text = tracker.latest_message.get("text", "") or ""
@@ -84,8 +75,10 @@ async def chosen(api, who: str, tracker, move: str) -> tuple[list[dict[str, Any]
             notes.append(f"{'、'.join(gone)}已不在您的待办中,不包括在内。")
         tasks = [by_id[i] for i in picked if i in by_id]
     else:
-        codes = await matter_codes(api, who, tracker)
-        tasks = [t for t in mine if codes is None or t["matter"]["code"] in codes]
+        codes, words = await mentioned_matters(api, who, tracker)
+        if words and not codes:
+            raise UserFacingError(f"没有找到与「{'、'.join(words)}」相关的事项。说「我的待办」可以查看全部待办。")
+        tasks = [t for t in mine if not words or t["matter"]["code"] in codes]
     waiting = [t for t in tasks if t["status"] != "pending"]
     if waiting:
         notes.append("、".join(t["number"] for t in waiting) + " 正在等待加签意见,暂不能办理,不包括在内。")

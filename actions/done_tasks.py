@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
 from . import chinese_time
+from .matters import mentioned_matters
 from .render import done_task_line
 
 # 已办, or a deciding verb in the past: 处理过 / 审批了 / 处理的 (「上个月处理的请假」).
@@ -96,31 +97,17 @@ def outcome(text: str) -> tuple[tuple[str, ...], str]:
     return (), ""
 
 
-async def matter_codes(api, who: str, tracker) -> tuple[list[str], str]:
-    """The matters the sentence mentions (「请假」: 教职工请假 and 学生请假), at most three, and the words."""
-    words = list(dict.fromkeys(tracker.get_latest_entity_values("matter")))
-    if not words:
-        return [], ""
-    found = await api.search_matters(who, " ".join(words))
-    if not found:
-        return [], ""
-    return [m["code"] for m in found[:3]], "、".join(words)
-
-
 async def show_done(api, dispatcher, tracker, who: str, now: datetime) -> list[dict[str, Any]]:
     """Tell the user what they decided, as the sentence narrows it."""
     text = tracker.latest_message.get("text", "") or ""
     days, (decisions, decided) = period(text, now), outcome(text)
-    codes, matter = await matter_codes(api, who, tracker)
-    filters = {"decision": ",".join(decisions)}
+    codes, words = await mentioned_matters(api, who, tracker)
+    filters = {"decision": ",".join(decisions), "matter": ",".join(codes)}
     if days:
         filters.update(decided_from=days.start.isoformat(), decided_to=days.end.isoformat())
-    found: dict[int, dict[str, Any]] = {}
-    for code in codes or [""]:
-        for task in await api.tasks(who, "done", limit=LIMIT, matter=code, **filters):
-            found[task["id"]] = task
-    tasks = sorted(found.values(), key=lambda t: (t.get("decided_at") or "", t["id"]), reverse=True)[:LIMIT]
-    narrowed = "、".join(filter(None, [days.label if days else "", matter, f"{decided}的" if decided else ""]))
+    tasks = sorted(await api.tasks(who, "done", limit=LIMIT, **filters),  # newest decision first
+                   key=lambda t: (t.get("decided_at") or "", t["id"]), reverse=True)
+    narrowed = "、".join(filter(None, [days.label if days else "", "、".join(words), f"{decided}的" if decided else ""]))
     scope = f"({narrowed})" if narrowed else ""
     if not tasks:
         dispatcher.utter_message(text=f"没有找到您办理过的任务{scope}。说「我的待办」可以查看待处理的任务。")

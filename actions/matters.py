@@ -7,6 +7,18 @@ from .base import BaseAction
 from .matter_form import opening
 from .matter_switch import LEFT_SLOT, SWITCH_SLOT
 
+MENTIONED_AT_MOST = 3  # 「请假」: 请假申请(教职工) and 学生请假
+
+
+async def mentioned_matters(api, who: str, tracker) -> tuple[list[str], list[str]]:
+    """The matters the latest message names (its ``matter`` entities, searched as the hall searches)
+    — their codes, at most MENTIONED_AT_MOST — and the words; ([], []) when it names none."""
+    words = list(dict.fromkeys(tracker.get_latest_entity_values("matter")))
+    if not words:
+        return [], []
+    found = await api.search_matters(who, " ".join(words))
+    return [m["code"] for m in found[:MENTIONED_AT_MOST]], words
+
 
 class ActionListCenters(BaseAction):
     action_name = "action_list_centers"

@@ -24,10 +24,10 @@ DECISIONS = ("approve", "return", "transfer", "agree", "disagree")  # what a don
 
 @dataclass(frozen=True)
 class TaskFilter:
-    """Narrows a 待办 / 已办 list: the matter (code), and for 已办 what was decided and on which
-    days (inclusive, in the college's timezone)."""
+    """Narrows a 待办 / 已办 list: the matters (codes; any of them), and for 已办 what was decided and
+    on which days (inclusive, in the college's timezone)."""
 
-    matter: Optional[str] = None
+    matters: tuple[str, ...] = ()
     decisions: tuple[str, ...] = ()
     decided_from: Optional[date] = None
     decided_to: Optional[date] = None
@@ -46,9 +46,9 @@ class TasksView(View):
         )
 
     def _narrowed(self, query, where: TaskFilter):
-        if where.matter:
+        if where.matters:
             query = (query.join(Application, Application.id == Task.application_id)
-                     .join(Matter, Matter.id == Application.matter_id).where(Matter.code == where.matter))
+                     .join(Matter, Matter.id == Application.matter_id).where(Matter.code.in_(where.matters)))
         if where.decisions:
             query = query.where(Task.decision.in_(where.decisions))
         if where.decided_from:

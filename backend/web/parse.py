@@ -36,6 +36,7 @@ MAX_OPINION = 2000
 MAX_SIGNERS = 10
 MAX_TERMINATE = 100
 MAX_KEY = 64  # a username or a node key
+MAX_MATTERS = 10  # matter codes in one task-list filter
 MAX_CC = 20
 
 
@@ -205,7 +206,7 @@ def carbon_copy(application_id: int, body: dict[str, Any]) -> CarbonCopy:
 
 
 def task_filter(query: Mapping[str, str], status: str) -> TaskFilter:
-    """A task list's query (API and the 已办 page): matter=staff_leave; for 已办 (``done``) also
+    """A task list's query (API and the 已办 page): matter=staff_leave,student_leave; for 已办 (``done``) also
     decision=approve,agree and decided_from / decided_to (YYYY-MM-DD, inclusive). Empty means absent."""
     values = {name: (query.get(name) or "").strip() for name in ("matter", "decision", "decided_from", "decided_to")}
     if status != "done" and any(values[name] for name in ("decision", "decided_from", "decided_to")):
@@ -216,9 +217,10 @@ def task_filter(query: Mapping[str, str], status: str) -> TaskFilter:
     start, end = _day(values, "decided_from"), _day(values, "decided_to")
     if start and end and start > end:
         raise InvalidInput("bad_query", "decided_from 不能晚于 decided_to")
-    if len(values["matter"]) > MAX_KEY:
-        raise InvalidInput("bad_query", "matter 过长")
-    return TaskFilter(values["matter"] or None, decisions, start, end)
+    matters = tuple(dict.fromkeys(m for m in values["matter"].split(",") if m))
+    if len(matters) > MAX_MATTERS or any(len(m) > MAX_KEY for m in matters):
+        raise InvalidInput("bad_query", f"matter 过长(至多 {MAX_MATTERS} 个事项代码,逗号分隔)")
+    return TaskFilter(matters, decisions, start, end)
 
 
 def _day(values: dict[str, str], name: str) -> Optional[date]:

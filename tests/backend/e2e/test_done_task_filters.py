@@ -47,6 +47,7 @@ async def test_done_tasks_are_filtered_by_decision_day_outcome_and_matter(api, c
     assert await done(api, "&decision=agree") == []
     assert await done(api, "&matter=staff_leave&decision=approve") == [(first["id"], "approve")]
     assert await done(api, "&matter=seal_usage") == []
+    assert await done(api, "&matter=seal_usage,staff_leave&decision=approve") == [(first["id"], "approve")]  # any of them
     pending = (await api.get("/tasks?status=pending&matter=seal_usage", HEAD))["items"]
     assert pending == []
 
@@ -58,7 +59,8 @@ async def test_a_bad_filter_is_refused_with_a_clear_message(api):
                         ("status=done&decision=approved", "decision"),
                         ("status=done&decided_from=2026-12-02&decided_to=2026-12-01", "decided_from"),
                         ("status=pending&decision=approve", "status=done"),
-                        ("status=done&matter=" + "x" * 65, "matter")]:
+                        ("status=done&matter=" + "x" * 65, "matter"),
+                        ("status=done&matter=" + ",".join(f"m{i}" for i in range(11)), "matter")]:
         got, answer = await api.call("GET", f"/tasks?{query}", HEAD)
         assert (got, answer["error"]["code"]) == (400, "bad_query"), (query, answer)
         assert word in answer["error"]["message"], (query, answer)
