@@ -53,22 +53,27 @@ async def task_list(request: web.Request) -> web.Response:
     tab = request.query.get("tab", "todo")
     if tab not in TABS:
         tab = "todo"
-    page = page_number(request)
     chosen = {name: request.query.get(name, "") for name in DONE_FILTERS} if tab == "done" else {}
-    context = {"tab": tab, "page": page, "outcomes": DONE_OUTCOMES, "chosen": chosen,
+    return await _list_page(request, tab, page_number(request), chosen)
+
+
+async def _list_page(request: web.Request, tab: str, page: int, chosen: dict[str, str], status: int = 200,
+                     notice: Optional[str] = None, error: Optional[str] = None) -> web.Response:
+    context = {"tab": tab, "page": page, "outcomes": DONE_OUTCOMES, "chosen": chosen, "notice": notice,
                "filter_query": urlencode({k: v for k, v in chosen.items() if v})}
     try:
         where = parse.task_filter(chosen, TABS[tab])
-    except InvalidInput as error:  # a hand-edited address: say so, list nothing
-        return render(request, "tasks.html", {**context, "items": [], "has_more": False, "error": error.message},
+    except InvalidInput as refused:  # a hand-edited address: say so, list nothing
+        return render(request, "tasks.html", {**context, "items": [], "has_more": False, "error": refused.message},
                       status=400)
     async with request.app[DATABASE].read() as session:
         tasks = view(request, session, TasksView)
         listing = await tasks.tasks(request[ACTOR], TABS[tab], PAGE_SIZE, (page - 1) * PAGE_SIZE, where)
-    return render(request, "tasks.html", {**context, **listing})
+    return render(request, "tasks.html", {**context, **listing, "error": error}, status=status)
 
 
 MAX_BATCH = PAGE_SIZE  # the ticked rows of one page
+MAX_PENDING = 500  # the pending tasks a batch is checked against (the list pages through far fewer)
 
 
 async def approve_ticked(request: web.Request) -> web.Response:
@@ -78,36 +83,39 @@ async def approve_ticked(request: web.Request) -> web.Response:
     opinion = posted.get("opinion") if isinstance(posted.get("opinion"), str) else ""
     ticked = list(dict.fromkeys(v for v in posted.getall("task", []) if isinstance(v, str)))
     if not ticked or len(ticked) > MAX_BATCH:
-        return await _todo_with_results(request, error="请先勾选要同意的任务" if not ticked
-                                        else f"一次最多同意 {MAX_BATCH} 项", status=400)
+        return await _list_page(request, "todo", 1, {}, 400,
+                                error="请先勾选要同意的任务" if not ticked else f"一次最多同意 {MAX_BATCH} 项")
+    async with request.app[DATABASE].read() as session:  # numbers for the report, and what is still waiting
+        waiting = {str(t["id"]): t["number"] for t in (await view(request, session, TasksView).tasks(
+            request[ACTOR], "pending", MAX_PENDING, 0))["items"]}
     done, failed = [], []
     for raw in ticked:
-        task_id, number = (int(raw) if raw.isdigit() and len(raw) <= 18 else 0), None
-        if not 0 < task_id <= MAX_ID:
-            failed.append("没有找到该任务")
+        number = waiting.get(raw)
+        if number is None:  # decided meanwhile, or never this person's: said by its number when it is theirs
+            failed.append(await _no_longer_waiting(request, raw))
             continue
         try:
-            async with request.app[DATABASE].read() as session:  # its number, for the report
-                number = (await view(request, session, TasksView).task(request[ACTOR], task_id))["number"]
             async with request.app[DATABASE].write() as session:
                 await handle(request, session, request[ACTOR],
-                             parse.decision("approve", task_id, {"opinion": opinion}))
+                             parse.decision("approve", int(raw), {"opinion": opinion}))
             done.append(number)
-        except AppError as error:
-            failed.append(f"{number or '该任务'}:{error.message}")
+        except AppError as refused:
+            failed.append(f"{number}:{refused.message}")
     notice = f"已同意 {len(done)} 项。" if done else None
     error = f"{len(failed)} 项未能同意 —— " + ";".join(failed) if failed else None
-    return await _todo_with_results(request, notice=notice, error=error, status=200 if done else 409)
+    return await _list_page(request, "todo", 1, {}, 200 if done else 409, notice, error)
 
 
-async def _todo_with_results(request: web.Request, status: int, notice: Optional[str] = None,
-                             error: Optional[str] = None) -> web.Response:
-    async with request.app[DATABASE].read() as session:
-        listing = await view(request, session, TasksView).tasks(request[ACTOR], "pending", PAGE_SIZE, 0,
-                                                               parse.task_filter({}, "pending"))
-    context = {"tab": "todo", "page": 1, "outcomes": DONE_OUTCOMES, "chosen": {}, "filter_query": "",
-               "notice": notice, "error": error}
-    return render(request, "tasks.html", {**context, **listing}, status=status)
+async def _no_longer_waiting(request: web.Request, raw: str) -> str:
+    task_id = int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+    if 0 < task_id <= MAX_ID:
+        try:
+            async with request.app[DATABASE].read() as session:
+                task = await view(request, session, TasksView).task(request[ACTOR], task_id)
+            return f"{task['number']}:已不在您的待办中({task['decision_label'] or task['status_label']})"
+        except AppError:
+            pass
+    return "没有找到所勾选的任务"
 
 
 async def _task_page(request: web.Request, task_id: int, status: int = 200, error: Optional[str] = None,
