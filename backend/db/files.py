@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Application, ApplicationCc, Task, UploadedFile, User
+from .models import MAX_ID, Application, ApplicationCc, Task, UploadedFile, User
 
 
 async def add(session: AsyncSession, owner: User, name: str, content_type: str, size: int, sha256: str,
@@ -41,7 +41,7 @@ async def visible(session: AsyncSession, viewer: User, file_id: int) -> Optional
 async def described(session: AsyncSession, ids: Iterable[int], owner_id: Optional[int] = None) -> dict[int, dict[str, Any]]:
     """Id → what a page or a client shows of a file (its name, type, size); ``owner_id``: only
     that person's files (a form shown back to them names no one else's)."""
-    wanted = [i for i in ids if 0 < i <= 2**63 - 1]
+    wanted = [i for i in ids if 0 < i <= MAX_ID]  # a larger one names nothing (and PostgreSQL refuses it)
     if not wanted:
         return {}
     query = select(UploadedFile).where(UploadedFile.id.in_(wanted))

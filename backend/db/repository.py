@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..errors import Conflict
 from .models import (
+    MAX_ID,
     Application,
     ApplicationCc,
     DailyCounter,
@@ -309,6 +310,9 @@ class Repository:
         return as_utc(value) if value is not None else None
 
     async def files(self, ids: list[int]) -> dict[int, FileRow]:
+        ids = [i for i in ids if 0 < i <= MAX_ID]  # a larger one names nothing (and PostgreSQL refuses it)
+        if not ids:
+            return {}
         rows = await self.connection.execute(FILES, {"ids": ids})
         return {row.id: FileRow(row.id, row.owner_id, row.application_id, row.original_name) for row in rows}
 

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 from aiohttp import web
 
+from ..db.models import MAX_ID  # noqa: F401 - the web's bound on ids, where the columns are defined
 from ..errors import InvalidInput, NotFound
 
 dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -35,7 +36,6 @@ def _constant(text: str) -> float:
     raise NotFinite(text)  # NaN, Infinity, -Infinity: JavaScript's, not JSON's
 
 
-MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL's int4): a larger one names nothing
 
 
 def storable(text: str) -> bool:

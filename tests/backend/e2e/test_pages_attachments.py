@@ -112,3 +112,11 @@ async def test_the_resubmit_form_shows_the_files_and_takes_more(hall):
     assert browser.status == 200 and "/progress" in browser.url, text_of(browser.html, "form-error")
     detail = await hall.api.get(f"/applications/{application_id}", APPLICANT)
     assert [a["name"] for a in detail["attachments"]] == ["诊断证明.pdf", "病历.png"]
+
+
+async def test_a_file_id_no_column_can_hold_is_refused_at_the_field(hall):
+    browser = await hall.browser(APPLICANT)
+    await browser.get("/matters/staff_leave")
+    await browser.post("/matters/staff_leave", sick_leave(proof="99999999999"))  # past PostgreSQL's int4
+    assert browser.status == 400 and "没有找到附件" in text_of(browser.html, "error-proof")
+    assert (await hall.api.get("/applications", APPLICANT))["items"] == []
