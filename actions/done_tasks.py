@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
 from . import chinese_time
+from . import text as parse
 from .matters import mentioned_matters
 from .render import done_task_line
 
@@ -43,13 +44,6 @@ def asks_for_done(text: str) -> bool:
     return bool(DONE_WORDS.search(text or ""))
 
 
-def _count(raw: str) -> int:
-    if raw.isdigit():
-        return int(raw)
-    import cn2an  # noqa: PLC0415 - only for the rare spelled-out count
-    return int(cn2an.cn2an(raw.replace("两", "二"), "smart"))
-
-
 def _month(today: date, back: int) -> tuple[date, date]:
     year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
     month += 1
@@ -76,7 +70,7 @@ def period(text: str, now: datetime) -> Optional[Period]:
             return Period(start, end, word)
     recent = RECENT_DAYS.search(text)
     if recent:
-        count, unit = _count(recent.group(1)), recent.group(2)
+        count, unit = int(parse.number(recent.group(1)) or 1), recent.group(2)
         days = count * (7 if "周" in unit or "星期" in unit else 30 if "月" in unit else 1)
         return Period(today - timedelta(days=days - 1), today, recent.group(0))
     named = A_DAY.search(text)

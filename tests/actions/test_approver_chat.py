@@ -53,6 +53,7 @@ def test_numbers_in_a_run_are_all_read():
     ("今天处理过的", date(2026, 12, 2), date(2026, 12, 2)),
     ("上周的已办", date(2026, 11, 23), date(2026, 11, 29)),
     ("最近7天处理过的", date(2026, 11, 26), date(2026, 12, 2)),
+    ("最近两周的已办", date(2026, 11, 19), date(2026, 12, 2)),  # a spelled-out count (text.number)
     ("12月1日处理的", date(2026, 12, 1), date(2026, 12, 1)),
     ("12月20日处理的", date(2025, 12, 20), date(2025, 12, 20))])  # the past is meant
 def test_a_period_is_read_in_the_colleges_calendar(text, start, end):

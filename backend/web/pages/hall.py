@@ -31,7 +31,7 @@ def _code(request: web.Request) -> str:
     return path_text(request, "code", "matter_not_found", "没有找到该事项")
 
 
-def _page(request: web.Request, matter: dict, context: dict, status: int = 200) -> web.Response:
+def _page(request: web.Request, context: dict, status: int = 200) -> web.Response:
     limits = forms.upload_limits(request.app[SETTINGS].files)
     return render(request, "matter.html", {**context, "file_limits": limits}, status=status)
 
@@ -39,7 +39,7 @@ def _page(request: web.Request, matter: dict, context: dict, status: int = 200) 
 async def matter_page(request: web.Request) -> web.Response:
     async with request.app[DATABASE].read() as session:
         matter = await view(request, session, CatalogView).matter(_code(request), request[ACTOR], to_apply=True)
-    return _page(request, matter, {**forms.form_context(matter, {}, {}), "cc": []})
+    return _page(request, {**forms.form_context(matter, {}, {}), "cc": []})
 
 
 async def submit_matter(request: web.Request) -> web.Response:
@@ -62,5 +62,5 @@ async def submit_matter(request: web.Request) -> web.Response:
     except (InvalidInput, Unprocessable, FileTooLarge) as error:
         uploads = await forms.shown_uploads(request, matter["form"], answers)
         context = forms.form_context(matter, answers, approvers, error, posted, uploads)
-        return _page(request, matter, {**context, "cc": cc}, status=error.status)
+        return _page(request, {**context, "cc": cc}, status=error.status)
     raise see_other(f"/applications/{created['id']}/progress?notice=submitted")
