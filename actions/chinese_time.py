@@ -18,13 +18,21 @@ thin layer of normalisation that a form needs:
   None, unless a part-of-day word fixes the time: 上午/早上 -> 09:00,
   中午 -> 12:00, 下午 -> 14:00, 晚上/今晚 -> 19:00.
 * Spans: only range expressions (…到…, …至…) count. The end is inclusive as
-  jionlp reports it: a date-only end is that day's 23:59:59.
+  jionlp reports it: a date-only end is that day's 23:59:59. An end before
+  the start moves forward by its own cycle (下周一到周三, 晚上10点到凌晨2点)
+  unless it is anchored (明天下午到明天上午): then there is no range.
 * Anything that is not a usable expression gives None; user text never
   raises. Text longer than 100 characters is not parsed (see _MAX_LENGTH).
 * Whole sentences (「下周想请两天假」): ``mentioned`` finds the time expressions
   in them (``jionlp.ner.extract_time``) and reads each with the rules above:
   the first day named (a week is its Monday) and a length in days (两天,
-  半天, 一天半).
+  半天, 一天半). A range whose two halves each name a day (「12月8日到10日」,
+  「明天上午到后天下午」) gives its first day and its last. Each half's time of
+  day is its own: a clock time wins; a part of the day starts as above and
+  ends at 12:00 (上午/早上), 14:00 (中午) or 23:59 (晚上); an end with no time or
+  with 下午 runs to its day's end, which is the caller's to say (a form's is
+  the working day's). Each phrase is read once, from the extraction's own
+  parse; only an open start (「下周一开始」) is read again without 开始/起.
 
 jionlp takes ~0.35 s to import (~0.85 s the very first time, when it unzips
 its dictionaries) and ~0.23 s more for its first call, which compiles its
@@ -41,7 +49,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 _LIB_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -61,6 +69,17 @@ _PART_OF_DAY_HOURS = (
     ("晚上", 19),
     ("晚", 19),  # 今晚 / 明晚 / 傍晚
 )
+# When a range ending in a part of the day ends (「到后天上午」), in the same order. 下午 is
+# left out: an afternoon runs to the end of the day, and when a day ends is the caller's.
+_PART_OF_DAY_ENDS = (
+    ("中午", time(14, 0)),
+    ("下午", None),
+    ("上午", time(12, 0)),
+    ("早上", time(12, 0)),
+    ("早晨", time(12, 0)),
+    ("晚上", time(23, 59)),
+    ("晚", time(23, 59)),
+)
 
 # jionlp reads "下午好" as "this afternoon"; a greeting is not a time.
 _GREETING = re.compile(r"(早上|上午|中午|下午|晚上|早)好")
@@ -79,6 +98,8 @@ _MONTH = re.compile(r"月|\d{1,2}\s*[/.\-]\s*\d{1,2}")
 _DAY_OF_MONTH = re.compile(r"[号日]")
 _CLOCK = re.compile(r"[点时:]")
 _SPAN_SEPARATOR = re.compile(r"到|至|~|～|—")
+# A half of a range that names a day (明天, 10日, 12/10, 周三), not a week or a month (下周, 12月).
+_NAMES_A_DAY = re.compile(r"[天日号]|(周|星期|礼拜)[一二三四五六日天1-7]|\d{1,2}\s*[/.\-]\s*\d{1,2}")
 
 _PLAIN_DATETIME = re.compile(
     r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
@@ -99,21 +120,28 @@ class _Parsed:
 
 def parse_date(text: str, now: datetime) -> date | None:
     """The calendar day the text names, or None."""
+    return _day_of(_parse(text, now))
+
+
+def parse_datetime(text: str, now: datetime) -> datetime | None:
+    """The moment the text names, or None when it gives no time of day."""
     parsed = _parse(text, now)
+    return None if parsed is None else _moment_of(parsed, _clean(text))  # cleaned: greetings are not 下午
+
+
+def _day_of(parsed: _Parsed | None) -> date | None:
     # A week or a month ("下周", "下个月") is not a day.
     if parsed is None or parsed.is_span or parsed.end - parsed.start >= _ONE_DAY:
         return None
     return parsed.start.date()
 
 
-def parse_datetime(text: str, now: datetime) -> datetime | None:
-    """The moment the text names, or None when it gives no time of day."""
-    parsed = _parse(text, now)
-    if parsed is None or parsed.is_span or parsed.end - parsed.start >= _ONE_DAY:
+def _moment_of(parsed: _Parsed, cleaned: str) -> datetime | None:
+    if _day_of(parsed) is None:
         return None
     if parsed.accurate and not _is_whole_day(parsed):
         return parsed.start  # an explicit clock time wins
-    hour = _part_of_day_hour(_clean(text))  # cleaned: greetings are not 下午
+    hour = _part_of_day_hour(cleaned)
     if hour is None:
         return None  # a bare date must not silently become midnight
     return datetime.combine(parsed.start.date(), time(hour))
@@ -146,6 +174,8 @@ class Mentioned:
     day: date | None = None  # the first day named; a week (下周) is its Monday
     moment: datetime | None = None  # that day with its time, when a time of day was said
     days: float | None = None  # a length in days: 两天 -> 2, 半天 -> 0.5, 一天半 -> 1.5
+    end_day: date | None = None  # a range's last day (inclusive): 12月8日到10日 -> 12-10
+    end_moment: datetime | None = None  # the range's end, when its end half says when that day ends
 
 
 # 「下周一开始」「12月10日起」 name an open span; its first day is what is meant.
@@ -153,30 +183,68 @@ _OPEN_END = re.compile(r"(开始|起)$")
 
 
 def mentioned(text: str, now: datetime) -> Mentioned:
-    """The first day and the length in days a sentence mentions; a day before today is
-    not taken (「这周」 said on a Thursday)."""
+    """The first day (or range of days) and the length in days a sentence mentions; a day
+    before today is not taken (「这周」 said on a Thursday)."""
     base = _local_now(now)
     cleaned = _clean(text) if isinstance(text, str) else ""
     if not cleaned or len(cleaned) > _MAX_LENGTH:
         return Mentioned()
-    day, moment, days = None, None, None
+    when, days = None, None
     for item in _extract_with_library(cleaned, base):
-        kind, phrase = item.get("type"), str(item.get("text") or "")
+        kind = item.get("type")
         if kind == "time_delta" and days is None:
             days = _days_of(item.get("detail"))
-        elif kind in ("time_point", "time_span") and day is None:
-            phrase = _OPEN_END.sub("", phrase)
-            day = parse_date(phrase, now) or _week_start(phrase, now)
-            if day is not None and day < base.date():
-                day = None
-            moment = parse_datetime(phrase, now) if day is not None else None
-    return Mentioned(day, moment, days)
+        elif kind in ("time_point", "time_span") and when is None:
+            when = _when(item, base)
+            if when is not None and when.day < base.date():
+                when = None
+    return Mentioned(days=days) if when is None else replace(when, days=days)
 
 
-def _week_start(phrase: str, now: datetime) -> date | None:
+def _when(item: dict, base: datetime) -> Mentioned | None:
+    """The day (or days) a phrase extract_time found names, read once: from the extraction's
+    own parse, except a plain format (read as ``_parse_plain`` does) and an open start
+    (「下周一开始」: jionlp's span has no end, so the phrase is read again without 开始/起)."""
+    found = str(item.get("text") or "")
+    phrase = _clean(_OPEN_END.sub("", found))
+    if not phrase:
+        return None
+    parsed = _parse_plain(phrase, base)
+    if parsed is None:
+        parsed = (_from_library_result(item.get("detail")) if phrase == found
+                  else _parse_with_library(phrase, base))
+    parsed = _settled(parsed, phrase, base)
+    if parsed is None:
+        return None
+    if parsed.is_span:
+        return _range(parsed, phrase)
+    day = _day_of(parsed) or _week_start(parsed)
+    return None if day is None else Mentioned(day, _moment_of(parsed, phrase))
+
+
+def _range(parsed: _Parsed, phrase: str) -> Mentioned | None:
+    """A range whose halves each name a day: its first day and its last, each with its own
+    time of day (a clock time, else a part of the day, else none)."""
+    halves = _SPAN_SEPARATOR.split(phrase, maxsplit=1)
+    if len(halves) != 2 or not all(_NAMES_A_DAY.search(half) for half in halves):
+        return None  # 下周到下下周: weeks, not days
+    first, last = halves
+    moment = None
+    if _CLOCK.search(first):
+        moment = parsed.start
+    elif (hour := _part_of_day_hour(first)) is not None:
+        moment = datetime.combine(parsed.start.date(), time(hour))
+    if _CLOCK.search(last):
+        end = parsed.end.replace(second=0)  # jionlp ends 17:30 at 17:30:59
+    else:
+        end_time = next((t for word, t in _PART_OF_DAY_ENDS if word in last), None)
+        end = None if end_time is None else datetime.combine(parsed.end.date(), end_time)
+    return Mentioned(parsed.start.date(), moment, None, parsed.end.date(), end)
+
+
+def _week_start(parsed: _Parsed) -> date | None:
     """The Monday of a week the phrase names (下周, 下下周), else None."""
-    parsed = _parse(phrase, now)
-    if parsed is None or parsed.is_span or parsed.start.weekday() != 0:
+    if parsed.is_span or parsed.start.weekday() != 0:
         return None
     if parsed.end - parsed.start != timedelta(weeks=1) - timedelta(seconds=1):
         return None
@@ -217,7 +285,11 @@ def _parse(text: str, now: datetime) -> _Parsed | None:
     cleaned = _clean(text)
     if not cleaned or len(cleaned) > _MAX_LENGTH:
         return None
-    parsed = _parse_plain(cleaned, base) or _parse_with_library(cleaned, base)
+    return _settled(_parse_plain(cleaned, base) or _parse_with_library(cleaned, base), cleaned, base)
+
+
+def _settled(parsed: _Parsed | None, cleaned: str, base: datetime) -> _Parsed | None:
+    """What jionlp (or the plain reader) made of the text, with this module's rules applied."""
     if parsed is None:
         return None
     parsed = _fix_inverted_span(parsed, cleaned)
@@ -311,6 +383,8 @@ def _fix_inverted_span(parsed: _Parsed, text: str) -> _Parsed | None:
     if not parsed.is_span or parsed.end >= parsed.start:
         return parsed
     second_half = _SPAN_SEPARATOR.split(text)[-1]
+    if _is_anchored(second_half):
+        return None  # 明天下午到明天上午: an end tied to its day is taken as said, before the start
     end = _shift(parsed.end, _cycle(second_half) or _cycle(text))
     if end is None or end < parsed.start:
         return None

@@ -110,6 +110,12 @@ def test_parse_span_needs_a_closed_range(text):
     assert parse_span(text, NOW) is None
 
 
+def test_a_backwards_range_moves_its_end_on_unless_the_end_is_tied_to_a_day():
+    assert parse_span("晚上10点到凌晨2点", NOW)[1] == datetime(2026, 11, 28, 2, 0)
+    assert parse_span("明天下午3点到明天上午10点", NOW) is None
+    assert parse_span("明天下午到明天上午", NOW) is None
+
+
 @pytest.mark.parametrize("text", ["下周一到周三", "明天下午三点到五点"])
 def test_a_range_is_not_a_single_date(text):
     assert parse_date(text, NOW) is None
