@@ -12,7 +12,6 @@ Recording is best effort: a failure is logged and the conversation goes on.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Optional
 
@@ -100,21 +99,32 @@ class ActionAnswerFaq(FaqLoopAction):
         buttons = [] if in_form else HELPFUL_BUTTONS + ([person_button("unsure")] if unsure else [])
         if unsure:
             dispatcher.utter_message(text=CAVEAT)
-        # A sure answer is recorded too: the console's weekly figures count what the assistant answered.
-        # Both calls at once: the person waits for one round trip, not two.
-        _, answer = await asyncio.gather(
-            self.record(tracker, text, "low_confidence" if unsure else "answered", key, confidence),
-            self.answer_text(tracker, key))
+        answer = await self.recorded_answer(tracker, text, "low_confidence" if unsure else "answered", key, confidence)
         if answer is None:
             dispatcher.utter_message(response=f"utter_{key}", buttons=buttons or None)
         else:
             dispatcher.utter_message(text=answer, buttons=buttons or None)
         return [] if in_form else [SlotSet(ASKED, {"text": text, "key": key, "confidence": confidence})]
 
-    async def answer_text(self, tracker: Tracker, key: str) -> Optional[str]:
+    async def recorded_answer(self, tracker: Tracker, text: str, kind: str, key: str,
+                              confidence: Optional[float]) -> Optional[str]:
+        """The backend's text for ``key``, None for the domain's. A sure answer is recorded too (the
+        console's weekly figures count what the assistant answered), and the record comes back with
+        the text: one round trip per answer."""
         who = identity_of(tracker)
         if who is None:
             return None
+        try:
+            recorded = await self.api.record_question(who, text.strip()[:500], kind, key, confidence)
+        except BackendUnavailable as error:
+            log.warning("answer %s from the domain: %s", key, error)
+            return None
+        except BackendError as error:  # the record refused (never expected): the answer still counts
+            log.warning("question not recorded (%s): %s", kind, error)
+            return await self.answer_text(who, key)
+        return (recorded.get("answer") or {}).get("text")
+
+    async def answer_text(self, who: str, key: str) -> Optional[str]:
         try:
             return (await self.api.faq_answer(who, key))["text"]
         except (BackendUnavailable, BackendError) as error:

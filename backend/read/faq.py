@@ -69,10 +69,14 @@ class FaqView(View):
         return [self._answer(a) for a in await self.session.scalars(select(FaqAnswer).order_by(FaqAnswer.key))]
 
     async def answer(self, key: str) -> dict[str, Any]:
-        found = await self.session.get(FaqAnswer, key)
+        found = await self.answer_if_held(key)
         if found is None:
             raise NotFound("faq_answer_not_found", f"没有这条常见问题回答:{key}")
-        return self._answer(found)
+        return found
+
+    async def answer_if_held(self, key: str) -> Optional[dict[str, Any]]:
+        found = await self.session.get(FaqAnswer, key)
+        return None if found is None else self._answer(found)
 
     async def questions(self, *, answered: bool, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` open (or answered) questions, oldest first."""

@@ -20,14 +20,19 @@ PERSON_MISUNDERSTOOD = '/request_human{"handoff_reason": "misunderstood"}'
 
 
 class FaqBackend:
-    """The backend's FAQ answers and question records, in memory (``fail`` makes both raise it)."""
+    """The backend's FAQ answers and question records, in memory, answering as the backend does
+    (tests/backend/e2e/test_faq_loop.py): a recorded answer comes back with its key's text.
+    ``fail`` makes both calls raise it, ``refuse_record`` only the record."""
 
     def __init__(self) -> None:
         self.texts = {"faq/returned_what_next": "在【我的申请】中找到被退回的申请,点【编辑并重新提交】。"}
         self.recorded: list[tuple[Any, ...]] = []
         self.fail: Optional[Exception] = None
+        self.refuse_record: Optional[Exception] = None
+        self.answers_read = 0
 
     async def faq_answer(self, who: str, key: str) -> dict[str, Any]:
+        self.answers_read += 1
         if self.fail:
             raise self.fail
         if key not in self.texts:
@@ -35,10 +40,12 @@ class FaqBackend:
         return {"key": key, "text": self.texts[key], "edited": False}
 
     async def record_question(self, who, text, kind, predicted_key, confidence) -> dict[str, Any]:
-        if self.fail:
-            raise self.fail
+        if self.fail or self.refuse_record:
+            raise self.fail or self.refuse_record
         self.recorded.append((who, text, kind, predicted_key, confidence))
-        return {"id": len(self.recorded)}
+        held = kind in ("answered", "low_confidence") and predicted_key in self.texts
+        answer = {"key": predicted_key, "text": self.texts[predicted_key], "edited": False} if held else None
+        return {"id": len(self.recorded), "answer": answer}
 
 
 @pytest.fixture
@@ -87,8 +94,15 @@ async def test_a_sure_answer_is_the_backends_text_with_helpful_buttons(run, back
     assert payloads(result.messages[0]) == HELPFUL
     assert result.slots["faq_asked"] == {"text": "审批人退回了我该怎么办", "key": "faq/returned_what_next",
                                          "confidence": 0.93}
-    # Counted for the weekly figures (not a question for the console).
+    # Counted for the weekly figures (not a question for the console), the text read with the record.
     assert backend.recorded == [("web:t2001", "审批人退回了我该怎么办", "answered", "faq/returned_what_next", 0.93)]
+    assert backend.answers_read == 0
+
+
+async def test_a_refused_record_still_answers_with_the_backends_text(run, backend):
+    backend.refuse_record = BackendError(400, "bad_text", "text 不能为空")
+    result = await run(ActionAnswerFaq, conversation((parse("被退回了怎么办", "faq", "faq/returned_what_next"), [])))
+    assert result.texts == [backend.texts["faq/returned_what_next"]] and backend.answers_read == 1
 
 
 async def test_an_edited_text_is_served_at_the_next_answer(run, backend):

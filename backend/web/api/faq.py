@@ -20,6 +20,7 @@ from ..services import view
 
 KEY = re.compile(r"faq/[a-z0-9_]{1,60}")
 KINDS = ("answered", "fallback", "low_confidence", "not_helpful")
+ANSWERED_KINDS = ("answered", "low_confidence")  # the assistant answers these with the key's text
 MAX_QUESTION = 500
 MAX_ANSWER = 4000
 MAX_GROUP = 500
@@ -107,7 +108,9 @@ async def edit_answer(request: web.Request) -> web.Response:
 
 
 async def record_question(request: web.Request) -> web.Response:
-    """What the assistant could not answer well, said by the person it acts for."""
+    """What the person the assistant acts for asked, and how it went. An answered one (answered,
+    low_confidence) comes back with the text held for its key, read in the same transaction: the
+    assistant answers from it, one round trip per answer instead of two."""
     body = await read_json(request)
     text = text_field(body, "text", MAX_QUESTION)
     kind = body.get("kind")
@@ -120,7 +123,9 @@ async def record_question(request: web.Request) -> web.Response:
         question_id = await store.record_question(
             session, text=text, kind=kind, channel=_channel(request), user_id=actor(request).id,
             predicted_key=predicted, confidence=confidence, now=request.app[WORKFLOW].now())
-    return json_response({"id": question_id}, status=201)
+        answer = (await view(request, session, FaqView).answer_if_held(predicted)
+                  if predicted is not None and kind in ANSWERED_KINDS else None)
+    return json_response({"id": question_id, "answer": answer}, status=201)
 
 
 async def list_question_groups(request: web.Request) -> web.Response:

@@ -42,6 +42,27 @@ async def test_the_assistant_reads_an_answer_by_key_on_a_persons_behalf(api, ser
     assert {a["key"] for a in listed} == set(answers)
 
 
+async def test_an_answered_question_is_recorded_and_comes_back_with_its_answer(api, service_headers, answers):
+    """The assistant's one round trip per answer: the record and the key's text, edits included."""
+    status, _ = await api.call("PUT", "/faq/answers/returned_what_next", STAFF, json={"text": "改过的回答"})
+    assert status == 200
+    for kind, confidence in (("answered", 0.93), ("low_confidence", 0.31)):
+        status, body = await api.call("POST", "/faq/questions", headers=service_headers("web:t2001"), json={
+            "text": "被退回了怎么办", "kind": kind, "predicted_key": "faq/returned_what_next", "confidence": confidence})
+        assert status == 201 and body["id"] > 0, body
+        assert (body["answer"]["key"], body["answer"]["text"], body["answer"]["edited"]) == (
+            "faq/returned_what_next", "改过的回答", True)
+    # not answered with a key, or a key not held (not imported yet): no text, still recorded
+    for extra in ({"kind": "not_helpful", "predicted_key": "faq/returned_what_next"},
+                  {"kind": "answered", "predicted_key": "faq/no_such_answer"}, {"kind": "fallback"}):
+        status, body = await api.call("POST", "/faq/questions", headers=service_headers("web:t2001"),
+                                      json={"text": "被退回了怎么办", **extra})
+        assert status == 201 and body["answer"] is None, (extra, body)
+    groups = await open_groups(api)  # answered ones are counted weekly, not listed for answering
+    assert [(g["count"], g["kinds"]) for g in groups] == [
+        (3, {"low_confidence": 1, "not_helpful": 1, "fallback": 1})], groups
+
+
 async def test_an_unknown_answer_key_is_not_found(api):
     for name in ("no_such_answer", "Open_Site", "open-site"):
         status, body = await api.call("GET", f"/faq/answers/{name}", ASKER)
