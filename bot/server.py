@@ -6,7 +6,8 @@ Before Rasa starts: the process's settings are read (bot/settings.py) and Rasa's
 fixed (bot/rasa_patches.py: action responses validated by a validator built once, user turns in
 arrival order a few at a time, event classes resolved by name, models loaded for prediction
 only, SQLite without an fsync per turn, past states carried on, the FAQ's selector only where its
-answer may be used, connections to the action server kept). On a Rasa other than 3.6.x, or one lacking a name a fix
+answer may be used, connections to the action server kept, the loaded model frozen out of the
+garbage collector, predictions through the traced TensorFlow function). On a Rasa other than 3.6.x, or one lacking a name a fix
 replaces, or with a bad setting, the server refuses to start with one line saying what to do
 (exit status 2).
 

@@ -6,6 +6,7 @@ through the response check too; here: it accepts and refuses exactly what Rasa's
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import warnings
 
@@ -79,6 +80,8 @@ def rasa_as_shipped(monkeypatch):
     monkeypatch.setattr(ResponseSelector, "process", ResponseSelector.process)
     monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
     monkeypatch.setattr(rasa.core.run, "close_resources", rasa.core.run.close_resources)
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", rasa.core.run.load_agent_on_start)
+    monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
     yield
     if event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead):
         event.remove(Engine, "connect", rasa_patches.sqlite_write_ahead)
@@ -104,6 +107,23 @@ def test_apply_replaces_rasas_check_and_queues_turns(rasa_as_shipped):
     assert RemoteAction.run.__wrapped__ is original_run
     assert Event.resolve_by_type.__wrapped__ is not None and Event.resolve_by_type("user") is UserUttered
     assert DialogueStateTracker.past_states is past_states.past_states
+
+
+async def test_what_loading_the_model_left_is_frozen_out_of_the_collector(rasa_as_shipped, monkeypatch):
+    kept = []
+
+    async def loading(*args):
+        kept.extend([{"weights": i} for i in range(10_000)])  # long-lived, as a loaded model's objects
+        return "agent"
+
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", loading)
+    rasa_patches.apply(turns_at_once=2)
+    gc.unfreeze()
+    try:
+        assert await rasa.core.run.load_agent_on_start("model", None, None, None, None) == "agent"
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
 
 
 async def test_after_apply_turns_really_go_through_the_queue(rasa_as_shipped, monkeypatch):
