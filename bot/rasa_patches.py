@@ -49,7 +49,8 @@ it changes anything.
    aiohttp session, and a new TCP connection, for every action it ran (≈4 % of its CPU and a
    connection set-up in every backend turn's time). Idle connections are dropped after
    ``KEEPALIVE_SECONDS``, before the action server's Sanic drops them (its 5 s keep-alive), and
-   closed with Rasa's other resources when the server stops.
+   closed with Rasa's other resources when the server stops. Bodies are encoded with ujson
+   (Sanic's own encoder): a conversation's tracker in ≈0.6 ms where ``json.dumps`` took ≈1.5.
 
 9. What loading the model leaves in memory is frozen out of the garbage collector
    (``gc.freeze`` once the agent has loaded). Rasa holds millions of long-lived objects after
@@ -64,6 +65,11 @@ it changes anything.
    convert the inputs and call the traced function, the same graph; an input of another count
    or dtype goes Rasa's way. tests/bot/test_model_loading.py checks the messages are understood
    exactly as by Rasa's own loading and prediction.
+11. An action call carries the conversation without what no action reads: the ranking of every
+   intent and of every FAQ answer, and the token offsets, in each past user message (the
+   latest message keeps its whole parse, which the FAQ's action reads), and the
+   ``user_featurization`` markers. About a third of a 20-turn conversation's JSON, encoded by
+   Rasa and decoded by the action server in every backend turn.
 
 Also checked, though not replaced here: the private hooks of Rasa's collecting output channel
 that the WeCom channel overrides (bot/channels/wecom/channel.py), ``rasa.cli.run.run``,
@@ -117,6 +123,7 @@ RELIED_ON = (
     "rasa.nlu.selectors.response_selector:ResponseSelector.process",  # 7
     "rasa.utils.endpoints:EndpointConfig.session",  # 8
     "rasa.core.run:close_resources",
+    "rasa.core.actions.action:RemoteAction._action_call_format",  # 11
     "rasa.core.run:load_agent_on_start",  # 9
     "rasa.utils.tensorflow.models:RasaModel._rasa_predict",  # 10
     "rasa.utils.tensorflow.models:RasaModel._empty_lists_to_none_in_dict",
@@ -200,6 +207,7 @@ def apply(turns_at_once: int, patience: float = STEP_ASIDE_AFTER_SECONDS) -> Tur
     rasa.core.run.close_resources = closing_kept_sessions_too(rasa.core.run.close_resources)
     rasa.core.run.load_agent_on_start = freezing_what_loading_left(rasa.core.run.load_agent_on_start)
     RasaModel._rasa_predict = predicting_through_the_traced_function(RasaModel._rasa_predict)
+    RemoteAction._action_call_format = sending_what_actions_read(RemoteAction._action_call_format)
     return queue
 
 
@@ -344,7 +352,7 @@ def kept_sessions(session: Callable[..., Any]) -> Callable[..., Any]:
         if kept is None or kept[0] is not loop or kept[1].closed:
             made = session(self)  # Rasa's, for its settings (it has opened nothing yet)
             kept = (loop, aiohttp.ClientSession(
-                headers=made.headers, auth=made.auth, timeout=made.timeout,
+                headers=made.headers, auth=made.auth, timeout=made.timeout, json_serialize=ujson_dumps,
                 connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS)))
             loop.create_task(made.close())
             self.__dict__["_campus_session"] = kept
@@ -355,6 +363,12 @@ def kept_sessions(session: Callable[..., Any]) -> Callable[..., Any]:
 
 
 KEPT_SESSIONS: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def ujson_dumps(value: Any) -> str:
+    import ujson
+
+    return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
 
 
 def closing_kept_sessions_too(close_resources: Callable[..., Any]) -> Callable[..., Any]:
@@ -410,3 +424,28 @@ def predicting_through_the_traced_function(rasa_predict: Callable[..., Any]) -> 
         return outputs
 
     return predict_traced
+
+
+# ------------------------------------------------------------------ 11. action calls without what no action reads
+PAST_PARSE_UNREAD = ("intent_ranking", "response_selector", "text_tokens")
+
+
+def without_unread(event: dict[str, Any]) -> dict[str, Any]:
+    """A past user message's event without the rankings (a new dict: the tracker's own are kept)."""
+    parsed = event.get("parse_data")
+    if event.get("event") != "user" or not isinstance(parsed, dict):
+        return event
+    return {**event, "parse_data": {key: value for key, value in parsed.items() if key not in PAST_PARSE_UNREAD}}
+
+
+def sending_what_actions_read(action_call_format: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(action_call_format)
+    def action_call(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+        call = action_call_format(self, tracker, domain)
+        state = call.get("tracker")
+        if isinstance(state, dict) and isinstance(state.get("events"), list):
+            state["events"] = [without_unread(event) for event in state["events"]
+                               if event.get("event") != "user_featurization"]
+        return call
+
+    return action_call

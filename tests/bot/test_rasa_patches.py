@@ -82,6 +82,7 @@ def rasa_as_shipped(monkeypatch):
     monkeypatch.setattr(rasa.core.run, "close_resources", rasa.core.run.close_resources)
     monkeypatch.setattr(rasa.core.run, "load_agent_on_start", rasa.core.run.load_agent_on_start)
     monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
+    monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
     yield
     if event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead):
         event.remove(Engine, "connect", rasa_patches.sqlite_write_ahead)
@@ -222,6 +223,43 @@ async def test_action_calls_reuse_one_connection_and_stopping_closes_it(rasa_as_
 
 
 # ------------------------------------------------------------------ the guard
+def test_an_action_call_carries_past_messages_without_their_rankings():
+    import json
+
+    from rasa.shared.core.domain import Domain
+
+    from devtools.stack import ROOT
+
+    recorded = json.loads((ROOT / "tests/actions/data/trackers.json").read_text(encoding="utf-8"))
+    with warnings.catch_warnings():  # pykwalify's own deprecated import
+        warnings.simplefilter("ignore")
+        domain = Domain.load(str(ROOT / "bot/domain"))
+    action = RemoteAction("action_list_tasks", None)
+    call = rasa_patches.sending_what_actions_read(RemoteAction._action_call_format)
+    compared = 0
+    for name, state in recorded.items():
+        events = [Event.from_parameters(e) for e in state["events"]]
+        tracker = DialogueStateTracker.from_events(name, events, slots=domain.slots)
+        rasas, ours = RemoteAction._action_call_format(action, tracker, domain), call(action, tracker, domain)
+        assert ours["tracker"]["latest_message"] == rasas["tracker"]["latest_message"]  # whole, rankings too
+        kept = [e for e in rasas["tracker"]["events"] if e["event"] != "user_featurization"]
+        assert len(ours["tracker"]["events"]) == len(kept)
+        for mine, theirs in zip(ours["tracker"]["events"], kept):
+            if theirs["event"] == "user":
+                assert {k: v for k, v in theirs["parse_data"].items()
+                        if k not in ("intent_ranking", "response_selector", "text_tokens")} == mine["parse_data"]
+                assert {**mine, "parse_data": None} == {**theirs, "parse_data": None}
+                compared += 1
+            else:
+                assert mine == theirs
+        # the tracker itself keeps everything
+        assert RemoteAction._action_call_format(action, tracker, domain) == rasas
+    assert compared > 5
+    sizes = [len(rasa_patches.ujson_dumps(c(action, tracker, domain)))
+             for c in (RemoteAction._action_call_format, call)]
+    assert sizes[1] < sizes[0]
+
+
 def test_the_installed_rasa_is_the_one_the_fixes_were_written_for():
     rasa_patches.check_rasa()  # raises otherwise
     assert rasa.__version__.startswith(rasa_patches.SUPPORTED_RASA + ".")
