@@ -13,7 +13,7 @@
   check-deploy   say what is misconfigured in a production installation (deploy/)
   set-password   set or reset a person's password (from stdin / a prompt, or --generate); they change it at next login
   audit          list the audit log: logins, password changes, sensitive reads [--user U] [--since …]
-  prune-files    remove uploaded attachments never attached to an application [--older-than-days 7]
+  prune-files    remove uploaded attachments not attached to an application [--older-than-days 7]
 """
 from __future__ import annotations
 
@@ -264,7 +264,7 @@ def cmd_prune_files(args: argparse.Namespace) -> None:
         finally:
             await database.dispose()
 
-    progress(f"removed {asyncio.run(run())} uploaded files never attached "
+    progress(f"removed {asyncio.run(run())} uploaded files not attached "
              f"(older than {args.older_than_days:g} days)")
 
 
@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     log.add_argument("--limit", type=int, default=200)
     log.set_defaults(run=cmd_audit)
 
-    prune_files = commands.add_parser("prune-files", help="remove uploaded attachments never attached to an application")
+    prune_files = commands.add_parser("prune-files", help="remove uploaded attachments not attached to an application")
     prune_files.add_argument("--older-than-days", type=float, default=7.0,
                              help="only files uploaded this many days ago or earlier (default 7)")
     prune_files.set_defaults(run=cmd_prune_files)

@@ -56,7 +56,8 @@ def shown(row: UploadedFile) -> dict[str, Any]:
 
 
 async def take_unattached(session: AsyncSession, before: datetime) -> list[str]:
-    """Remove the rows of files uploaded before ``before`` and never attached; their storage keys.
+    """Remove the rows of files uploaded before ``before`` and not attached (never, or no longer:
+    detached at a resubmission); their storage keys.
     A row is removed only if still unattached (a submission attaching it meanwhile keeps it)."""
     rows = await session.execute(
         delete(UploadedFile).where(UploadedFile.application_id.is_(None), UploadedFile.created_at < before)

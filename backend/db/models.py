@@ -449,7 +449,8 @@ class ApplicationCc(Base):
 class UploadedFile(Base):
     """An uploaded attachment: who uploaded it, what they called it, what it is, and where its
     bytes are (``storage_key`` in the file store, random: never the person's file name).
-    ``application_id`` is NULL until a submission attaches it; a file is attached once."""
+    ``application_id`` is NULL until a submission attaches it; a file is attached to one
+    application at a time, and a resubmission whose form no longer names it sets it back to NULL."""
 
     __tablename__ = "uploaded_files"
     __table_args__ = (Index("ix_uploaded_files_owner", "owner_id", "created_at"),)

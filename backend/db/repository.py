@@ -95,7 +95,7 @@ INSERT_CC = {
 }
 
 # Attachments: the files a form names, and attaching them (once: a file attached meanwhile
-# elsewhere fails the guard)
+# elsewhere fails the guard); at a resubmission, detaching those its new form no longer names
 uploaded_files = UploadedFile.__table__
 FILES = select(uploaded_files.c.id, uploaded_files.c.owner_id, uploaded_files.c.application_id,
                uploaded_files.c.original_name).where(uploaded_files.c.id.in_(bindparam("ids", expanding=True)))
@@ -103,6 +103,10 @@ ATTACH = update(uploaded_files).where(
     uploaded_files.c.id == bindparam("b_id"), uploaded_files.c.owner_id == bindparam("b_owner_id"),
     (uploaded_files.c.application_id.is_(None)) | (uploaded_files.c.application_id == bindparam("b_application_id")),
 ).values(application_id=bindparam("b_application_id"))
+DETACH = update(uploaded_files).where(
+    uploaded_files.c.application_id == bindparam("b_application_id"),
+    uploaded_files.c.id.not_in(bindparam("b_kept", expanding=True)),
+).values(application_id=None)
 
 ACTIVE_MATTER = select(matters.c.id, matters.c.code, matters.c.name, matters.c.form_schema, matters.c.process,
                        matters.c.applicants).where(
@@ -333,6 +337,10 @@ class Repository:
             await self._write_one_by_one(guarded, changes)
         if changes.cc:  # rare, so a statement of its own
             await self.connection.execute(INSERT_CC[self.connection.dialect.name], changes.cc)
+        # A resubmission's files its new form no longer names (rare, so a statement of its own;
+        # an attachment refused below fails the command and the transaction undoes this too)
+        for application_id, kept in changes.detach_unnamed.items():
+            await self.connection.execute(DETACH, {"b_application_id": application_id, "b_kept": kept})
         for attached in changes.attached:  # a few per submission at most
             matched = (await self.connection.execute(ATTACH, {
                 "b_id": attached.id, "b_owner_id": attached.owner_id, "b_application_id": attached.application_id,

@@ -122,6 +122,8 @@ class Changes:
     outbox: list[tuple[dict[str, Any], Optional[TaskRow]]] = field(default_factory=list)
     cc: list[dict[str, Any]] = field(default_factory=list)  # 抄送 rows; one already there is kept
     attached: list[FileRow] = field(default_factory=list)  # uploaded files a submission attaches
+    # application id → the files its resubmitted form names: its other attached files are detached
+    detach_unnamed: dict[int, list[int]] = field(default_factory=dict)
 
     def task_decided(self, task: TaskRow, was: str) -> None:
         self.decided[task.id] = (task, was)

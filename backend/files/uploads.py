@@ -77,8 +77,9 @@ async def accept(database: Database, store: FileStore, limits: FileSettings, own
 
 
 async def prune(database: Database, store: FileStore, before: datetime) -> int:
-    """Forget uploads never attached to an application and older than ``before`` (a form left
-    unsubmitted, a file sent and replaced): rows first, then their bytes. How many."""
+    """Forget uploads not attached to an application and older than ``before`` (a form left
+    unsubmitted, a file sent and replaced, one a resubmitted form dropped): rows first, then
+    their bytes. How many."""
     async with database.write() as session:
         keys = await files.take_unattached(session, before)
     for key in keys:

@@ -145,10 +145,12 @@ class Context:
         return cleaned
 
     async def attachments(self, schema: list[dict[str, Any]], cleaned: dict[str, Any],
-                          application: ApplicationRow) -> None:
+                          application: ApplicationRow, *, replacing: bool = False) -> None:
         """The uploaded files the form names: each must exist, be the applicant's own and not be
         attached to another application; they are attached to this one with the command's write.
-        Someone else's file is reported like a missing one (no existence leak)."""
+        Someone else's file is reported like a missing one (no existence leak). ``replacing``
+        (a resubmitted form): the files attached to the application that the form no longer
+        names are detached in the same write — unattached uploads of their owner again."""
         named = attachment_values(schema, cleaned)
         files = await self.repository.files(sorted({i for ids in named.values() for i in ids})) if named else {}
         bad = {}
@@ -165,6 +167,8 @@ class Context:
             if found.application_id is None:
                 found.application_id = application.id
                 self.changes.attached.append(found)
+        if replacing:
+            self.changes.detach_unnamed[application.id] = sorted(files)
 
     def move_task(self, task: TaskRow, move: str, *, decision: Optional[str] = None,
                   opinion: Optional[str] = None) -> None:
@@ -348,7 +352,7 @@ async def resubmit(command: Resubmit, ctx: Context) -> ApplicationRow:
     if command.form is not None:  # the case has the matter's name; its form only a new form needs
         schema = await ctx.repository.form_schema(application.matter_id)
         application.form = await ctx.validate(schema, command.form)
-        await ctx.attachments(schema, application.form, application)
+        await ctx.attachments(schema, application.form, application, replacing=True)
     if command.approvers is not None:
         application.chosen_approvers = await check_choices(application.process, ctx.actor, command.approvers, ctx.org)
     application.round += 1

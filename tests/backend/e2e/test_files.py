@@ -1,13 +1,16 @@
 """Attachments over HTTP on SQLite and PostgreSQL: uploading (limits, kinds, nothing kept on
-refusal), attaching at submit (only one's own files, once), and who may download them."""
+refusal), attaching at submit (only one's own files, once), detaching at a resubmission those
+its form no longer names, and who may download them."""
 from __future__ import annotations
 
 import hashlib
+from typing import Optional
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from backend.db.models import AuditEvent, UploadedFile
+from backend.db.repository import Repository
 
 from tests.support.backend_api import pending_task
 from tests.support.files import PDF, PNG, PROGRAM, form, upload
@@ -122,6 +125,72 @@ async def test_a_resubmission_keeps_its_own_files_and_may_add_more(api, database
         leave_type="病假", proof=ids)})
     detail = await api.get(f"/applications/{app['id']}", APPLICANT)
     assert [a["id"] for a in detail["attachments"]] == ids
+
+
+async def returned_leave_with_proof(api, *files) -> tuple[dict, list[int]]:
+    app, stored = await leave_with_proof(api, *files)
+    task = await pending_task(api, HEAD, app["number"])
+    await api.post(f"/tasks/{task['id']}/return", HEAD, json={"opinion": "请补充病历"})
+    return app, [f["id"] for f in stored]
+
+
+async def attached_to(database, *ids: int) -> list[Optional[int]]:
+    async with database.read() as session:
+        found = dict((await session.execute(select(UploadedFile.id, UploadedFile.application_id)
+                                            .where(UploadedFile.id.in_(ids)))).tuples().all())
+    return [found[i] for i in ids]
+
+
+async def test_a_file_the_resubmitted_form_no_longer_names_is_detached_and_its_uploaders_again(api, database):
+    app, (kept, dropped) = await returned_leave_with_proof(api, ("诊断证明.pdf", PDF), ("旧病历.png", PNG))
+    assert (await download(api, dropped, HEAD))[0] == 200  # the approver's while attached
+    await api.post(f"/applications/{app['id']}/resubmit", APPLICANT, json={"form": staff_leave(
+        leave_type="病假", proof=[kept])})
+    for user in (APPLICANT, HEAD):
+        detail = await api.get(f"/applications/{app['id']}", user)
+        assert [a["id"] for a in detail["attachments"]] == [kept], user
+    assert await attached_to(database, kept, dropped) == [app["id"], None]
+    assert (await download(api, dropped, APPLICANT))[:2] == (200, PNG)  # an unattached upload: its uploader's
+    assert (await download(api, dropped, HEAD))[0] == 404  # and no one else's
+    assert (await download(api, kept, HEAD))[:2] == (200, PDF)
+    again = await api.post("/applications", APPLICANT, expect=201, json=submission(
+        "staff_leave", staff_leave(leave_type="病假", proof=[dropped])))
+    assert await attached_to(database, kept, dropped) == [app["id"], again["id"]]
+
+
+async def test_a_resubmitted_form_naming_no_file_detaches_them_all(api, database):
+    app, ids = await returned_leave_with_proof(api, ("诊断证明.pdf", PDF), ("旧病历.png", PNG))
+    await api.post(f"/applications/{app['id']}/resubmit", APPLICANT, json={"form": staff_leave()})
+    assert (await api.get(f"/applications/{app['id']}", APPLICANT))["attachments"] == []
+    assert await attached_to(database, *ids) == [None, None]
+
+
+async def test_a_refused_resubmission_detaches_nothing(api, database, monkeypatch):
+    app, ids = await returned_leave_with_proof(api, ("诊断证明.pdf", PDF), ("旧病历.png", PNG))
+    resubmit = f"/applications/{app['id']}/resubmit"
+    status, body = await api.call("POST", resubmit, APPLICANT, json={"form": staff_leave(
+        leave_type="病假", days="", proof=ids[:1])})
+    assert status == 400 and body["error"]["code"] == "form_invalid", body
+    other = await api.post("/applications", APPLICANT, expect=201, json=submission("staff_leave", staff_leave()))
+    [taken] = await upload(api, APPLICANT, ("新病历.png", PNG))
+    files = Repository.files
+
+    async def read_then_taken(self, wanted):
+        found = await files(self, wanted)
+        # another submission attaches the new file after it was read: its attaching fails the
+        # write, after the detaching statement
+        await self.connection.execute(update(UploadedFile.__table__).where(UploadedFile.id == taken["id"])
+                                      .values(application_id=other["id"]))
+        return found
+
+    monkeypatch.setattr(Repository, "files", read_then_taken)
+    status, body = await api.call("POST", resubmit, APPLICANT, json={"form": staff_leave(
+        leave_type="病假", proof=[ids[0], taken["id"]])})
+    assert status == 409 and body["error"]["code"] == "attachment_taken", body
+    assert await attached_to(database, *ids, taken["id"]) == [app["id"], app["id"], None]
+    detail = await api.get(f"/applications/{app['id']}", HEAD)
+    assert detail["status"] == "returned" and [a["id"] for a in detail["attachments"]] == ids
+    assert (await download(api, ids[1], HEAD))[0] == 200
 
 
 async def test_typed_file_names_are_still_taken_from_clients_that_cannot_upload(api):

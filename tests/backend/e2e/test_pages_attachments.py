@@ -96,22 +96,32 @@ async def test_the_scripts_upload_needs_the_pages_csrf_token(hall):
     assert browser.status == 201 and '"name": "诊断证明.pdf"' in browser.html.replace('":"', '": "')
 
 
-async def test_the_resubmit_form_shows_the_files_and_takes_more(hall):
+async def test_the_resubmit_form_shows_the_files_and_takes_more_and_fewer(hall):
     browser = await hall.browser(APPLICANT)
     await browser.get("/matters/staff_leave")
-    await browser.post("/matters/staff_leave", sick_leave(), files=[("upload.proof", "诊断证明.pdf", PDF)])
+    await browser.post("/matters/staff_leave", sick_leave(),
+                       files=[("upload.proof", "诊断证明.pdf", PDF), ("upload.proof", "旧病历.png", PNG)])
     application_id = await submitted_id(browser)
     detail = await hall.api.get(f"/applications/{application_id}", APPLICANT)
     task = await pending_task(hall.api, HEAD, detail["number"])
     await hall.api.post(f"/tasks/{task['id']}/return", HEAD, json={"opinion": "请补充病历"})
     await browser.get(f"/applications/{application_id}/edit")
-    first = detail["attachments"][0]["id"]
-    assert by_testid(browser.html, "input-proof")[0]["attrs"]["value"] == str(first)
+    first, dropped = [a["id"] for a in detail["attachments"]]
+    assert by_testid(browser.html, "input-proof")[0]["attrs"]["value"] == f"{first},{dropped}"
     await browser.post(f"/applications/{application_id}/edit", sick_leave(proof=str(first)),
                        files=[("upload.proof", "病历.png", PNG)])
     assert browser.status == 200 and "/progress" in browser.url, text_of(browser.html, "form-error")
     detail = await hall.api.get(f"/applications/{application_id}", APPLICANT)
     assert [a["name"] for a in detail["attachments"]] == ["诊断证明.pdf", "病历.png"]
+    links = text_of(browser.html, "attachments-proof")  # the progress page: the kept file and the new one
+    assert "诊断证明.pdf" in links and "病历.png" in links and "旧病历.png" not in links
+    assert (await opened(browser, f"/files/{dropped}"))[:2] == (200, PNG)  # an unattached upload, still its owner's
+
+    approver = await hall.browser(HEAD)
+    await approver.get(f"/tasks/{(await pending_task(hall.api, HEAD, detail['number']))['id']}")
+    assert by_testid(approver.html, f"attachment-{first}") and not by_testid(approver.html, f"attachment-{dropped}")
+    assert "旧病历.png" not in approver.html
+    assert (await opened(approver, f"/files/{dropped}"))[0] == 404
 
 
 async def test_a_file_id_no_column_can_hold_is_refused_at_the_field(hall):

@@ -2,12 +2,13 @@
 command, without a database (the integration and e2e tests run the same on real ones)."""
 from __future__ import annotations
 
+from copy import copy
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.db.rows import MatterRow
+from backend.db.rows import Changes, FileRow, MatterRow
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from backend.workflow import transitions as t
 from backend.workflow.commands import (
@@ -35,6 +36,7 @@ from tests.support.workflow_fakes import HEAD_ROLE, FakeOrg, FakeRepository, Mem
 COLLEGE, OFFICE, MUSIC = 1, 2, 3
 NOTE = [{"key": "note", "label": "说明", "type": "text", "required": True}]
 HANDOVER = [{"key": "handover", "label": "工作交接人", "type": "person"}]
+PROOF = [{"key": "proof", "label": "证明材料", "type": "attachment"}]
 
 
 def node(key: str, approvers: dict, mode: str = "any") -> dict:
@@ -62,15 +64,45 @@ MATTERS = [
     ]),
     MatterRow(8, "nudged", "提醒", NOTE, [{**node("head", {"rule": "department_head"}),
                                          "timeout": {"hours": 8, "action": "remind"}}]),
+    MatterRow(9, "sick", "病假", NOTE + PROOF, [node("head", {"rule": "department_head"})]),
 ]
 
 
-def college() -> FakeRepository:
+class WithUploads(FakeRepository):
+    """The fake with uploaded files too, read as copies and changed only by ``write``: all or
+    nothing, a file attached elsewhere since it was read failing the write as in the database."""
+
+    def __init__(self, org: FakeOrg, matters: list[MatterRow]):
+        super().__init__(org, matters)
+        self.uploads: dict[int, FileRow] = {}
+
+    def upload(self, owner: str, name: str) -> int:
+        file_id = len(self.uploads) + 1
+        self.uploads[file_id] = FileRow(file_id, self.org.member(owner).id, None, name)
+        return file_id
+
+    async def files(self, ids: list[int]) -> dict[int, FileRow]:
+        return {i: copy(self.uploads[i]) for i in ids if i in self.uploads}
+
+    async def write(self, changes: Changes) -> None:
+        for found in changes.attached:
+            if self.uploads[found.id].application_id not in (None, found.application_id):
+                raise Conflict("attachment_taken", f"附件「{found.name}」刚被用于另一份申请,请重新上传")
+        await super().write(changes)  # its guards fail before it changes anything
+        for application_id, kept in changes.detach_unnamed.items():
+            for row in self.uploads.values():
+                if row.application_id == application_id and row.id not in kept:
+                    row.application_id = None
+        for found in changes.attached:
+            self.uploads[found.id] = copy(found)
+
+
+def college() -> WithUploads:
     people = [Member(1, "zhang", "张同学", MUSIC), Member(2, "zhao", "赵主任", MUSIC), Member(3, "qian", "钱老师", OFFICE),
               Member(4, "li", "李校长", COLLEGE), Member(5, "wang", "王校长", COLLEGE), Member(6, "sun", "孙老师", MUSIC)]
     org = FakeOrg(people, roles={"zhao": {HEAD_ROLE}, "qian": {"印章管理员"}},
                   departments={"xy": COLLEGE, "dzb": OFFICE, "yyx": MUSIC})
-    return FakeRepository(org, MATTERS)
+    return WithUploads(org, MATTERS)
 
 
 class College:
@@ -193,6 +225,59 @@ async def test_resubmitting_starts_a_new_round_at_the_first_node(hall):
     application = hall.repository.applications[application_id]
     assert (application.status, application.round, application.form) == (t.RUNNING, 2, {"note": "补充了"})
     assert len(hall.open_tasks("zhao")) == 1
+
+
+async def returned_sick_leave(hall, *names: str) -> tuple[int, list[int]]:
+    """Zhang's sick leave with his files ``names``, returned by Zhao."""
+    files = [hall.repository.upload("zhang", name) for name in names]
+    application_id = (await hall.do("zhang", Submit("sick", {"note": "发烧", "proof": files}, {}))).id
+    await hall.do("zhao", Return(hall.task_of("zhao"), "请补充"))
+    return application_id, files
+
+
+def attached_to(hall, files: list[int]) -> list:
+    return [hall.repository.uploads[i].application_id for i in files]
+
+
+async def test_a_resubmitted_form_detaches_the_files_it_no_longer_names(hall):
+    application_id, (kept, dropped) = await returned_sick_leave(hall, "诊断证明.pdf", "旧病历.png")
+    assert attached_to(hall, [kept, dropped]) == [application_id, application_id]
+    added = hall.repository.upload("zhang", "新病历.png")
+    await hall.do("zhang", Resubmit(application_id, {"note": "补充了", "proof": [kept, added]}))
+    assert attached_to(hall, [kept, dropped, added]) == [application_id, None, application_id]
+    # unattached, it is Zhang's to attach again
+    again = (await hall.do("zhang", Submit("sick", {"note": "复查", "proof": [dropped]}, {}))).id
+    assert attached_to(hall, [kept, dropped]) == [application_id, again]
+
+
+async def test_a_resubmitted_form_naming_no_file_detaches_them_all_and_no_form_keeps_them(hall):
+    application_id, files = await returned_sick_leave(hall, "诊断证明.pdf", "旧病历.png")
+    await hall.do("zhang", Resubmit(application_id))  # the form as it was
+    assert attached_to(hall, files) == [application_id, application_id]
+    await hall.do("zhao", Return(hall.task_of("zhao"), "不需要附件"))
+    await hall.do("zhang", Resubmit(application_id, {"note": "无附件"}))
+    assert attached_to(hall, files) == [None, None]
+
+
+async def test_a_refused_resubmission_detaches_nothing(hall, monkeypatch):
+    application_id, (kept, dropped) = await returned_sick_leave(hall, "诊断证明.pdf", "旧病历.png")
+    with pytest.raises(InvalidInput):  # a bad field
+        await hall.do("zhang", Resubmit(application_id, {"proof": [kept]}))
+    taken = hall.repository.upload("zhang", "新病历.png")
+    other = hall.repository.uploads[taken]
+    files = hall.repository.files
+
+    async def read_then_taken(ids: list[int]) -> dict[int, FileRow]:
+        found = await files(ids)
+        other.application_id = 99  # another submission attaches it after it was read
+        return found
+
+    monkeypatch.setattr(hall.repository, "files", read_then_taken)
+    with pytest.raises(Conflict) as refused:  # refused at the write, after the detaching was decided
+        await hall.do("zhang", Resubmit(application_id, {"note": "补充了", "proof": [kept, taken]}))
+    assert refused.value.code == "attachment_taken"
+    assert attached_to(hall, [kept, dropped]) == [application_id, application_id]
+    assert hall.status(application_id) == t.RETURNED
 
 
 async def test_only_the_applicant_may_resubmit_or_terminate(hall):
