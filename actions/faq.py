@@ -72,13 +72,19 @@ class FaqLoopAction(NamedAction):
     """Shared by the three: recording a question without failing the turn (no identity needed to
     answer, unlike BaseAction)."""
 
-    async def record(self, tracker: Tracker, text: Optional[str], kind: str, key: Optional[str],
-                     confidence: Optional[float]) -> None:
+    async def recorded(self, tracker: Tracker, text: Optional[str], kind: str, key: Optional[str],
+                       confidence: Optional[float]) -> Optional[dict[str, Any]]:
+        """The backend's reply to recording what the person said (with an answered one, the key's
+        text); None when there is nobody to record it for or nothing said. Raises the backend's errors."""
         who = identity_of(tracker)
         if who is None or not text or not text.strip():
-            return
+            return None
+        return await self.api.record_question(who, text.strip()[:500], kind, key, confidence)
+
+    async def record(self, tracker: Tracker, text: Optional[str], kind: str, key: Optional[str],
+                     confidence: Optional[float]) -> None:
         try:
-            await self.api.record_question(who, text.strip()[:500], kind, key, confidence)
+            await self.recorded(tracker, text, kind, key, confidence)
         except (BackendUnavailable, BackendError) as error:
             log.warning("question not recorded (%s): %s", kind, error)
 
@@ -111,20 +117,20 @@ class ActionAnswerFaq(FaqLoopAction):
         """The backend's text for ``key``, None for the domain's. A sure answer is recorded too (the
         console's weekly figures count what the assistant answered), and the record comes back with
         the text: one round trip per answer."""
-        who = identity_of(tracker)
-        if who is None:
-            return None
         try:
-            recorded = await self.api.record_question(who, text.strip()[:500], kind, key, confidence)
+            recorded = await self.recorded(tracker, text, kind, key, confidence)
         except BackendUnavailable as error:
             log.warning("answer %s from the domain: %s", key, error)
             return None
         except BackendError as error:  # the record refused (never expected): the answer still counts
             log.warning("question not recorded (%s): %s", kind, error)
-            return await self.answer_text(who, key)
-        return (recorded.get("answer") or {}).get("text")
+            return await self.answer_text(tracker, key)
+        return ((recorded or {}).get("answer") or {}).get("text")
 
-    async def answer_text(self, who: str, key: str) -> Optional[str]:
+    async def answer_text(self, tracker: Tracker, key: str) -> Optional[str]:
+        who = identity_of(tracker)
+        if who is None:
+            return None
         try:
             return (await self.api.faq_answer(who, key))["text"]
         except (BackendUnavailable, BackendError) as error:
