@@ -7,7 +7,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from backend.db.rows import Applicant, ApplicationRow, Case, Changes, MatterRow, TaskRow
+from backend.db.rows import Applicant, ApplicationRow, Case, Changes, FileRow, MatterRow, TaskRow
 from backend.errors import Conflict
 
 HEAD_ROLE = "部门负责人"
@@ -62,7 +62,14 @@ class FakeRepository:
         self.outbox: list[dict[str, Any]] = []
         self.cc: dict[tuple[int, int], dict[str, Any]] = {}
         self.counters: dict[str, int] = {}
+        self.uploads: dict[int, FileRow] = {}
         self._inserted: list[ApplicationRow] = []
+
+    def upload(self, owner: str, name: str) -> int:
+        """A file ``owner`` uploaded (not attached yet); its id."""
+        file_id = len(self.uploads) + 1
+        self.uploads[file_id] = FileRow(file_id, self.org.member(owner).id, None, name)
+        return file_id
 
     # ------------------------------------------------------------ reads
 
@@ -75,6 +82,9 @@ class FakeRepository:
     async def next_number(self, day: str) -> int:
         self.counters[day] = self.counters.get(day, 0) + 1
         return self.counters[day]
+
+    async def files(self, ids: list[int]) -> dict[int, FileRow]:
+        return {i: copy(self.uploads[i]) for i in ids if i in self.uploads}
 
     async def lock_case(self, application_id: int) -> Optional[Case]:
         application = self.applications.get(application_id)
@@ -112,6 +122,9 @@ class FakeRepository:
         for application in changes.applications.values():
             if stored[application.id].version != application.version:
                 raise Conflict("concurrent_change", "changed behind the lock's back")
+        for found in changes.attached:  # attached elsewhere since it was read
+            if self.uploads[found.id].application_id not in (None, found.application_id):
+                raise Conflict("attachment_taken", f"附件「{found.name}」刚被用于另一份申请,请重新上传")
         self.applications = stored
         for task in changes.new_tasks:
             task.id = len(self.tasks) + 1
@@ -125,6 +138,12 @@ class FakeRepository:
         for row in changes.cc:
             self.cc.setdefault((row["application_id"], row["user_id"]), row)
         self.outbox += [{**row, "task_id": task.id if task else None} for row, task in changes.outbox]
+        for application_id, kept in changes.detach_unnamed.items():
+            for row in self.uploads.values():
+                if row.application_id == application_id and row.id not in kept:
+                    row.application_id = None
+        for found in changes.attached:
+            self.uploads[found.id] = copy(found)
         self._inserted.clear()
 
     def rollback(self) -> None:

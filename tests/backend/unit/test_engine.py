@@ -2,13 +2,12 @@
 command, without a database (the integration and e2e tests run the same on real ones)."""
 from __future__ import annotations
 
-from copy import copy
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.db.rows import Changes, FileRow, MatterRow
+from backend.db.rows import FileRow, MatterRow
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from backend.workflow import transitions as t
 from backend.workflow.commands import (
@@ -68,41 +67,12 @@ MATTERS = [
 ]
 
 
-class WithUploads(FakeRepository):
-    """The fake with uploaded files too, read as copies and changed only by ``write``: all or
-    nothing, a file attached elsewhere since it was read failing the write as in the database."""
-
-    def __init__(self, org: FakeOrg, matters: list[MatterRow]):
-        super().__init__(org, matters)
-        self.uploads: dict[int, FileRow] = {}
-
-    def upload(self, owner: str, name: str) -> int:
-        file_id = len(self.uploads) + 1
-        self.uploads[file_id] = FileRow(file_id, self.org.member(owner).id, None, name)
-        return file_id
-
-    async def files(self, ids: list[int]) -> dict[int, FileRow]:
-        return {i: copy(self.uploads[i]) for i in ids if i in self.uploads}
-
-    async def write(self, changes: Changes) -> None:
-        for found in changes.attached:
-            if self.uploads[found.id].application_id not in (None, found.application_id):
-                raise Conflict("attachment_taken", f"附件「{found.name}」刚被用于另一份申请,请重新上传")
-        await super().write(changes)  # its guards fail before it changes anything
-        for application_id, kept in changes.detach_unnamed.items():
-            for row in self.uploads.values():
-                if row.application_id == application_id and row.id not in kept:
-                    row.application_id = None
-        for found in changes.attached:
-            self.uploads[found.id] = copy(found)
-
-
-def college() -> WithUploads:
+def college() -> FakeRepository:
     people = [Member(1, "zhang", "张同学", MUSIC), Member(2, "zhao", "赵主任", MUSIC), Member(3, "qian", "钱老师", OFFICE),
               Member(4, "li", "李校长", COLLEGE), Member(5, "wang", "王校长", COLLEGE), Member(6, "sun", "孙老师", MUSIC)]
     org = FakeOrg(people, roles={"zhao": {HEAD_ROLE}, "qian": {"印章管理员"}},
                   departments={"xy": COLLEGE, "dzb": OFFICE, "yyx": MUSIC})
-    return WithUploads(org, MATTERS)
+    return FakeRepository(org, MATTERS)
 
 
 class College:
