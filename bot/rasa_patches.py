@@ -84,6 +84,7 @@ import warnings
 import weakref
 from typing import Any, Callable, Optional
 
+import ujson
 from jsonschema import validators
 from jsonschema.exceptions import best_match
 from sqlalchemy import event
@@ -366,8 +367,6 @@ KEPT_SESSIONS: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def ujson_dumps(value: Any) -> str:
-    import ujson
-
     return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
 
 
@@ -400,6 +399,7 @@ TRACED_ATTRIBUTE = "_campus_traced_predict"
 
 
 def predicting_through_the_traced_function(rasa_predict: Callable[..., Any]) -> Callable[..., Any]:
+    import tensorflow as tf
     from rasa.utils.tensorflow import models
 
     @functools.wraps(rasa_predict)
@@ -413,8 +413,6 @@ def predicting_through_the_traced_function(rasa_predict: Callable[..., Any]) -> 
                 self.__dict__[TRACED_ATTRIBUTE] = (self._tf_predict_step.get_concrete_function(),
                                                    [spec.dtype.as_numpy_dtype for spec in signature])
             return outputs
-        import tensorflow as tf
-
         function, _ = traced
         self._training = False  # as Rasa's _rasa_predict sets it
         tensors = [tf.convert_to_tensor(value) for value in batch_in]
