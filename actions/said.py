@@ -83,8 +83,7 @@ def _end(said: Mentioned) -> tuple[Optional[date], Optional[datetime]]:
     if said.end_day is not None:
         return said.end_day, said.end_moment or datetime.combine(said.end_day, WORKDAY_END)
     days = said.days
-    if said.day is None or said.moment is not None or days is None or not float(days).is_integer() \
-            or not 1 <= days <= _MOST_DAYS_COUNTED:
+    if said.moment is not None or days is None or not float(days).is_integer() or not 1 <= days <= _MOST_DAYS_COUNTED:
         return None, None  # 半天, 一天半, 明天下午起两天: where it ends is the person's to say
     last = _last_working_day(said.day, int(days))
     return last, datetime.combine(last, WORKDAY_END)
