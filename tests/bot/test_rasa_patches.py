@@ -68,6 +68,57 @@ def test_an_invalid_response_is_refused_with_rasas_message(result):
     assert "Failed to validate Action server response" in ours.value.message
 
 
+def every_kind_of_event() -> list[dict]:
+    """One event of every kind Rasa's schema knows, as Rasa itself writes them."""
+    from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+
+    kinds = [alternative["properties"]["event"]["const"] for alternative in EVENT_SCHEMA["oneOf"]]
+    written = {"user": {"event": "user", "text": "我有什么待办", "parse_data": {"intent": {"name": "list_tasks",
+                                                                                  "confidence": 0.98},
+                                                                       "entities": []}, "input_channel": "rest"},
+               "action": {"event": "action", "name": "action_list_tasks", "policy": None, "confidence": 1.0},
+               "slot": {"event": "slot", "name": "task_ids", "value": [1, 2]},
+               "entities": {"event": "entities", "entities": [{"entity": "person", "value": "李明"}]},
+               "bot": {"event": "bot", "text": "您有 2 个待办", "data": {}, "metadata": {}}}
+    return [dict(written.get(kind, {"event": kind}), timestamp=1764633600.5) for kind in kinds]
+
+
+def broken_variants(event: dict) -> list[dict]:
+    """What an action server could get wrong in one event."""
+    variants = [{k: v for k, v in event.items() if k != "event"}, dict(event, event=7), dict(event, timestamp="now"),
+                dict(event, metadata=[]), dict(event, event=event["event"] + "s")]
+    for key, value in event.items():
+        if key not in ("event", "timestamp"):
+            variants += [{k: v for k, v in event.items() if k != key}, dict(event, **{key: {"wrong": [1]}})]
+    return variants
+
+
+def test_each_event_is_checked_against_its_own_kind_exactly_as_against_all_kinds():
+    """Fix 1's dispatch by ``event`` accepts and refuses what the schema's ``oneOf`` does, for every
+    kind Rasa has and for each one broken in every way listed."""
+    cases = []
+    for event in every_kind_of_event():
+        cases += [{"events": [event]}] + [{"events": [event, broken]} for broken in broken_variants(event)]
+    cases += [{"events": every_kind_of_event(), "responses": [{"text": "好的"}]}, {"events": [[]]}, {"events": [None]},
+              {"events": None}, [], "text", {"responses": "x"}, {}]
+    refused = 0
+    for result in cases:
+        try:
+            ORIGINAL(ACTION, result)
+            rasa_says = True
+        except ValidationError:
+            rasa_says, refused = False, refused + 1
+        assert rasa_patches.valid_by_event_kind(result) is rasa_says, result
+    assert refused > len(cases) // 2  # the broken ones really are broken
+
+
+def test_a_valid_response_is_not_checked_again_against_every_kind(monkeypatch):
+    calls = []
+    monkeypatch.setattr(rasa_patches, "action_response_validator", lambda: calls.append(1))
+    assert rasa_patches.validate_action_result(ACTION, {"events": every_kind_of_event()}) is True
+    assert calls == []
+
+
 @pytest.fixture
 def rasa_as_shipped(monkeypatch):
     """What apply replaces, put back after the test (the fixes are global)."""
