@@ -16,6 +16,9 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.processor import MessageProcessor
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.graph import GraphComponent, GraphSchema, SchemaNode
+from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
@@ -134,9 +137,60 @@ def rasa_as_shipped(monkeypatch):
     monkeypatch.setattr(rasa.core.run, "load_agent_on_start", rasa.core.run.load_agent_on_start)
     monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
     monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
     yield
     if event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead):
         event.remove(Engine, "connect", rasa_patches.sqlite_write_ahead)
+
+
+class Recorded:
+    """A graph node as DaskGraphRunner holds it: called with what its needs produced, returning
+    (its name, its output); here its output records what it was given."""
+
+    def __init__(self, name: str, calls: list, fail: bool = False):
+        self.name, self.calls, self.fail = name, calls, fail
+
+    def __call__(self, *received):
+        self.calls.append(self.name)
+        if self.fail:
+            raise RuntimeError("the component failed")
+        return self.name, (self.name, received)
+
+
+def small_graph(calls: list, failing: str = "") -> DaskGraphRunner:
+    """a ← b ← c and a ← d (d needs an input, and a name nothing provides), e unused by a."""
+    def node(needs: dict) -> SchemaNode:
+        return SchemaNode(needs=needs, uses=GraphComponent, constructor_name="create", fn="process", config={})
+
+    schema = GraphSchema({"a": node({"x": "b", "y": "d"}), "b": node({"x": "c"}), "c": node({}),
+                          "d": node({"x": "__message__", "y": "nothing_provides"}), "e": node({"x": "c"})})
+    runner = DaskGraphRunner.__new__(DaskGraphRunner)  # as Rasa makes one, without loading components
+    runner._graph_schema, runner._execution_context = schema, None
+    runner._instantiated_nodes = {name: Recorded(name, calls, fail=name == failing) for name in schema.nodes}
+    return runner
+
+
+@pytest.mark.parametrize("inputs, targets", [({"__message__": ["你好"]}, ["a"]), ({"__message__": ["你好"]}, ["a", "e"]),
+                                             ({"__message__": "你好", "b": 1}, ["a"]), ({}, ["b"])])
+def test_graph_nodes_run_in_order_give_what_dask_gives(inputs, targets):
+    dasks_calls, our_calls = [], []
+    rasas = DaskGraphRunner.run(small_graph(dasks_calls), dict(inputs), targets)
+    runner = small_graph(our_calls)
+    for _ in range(2):  # the second run from the kept plan
+        our_calls.clear()
+        assert rasa_patches.running_nodes_in_order(runner, dict(inputs), targets) == rasas
+        assert sorted(our_calls) == sorted(dasks_calls)
+    for name in our_calls:  # each after everything it needs
+        needs = runner._graph_schema.nodes[name].needs.values()
+        assert all(our_calls.index(n) < our_calls.index(name) for n in needs if n in our_calls), our_calls
+
+
+def test_graph_nodes_in_order_fail_as_rasas_runner_fails():
+    for run in (DaskGraphRunner.run, rasa_patches.running_nodes_in_order):
+        with pytest.raises(GraphRunError, match="Error running runner"):
+            run(small_graph([], failing="c"), {"__message__": []}, ["a"])
+        with pytest.raises(GraphRunError, match="clashes with a node name"):
+            run(small_graph([]), {"__message__": "b"}, ["a"])
 
 
 def test_event_classes_are_resolved_as_rasa_resolves_them():
@@ -159,6 +213,7 @@ def test_apply_replaces_rasas_check_and_queues_turns(rasa_as_shipped):
     assert RemoteAction.run.__wrapped__ is original_run
     assert Event.resolve_by_type.__wrapped__ is not None and Event.resolve_by_type("user") is UserUttered
     assert DialogueStateTracker.past_states is past_states.past_states
+    assert DaskGraphRunner.run is rasa_patches.running_nodes_in_order
 
 
 async def test_what_loading_the_model_left_is_frozen_out_of_the_collector(rasa_as_shipped, monkeypatch):
