@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -87,14 +88,18 @@ PLAIN_CONVERSATION = [turn for turn in CONVERSATION if turn[1] == "plain"]
 
 
 async def user(session: aiohttp.ClientSession, url: str, sender: str, turns: int,
-               timings: dict[str, list[float]], conversation: list[tuple[str, str]]) -> None:
+               timings: dict[str, list[float]], conversation: list[tuple[str, str]],
+               by_message: dict[str, list[float]]) -> None:
     for i in range(turns):
         text, kind = conversation[i % len(conversation)]
         began = time.perf_counter()
         async with session.post(url, json={"sender": sender, "message": text}) as response:
             replies = await response.json()
             assert response.status == 200 and replies, (response.status, replies)
-        timings[kind].append((time.perf_counter() - began) * 1000)
+        took = (time.perf_counter() - began) * 1000
+        timings[kind].append(took)
+        # A conversation's first message also starts its session (a look-up in the backend).
+        by_message["(first) " + text if i == 0 else text].append(took)
 
 
 # A p95 needs samples: a level has at least this many turns. With fewer users than that needs, each
@@ -108,12 +113,13 @@ async def level(port: int, usernames: list[str], users: int, turns: int,
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
     cpu_before = cpu_seconds(rasa_pid) if rasa_pid else 0.0
     timings: dict[str, list[float]] = {kind: [] for _, kind in conversation}
+    by_message: dict[str, list[float]] = defaultdict(list)
     rounds = -(-MIN_TURNS_PER_LEVEL // (users * turns))  # conversations per user, at least one
 
     async def one_user(i: int) -> None:
         for k in range(rounds):
             sender = f"web:{usernames[(i + k * users) % len(usernames)]}"
-            await user(session, url, sender, turns, timings, conversation)
+            await user(session, url, sender, turns, timings, conversation, by_message)
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=users)) as session:
         began = time.perf_counter()
@@ -130,6 +136,9 @@ async def level(port: int, usernames: list[str], users: int, turns: int,
         shown += f"; ratio {row['ratio']:.2f}"
     print(f"  · {users} users: {row['turns_per_s']:.1f} turns/s; {shown}; Rasa CPU {row['rasa_cpu_ms']:.1f} ms/turn",
           flush=True)
+    print("    by message, p50/p95: " + "; ".join(
+        f"{text} {statistics.median(values):.0f}/{percentile(values, 0.95):.0f} ms"
+        for text, values in by_message.items()), flush=True)
     return row
 
 
