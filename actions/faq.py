@@ -96,7 +96,7 @@ class ActionAnswerFaq(FaqLoopAction):
         key, confidence = selected(tracker)
         text = tracker.latest_message.get("text") or ""
         if key is None:
-            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(response="utter_default", helpdesk_phone=self.settings.helpdesk_phone)
             await self.record(tracker, text, "fallback", None, confidence)
             return []
         unsure = confidence is not None and confidence < UNSURE_BELOW
@@ -153,6 +153,17 @@ class ActionFaqFeedback(FaqLoopAction):
         return [SlotSet(ASKED, None)]
 
 
+class ActionOutOfScope(NamedAction):
+    """What the assistant does not handle: the domain's reply, with the help desk's number from
+    the settings (HELPDESK_PHONE) filled in."""
+
+    action_name = "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        dispatcher.utter_message(response="utter_out_of_scope", helpdesk_phone=self.settings.helpdesk_phone)
+        return []
+
+
 class ActionDefaultFallback(FaqLoopAction):
     """Replaces Rasa's own: the same reply (utter_default) and, for the rule policy's fallback,
     the same revert of the message; recorded, and a person offered at the second in a row."""
@@ -165,7 +176,7 @@ class ActionDefaultFallback(FaqLoopAction):
         if fallbacks_in_a_row(tracker) >= 2:
             dispatcher.utter_message(text=MISUNDERSTOOD_AGAIN, buttons=[person_button("misunderstood")])
         else:
-            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(response="utter_default", helpdesk_phone=self.settings.helpdesk_phone)
         # The nlu_fallback rule listens next by itself; the rule policy's fallback (no rule for an
         # understood message) needs the message taken back, as Rasa's own fallback does.
         nlu_fallback = (tracker.latest_message.get("intent") or {}).get("name") == "nlu_fallback"

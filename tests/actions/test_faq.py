@@ -3,15 +3,18 @@ key (the domain's response when the backend cannot say), the caveat and the offe
 when unsure, 有帮助 / 没帮助, and the fallback recorded — a person offered at the second in a row."""
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 from rasa_sdk import Tracker
 
 from actions.backend_client import BackendError, BackendUnavailable
+from tests.actions.conftest import HELPDESK
 from actions.faq import (
     CAVEAT, MISUNDERSTOOD_AGAIN, SORRY, THANKS, UNSURE_BELOW, ActionAnswerFaq, ActionDefaultFallback,
-    ActionFaqFeedback, fallbacks_in_a_row,
+    ActionFaqFeedback, ActionOutOfScope, fallbacks_in_a_row,
 )
 
 HELPFUL = ['/faq_feedback{"faq_helpful": "yes"}', '/faq_feedback{"faq_helpful": "no"}']
@@ -203,3 +206,30 @@ def test_fallbacks_in_a_row_count_reverted_ones_and_stop_at_an_understood_messag
                            (NOT_UNDERSTOOD, []))
     assert fallbacks_in_a_row(tracker) == 3
     assert fallbacks_in_a_row(conversation((GREETED, ["utter_greet"]), (NOT_UNDERSTOOD, []))) == 1
+
+
+OUT_OF_SCOPE = parse("今天天气怎么样", "out_of_scope")
+
+
+async def rendered(message: dict[str, Any]) -> str:
+    """The text Rasa's templated NLG makes of a message that names a domain response."""
+    with warnings.catch_warnings():  # Rasa and its YAML validation warn about their own dependencies
+        warnings.simplefilter("ignore")
+        from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+        from rasa.shared.core.domain import Domain
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    kwargs = {k: v for k, v in message.items() if k not in ("response", "text", "buttons", "elements", "custom",
+                                                                "template", "image", "attachment", "json_message")}
+    generated = await TemplatedNaturalLanguageGenerator(domain.responses).generate(
+        message["response"], DialogueStateTracker("t", domain.slots), "rest", **kwargs)
+    return generated["text"]
+
+
+@pytest.mark.parametrize("action, said", [(ActionOutOfScope, OUT_OF_SCOPE), (ActionDefaultFallback, NOT_UNDERSTOOD)])
+async def test_what_the_assistant_cannot_handle_gives_the_configured_help_desk_number(run, backend, action, said):
+    result = await run(action, conversation((GREETED, ["utter_greet", "action_listen"]), (said, [])))
+    assert len(result.messages) == 1
+    text = await rendered(result.messages[0])
+    assert HELPDESK in text and "87150044" not in text and "{" not in text, text
