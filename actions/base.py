@@ -46,6 +46,10 @@ class NamedAction(UsesServices, Action, metaclass=ABCMeta):
     def name(self) -> str:
         return self.action_name
 
+    def say_response(self, dispatcher: CollectingDispatcher, response: str) -> None:
+        """A domain response, its ``{helpdesk_phone}`` filled from the settings (HELPDESK_PHONE)."""
+        dispatcher.utter_message(response=response, helpdesk_phone=self.settings.helpdesk_phone)
+
 
 class BaseAction(NamedAction):
     """Runs ``act`` for the person the conversation belongs to; failures become a message."""

@@ -96,7 +96,7 @@ class ActionAnswerFaq(FaqLoopAction):
         key, confidence = selected(tracker)
         text = tracker.latest_message.get("text") or ""
         if key is None:
-            dispatcher.utter_message(response="utter_default", helpdesk_phone=self.settings.helpdesk_phone)
+            self.say_response(dispatcher, "utter_default")
             await self.record(tracker, text, "fallback", None, confidence)
             return []
         unsure = confidence is not None and confidence < UNSURE_BELOW
@@ -154,13 +154,13 @@ class ActionFaqFeedback(FaqLoopAction):
 
 
 class ActionOutOfScope(NamedAction):
-    """What the assistant does not handle: the domain's reply, with the help desk's number from
-    the settings (HELPDESK_PHONE) filled in."""
+    """What the assistant does not handle: the domain's reply, with the help desk's number (a rule
+    saying the response itself would leave its ``{helpdesk_phone}`` unfilled)."""
 
     action_name = "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        dispatcher.utter_message(response="utter_out_of_scope", helpdesk_phone=self.settings.helpdesk_phone)
+        self.say_response(dispatcher, "utter_out_of_scope")
         return []
 
 
@@ -176,7 +176,7 @@ class ActionDefaultFallback(FaqLoopAction):
         if fallbacks_in_a_row(tracker) >= 2:
             dispatcher.utter_message(text=MISUNDERSTOOD_AGAIN, buttons=[person_button("misunderstood")])
         else:
-            dispatcher.utter_message(response="utter_default", helpdesk_phone=self.settings.helpdesk_phone)
+            self.say_response(dispatcher, "utter_default")
         # The nlu_fallback rule listens next by itself; the rule policy's fallback (no rule for an
         # understood message) needs the message taken back, as Rasa's own fallback does.
         nlu_fallback = (tracker.latest_message.get("intent") or {}).get("name") == "nlu_fallback"
