@@ -3,11 +3,13 @@ key (the domain's response when the backend cannot say), the caveat and the offe
 when unsure, 有帮助 / 没帮助, and the fallback recorded — a person offered at the second in a row."""
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 
 from actions.backend_client import BackendError, BackendUnavailable
@@ -210,20 +212,43 @@ def test_fallbacks_in_a_row_count_reverted_ones_and_stop_at_an_understood_messag
 OUT_OF_SCOPE = parse("今天天气怎么样", "out_of_scope")
 
 
-async def rendered(message: dict[str, Any]) -> str:
-    """The text Rasa's templated NLG makes of a message that names a domain response."""
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@functools.lru_cache(maxsize=1)
+def domain_and_generator() -> tuple[Any, Any]:
+    """The assistant's domain (bot/domain) and Rasa's templated NLG over its responses."""
     with warnings.catch_warnings():  # Rasa and its YAML validation warn about their own dependencies
         warnings.simplefilter("ignore")
         from rasa.core.nlg import TemplatedNaturalLanguageGenerator
         from rasa.shared.core.domain import Domain
-        from rasa.shared.core.trackers import DialogueStateTracker
 
-        domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+        domain = Domain.load(str(ROOT / "bot" / "domain"))
+    return domain, TemplatedNaturalLanguageGenerator(domain.responses)
+
+
+async def rendered(message: dict[str, Any]) -> str:
+    """The text Rasa's templated NLG makes of a message that names a domain response."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain, generator = domain_and_generator()
     kwargs = {k: v for k, v in message.items() if k not in ("response", "text", "buttons", "elements", "custom",
                                                                 "template", "image", "attachment", "json_message")}
-    generated = await TemplatedNaturalLanguageGenerator(domain.responses).generate(
-        message["response"], DialogueStateTracker("t", domain.slots), "rest", **kwargs)
+    generated = await generator.generate(message["response"], DialogueStateTracker("t", domain.slots), "rest", **kwargs)
     return generated["text"]
+
+
+def test_responses_with_the_help_desk_number_are_said_only_by_actions():
+    """A rule or story step that says such a response itself would show its ``{helpdesk_phone}`` as is."""
+    domain, _ = domain_and_generator()
+    numbered = {name for name, variants in domain.responses.items()
+                if any("{helpdesk_phone}" in (variant.get("text") or "") for variant in variants)}
+    assert numbered >= {"utter_out_of_scope", "utter_default"}
+    steps = [step.get("action") for path in [*(ROOT / "data").rglob("*.yml"), ROOT / "tests" / "stories" / "test_stories.yml"]
+             for section in ("rules", "stories")
+             for flow in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(section) or []
+             for step in flow.get("steps") or []]
+    assert steps and not numbered & set(steps), numbered & set(steps)
 
 
 @pytest.mark.parametrize("action, said", [(ActionOutOfScope, OUT_OF_SCOPE), (ActionDefaultFallback, NOT_UNDERSTOOD)])
