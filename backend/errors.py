@@ -12,11 +12,21 @@ from typing import Any, Optional
 class AppError(Exception):
     status = 400
 
-    def __init__(self, code: str, message: str, details: Optional[dict[str, Any]] = None):
+    def __init__(self, code: str, message: str, details: Optional[dict[str, Any]] = None, *,
+                 ask_helpdesk: bool = False):
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details or {}
+        # Only the help desk can mend it (the org chart, a matter's set-up): the web layer,
+        # which knows the configured number, adds it to the message.
+        self.ask_helpdesk = ask_helpdesk
+
+    def with_helpdesk_phone(self, phone: str) -> "AppError":
+        if self.ask_helpdesk and phone not in self.message:
+            self.message = f"{self.message}(技术咨询电话 {phone})"
+            self.args = (self.message,)
+        return self
 
 
 class InvalidInput(AppError):

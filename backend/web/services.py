@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.models import User
 from ..db.repository import Repository
+from ..errors import AppError
 from ..read.base import View
 from ..workflow.commands import Command, R
 from .keys import SETTINGS, WORKFLOW
@@ -23,4 +24,7 @@ def view(request: web.Request, session: AsyncSession, kind: type[V]) -> V:
 
 async def handle(request: web.Request, session: AsyncSession, user: User, command: Command[R]) -> R:
     """``command`` given by ``user``, inside the unit of work ``session`` belongs to (the caller commits)."""
-    return await request.app[WORKFLOW].handle(await Repository.of(session), user, command)
+    try:
+        return await request.app[WORKFLOW].handle(await Repository.of(session), user, command)
+    except AppError as error:
+        raise error.with_helpdesk_phone(request.app[SETTINGS].helpdesk_phone)

@@ -119,9 +119,7 @@ async def approvers_for_node(
             raise InvalidInput("approver_invalid", f"「{node['name']}」请选择有效的审核人")
         return picked
     if not candidates:
-        raise InvalidInput(
-            "no_approver", f"「{node['name']}」没有可用的审核人,请联系管理员(技术咨询电话 87150044)"
-        )
+        raise InvalidInput("no_approver", f"「{node['name']}」没有可用的审核人,请联系管理员", ask_helpdesk=True)
     return candidates
 
 

@@ -10,6 +10,8 @@ from backend.db.database import Database
 from backend.web.app import create_app
 
 from tests.support.backend_api import Api
+from tests.support.forms import submission
+from tests.support.matters import one_node_matter
 from tests.support.pages import Browser
 
 
@@ -33,3 +35,16 @@ async def test_the_org_tree_and_the_pages_show_the_configured_college(
         assert "12345678" in browser.html and "87150044" not in browser.html
     finally:
         await browser.close()
+
+
+async def test_a_matter_nobody_can_approve_sends_people_to_the_configured_help_desk(
+        aiohttp_client: Callable, settings: Settings, database: Database):
+    # Only the help desk can mend a node nobody holds the role for; the workflow does not
+    # know its number, the web layer adds the configured one.
+    college = dataclasses.replace(settings, helpdesk_phone="12345678")
+    api = Api(await aiohttp_client(create_app(college)), settings.database_url)
+    await one_node_matter(database, "test_nobody", "无人审核测试", {
+        "key": "desk", "name": "用印审核", "approvers": {"rule": "role", "role": "印章管理员", "department": "jwc"}})
+    status, body = await api.call("POST", "/applications", "t2001", json=submission("test_nobody", {"note": "x"}))
+    assert (status, body["error"]["code"]) == (400, "no_approver")
+    assert body["error"]["message"] == "「用印审核」没有可用的审核人,请联系管理员(技术咨询电话 12345678)"
