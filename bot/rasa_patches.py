@@ -81,6 +81,13 @@ it changes anything.
    once per targets and inputs; then each node is called as dask called it (the outputs of
    what it needs, a name nothing provides passed as is), every node dask would have run, and
    a RuntimeError still becomes Rasa's GraphRunError.
+13. A tracker's applied events (those not taken back) are sorted by their class looked up in a
+   table, not by up to six ``isinstance`` checks per event through ``ABCMeta`` (Rasa asks
+   several times a turn: ≈14 % of Rasa's CPU with 20-turn conversations). bot/tracker_history.py.
+14. The tracker copy made for every action that runs takes the events and a copy of their state
+   instead of replaying every event of the conversation onto a new tracker (≈5 % of Rasa's CPU);
+   a tracker keeping only its last events still replays. bot/tracker_history.py; the tracker's
+   attributes are checked to be the ones copied, so an attribute a new Rasa adds is not missed.
 
 Also checked, though not replaced here: the private hooks of Rasa's collecting output channel
 that the WeCom channel overrides (bot/channels/wecom/channel.py), ``rasa.cli.run.run``,
@@ -102,6 +109,7 @@ from jsonschema.exceptions import best_match
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import tracker_history
 from .past_states import past_states
 from .turn_queue import TurnQueue
 
@@ -146,6 +154,12 @@ RELIED_ON = (
     "rasa.utils.tensorflow.models:tf_utils.sync_to_numpy_or_python_type",
     "rasa.utils.tensorflow.models:DIAGNOSTIC_DATA",
     "tensorflow.python.eager.polymorphic_function.monomorphic_function:ConcreteFunction._call_flat",
+    "rasa.shared.core.trackers:DialogueStateTracker._undo_till_previous",  # 13
+    "rasa.shared.core.trackers:DialogueStateTracker._undo_till_previous_loop_execution",
+    "rasa.shared.core.trackers:DialogueStateTracker._first_loop_execution_or_unhappy_path",
+    "rasa.shared.core.trackers:DialogueStateTracker.copy",  # 14
+    "rasa.shared.core.trackers:DialogueStateTracker.travel_back_in_time",
+    "rasa.shared.core.trackers:TrackerActiveLoop",
 )
 # 7: DIET's confidence above which another intent is taken as sure, and faq's below which it is
 # taken as unlikely (held-out split, 2026-12-01: see the docstring).
@@ -211,6 +225,7 @@ def apply(turns_at_once: int, patience: float = STEP_ASIDE_AFTER_SECONDS) -> Tur
     from rasa.utils.tensorflow.models import RasaModel
 
     event_kind_validators()  # IncompatibleRasa if the response schema is no longer what fix 1 assumes
+    check_tracker_attributes()  # … or a tracker has attributes fix 14 would not copy
     RemoteAction._validate_action_result = validate_action_result
     queue = queue_turns(TurnQueue(turns_at_once), patience)
     Event.resolve_by_type = staticmethod(resolving_event_types_once(Event.resolve_by_type))
@@ -227,6 +242,8 @@ def apply(turns_at_once: int, patience: float = STEP_ASIDE_AFTER_SECONDS) -> Tur
     RasaModel._rasa_predict = predicting_through_the_traced_function(RasaModel._rasa_predict)
     RemoteAction._action_call_format = sending_what_actions_read(RemoteAction._action_call_format)
     DaskGraphRunner.run = running_nodes_in_order
+    DialogueStateTracker.applied_events = tracker_history.applied_events
+    DialogueStateTracker.copy = tracker_history.copied_without_replay
     return queue
 
 
@@ -555,3 +572,17 @@ def running_nodes_in_order(self: Any, inputs: Optional[dict[str, Any]] = None,
         return dict(outputs[target] for target in run_targets)
     except RuntimeError as e:
         raise GraphRunError("Error running runner.") from e
+
+
+# ------------------------------------------------------------------ 13, 14. applied events, tracker copies
+def check_tracker_attributes() -> None:
+    """IncompatibleRasa unless a new tracker has exactly the attributes fix 14 knows: one it did
+    not know might be state that a replay sets and the copy would leave out."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    found = set(vars(DialogueStateTracker("check", [])))
+    if found != tracker_history.TRACKER_ATTRIBUTES:
+        raise IncompatibleRasa(
+            f"Rasa's DialogueStateTracker now has the attributes {sorted(found)}, not the ones bot/tracker_history.py "
+            f"copies ({sorted(tracker_history.TRACKER_ATTRIBUTES)}): port fix 14 (copying the tracker without a "
+            "replay) to the new tracker, or reinstall the pinned Rasa (requirements/rasa.txt).")

@@ -29,7 +29,7 @@ from rasa.utils.tensorflow.models import RasaModel
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot import past_states, rasa_patches
+from bot import past_states, rasa_patches, tracker_history
 
 with warnings.catch_warnings():  # as bot/rasa_patches.py imports it: sanic_cors and pyparsing warn on import
     warnings.simplefilter("ignore")
@@ -138,6 +138,8 @@ def rasa_as_shipped(monkeypatch):
     monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict)
     monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
     monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
+    monkeypatch.setattr(DialogueStateTracker, "applied_events", DialogueStateTracker.applied_events)
+    monkeypatch.setattr(DialogueStateTracker, "copy", DialogueStateTracker.copy)
     yield
     if event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead):
         event.remove(Engine, "connect", rasa_patches.sqlite_write_ahead)
@@ -214,6 +216,8 @@ def test_apply_replaces_rasas_check_and_queues_turns(rasa_as_shipped):
     assert Event.resolve_by_type.__wrapped__ is not None and Event.resolve_by_type("user") is UserUttered
     assert DialogueStateTracker.past_states is past_states.past_states
     assert DaskGraphRunner.run is rasa_patches.running_nodes_in_order
+    assert DialogueStateTracker.applied_events is tracker_history.applied_events
+    assert DialogueStateTracker.copy is tracker_history.copied_without_replay
 
 
 async def test_what_loading_the_model_left_is_frozen_out_of_the_collector(rasa_as_shipped, monkeypatch):
@@ -401,3 +405,19 @@ def test_the_guard_finds_what_exists_and_misses_what_does_not():
     assert all(rasa_patches._exists(name) for name in rasa_patches.RELIED_ON)
     assert not rasa_patches._exists("rasa.core.processor:MessageProcessor.no_such_method")
     assert not rasa_patches._exists("rasa.no_such_module:anything")
+
+
+def test_a_tracker_with_an_attribute_the_copy_does_not_know_is_refused_before_anything_is_patched(
+        rasa_as_shipped, monkeypatch):
+    rasas_init = DialogueStateTracker.__init__
+
+    def init_with_more_state(self, *args, **kwargs):
+        rasas_init(self, *args, **kwargs)
+        self.latest_reminder = None  # state a replay might set, that fix 14 would not copy
+
+    monkeypatch.setattr(DialogueStateTracker, "__init__", init_with_more_state)
+    with pytest.raises(IncompatibleRasa) as refusal:
+        rasa_patches.apply(turns_at_once=2)
+    assert "latest_reminder" in str(refusal.value) and "bot/tracker_history.py" in str(refusal.value)
+    assert DialogueStateTracker.copy is not tracker_history.copied_without_replay
+    assert RemoteAction._validate_action_result is ORIGINAL
