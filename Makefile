@@ -105,18 +105,21 @@ run: $(BACKEND_READY) .env $(MODEL)
 
 # ---------------------------------------------------------------- test
 # Both venvs first: a few backend tests check their output with Rasa's tools (skipped without it).
-# The backend's suite (pytest and the databases) runs beside the assistant's (mostly Rasa's one
-# event loop): on 2 cores both take about as long as the longer alone, not the sum.
+# Two lines of suites run side by side on 2 cores: the assistant's (mostly Rasa's one event loop)
+# in front, and behind it the backend's (pytest and the databases), then the production path's
+# and the browsers'; each line takes about as long as it would alone.
 test: $(BACKEND_READY) $(RASA_READY) $(MODEL) test-architecture
 	@mkdir -p var/log
-	@echo "==> The backend's tests run in the background meanwhile (follow them: tail -f var/log/test-backend.log)"
-	@$(BACKEND) -m pytest tests/backend > var/log/test-backend.log 2>&1 & backend=$$!; \
+	@echo "==> Meanwhile, in the background: the backend's tests, then the production path's and the browsers'"
+	@echo "    (follow them: tail -f var/log/test-backend.log var/log/test-web.log)"
+	@( $(BACKEND) -m pytest tests/backend > var/log/test-backend.log 2>&1; backend=$$?; \
+	   $(MAKE) --no-print-directory test-deploy test-web > var/log/test-web.log 2>&1 || exit 1; exit $$backend ) & side=$$!; \
 	  $(MAKE) --no-print-directory test-bot; bot=$$?; \
-	  echo "==> The backend's tests (var/log/test-backend.log):"; wait $$backend; status=$$?; \
-	  grep -E '^(FAILED|ERROR|SKIPPED)|^=+ .*(passed|failed|error)' var/log/test-backend.log | tail -n 40; \
-	  if [ $$status -ne 0 ]; then echo "The backend's tests failed: see var/log/test-backend.log"; fi; \
+	  wait $$side; status=$$?; \
+	  for part in backend web; do echo "==> The $$part tests (var/log/test-$$part.log):"; \
+	    grep -E '^(FAILED|ERROR|SKIPPED)|^=+ .*(passed|failed|error)' var/log/test-$$part.log | tail -n 40; done; \
+	  if [ $$status -ne 0 ]; then echo "The backend's, production path's or browsers' tests failed: see var/log/test-backend.log and var/log/test-web.log"; fi; \
 	  [ $$bot -eq 0 ] && [ $$status -eq 0 ]
-	@$(MAKE) --no-print-directory test-deploy test-web
 
 # The import rules of ARCHITECTURE.md (.importlinter) and tests sharing code only via tests/support.
 test-architecture: $(BACKEND_READY)
