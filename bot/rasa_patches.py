@@ -88,6 +88,15 @@ it changes anything.
    instead of replaying every event of the conversation onto a new tracker (≈5 % of Rasa's CPU);
    a tracker keeping only its last events still replays. bot/tracker_history.py; the tracker's
    attributes are checked to be the ones copied, so an attribute a new Rasa adds is not missed.
+15. RulePolicy remembers which rules apply to the last few states of a conversation. For every
+   prediction it compared each of its rules with the conversation's latest state, then the
+   survivors with the state before, and so on through the whole conversation (≈5 % of Rasa's
+   CPU). A rule longer than n states cannot be told apart by states before the last n, so the
+   answer depends only on the last n states of the longest rule: it is kept per those states
+   (equal states, the same answer: the comparison reads nothing else) and computed Rasa's way
+   when they are new. Rasa's own answer is a set of strings, whose order (used only to break a
+   tie between two matching rules of equal length) differs from one run of Rasa to the next
+   anyway; a kept answer is one of those orders.
 
 Also checked, though not replaced here: the private hooks of Rasa's collecting output channel
 that the WeCom channel overrides (bot/channels/wecom/channel.py), ``rasa.cli.run.run``,
@@ -160,7 +169,13 @@ RELIED_ON = (
     "rasa.shared.core.trackers:DialogueStateTracker.copy",  # 14
     "rasa.shared.core.trackers:DialogueStateTracker.travel_back_in_time",
     "rasa.shared.core.trackers:TrackerActiveLoop",
+    "rasa.core.policies.rule_policy:RulePolicy._get_possible_keys",  # 15
+    "rasa.core.policies.rule_policy:RulePolicy._is_rule_applicable",
+    "rasa.core.policies.rule_policy:RulePolicy._rule_key_to_state",
 )
+# 15: answers kept per rule table before they are all dropped (each a few hundred bytes).
+RULE_ANSWERS_KEPT = 5000
+RULE_ANSWERS_ATTRIBUTE = "_campus_rule_answers"
 # 7: DIET's confidence above which another intent is taken as sure, and faq's below which it is
 # taken as unlikely (held-out split, 2026-12-01: see the docstring).
 SURE_OF_ANOTHER_INTENT = 0.7
@@ -217,6 +232,7 @@ def apply(turns_at_once: int, patience: float = STEP_ASIDE_AFTER_SECONDS) -> Tur
     """Checks Rasa (IncompatibleRasa before anything changes), then applies every fix."""
     check_rasa()
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -244,6 +260,7 @@ def apply(turns_at_once: int, patience: float = STEP_ASIDE_AFTER_SECONDS) -> Tur
     DaskGraphRunner.run = running_nodes_in_order
     DialogueStateTracker.applied_events = tracker_history.applied_events
     DialogueStateTracker.copy = tracker_history.copied_without_replay
+    RulePolicy._get_possible_keys = remembering_applicable_rules(RulePolicy._get_possible_keys)
     return queue
 
 
@@ -586,3 +603,42 @@ def check_tracker_attributes() -> None:
             f"Rasa's DialogueStateTracker now has the attributes {sorted(found)}, not the ones bot/tracker_history.py "
             f"copies ({sorted(tracker_history.TRACKER_ATTRIBUTES)}): port fix 14 (copying the tracker without a "
             "replay) to the new tracker, or reinstall the pinned Rasa (requirements/rasa.txt).")
+
+
+# ------------------------------------------------------------------ 15. the rules that apply, remembered
+def frozen_state(state: dict) -> frozenset:
+    """A dialogue state (sub-states of names to strings and tuples) as a dictionary key; a value
+    that cannot be one (a list) raises TypeError."""
+    return frozenset((name, frozenset(sub_state.items())) for name, sub_state in state.items())
+
+
+class RuleAnswers:
+    """One rule table's answers: the table, its size when they were computed (the table is built
+    in training and then only read; a changed size drops them), its longest rule (in states)."""
+
+    def __init__(self, policy: Any, lookup: dict):
+        self.lookup, self.size = lookup, len(lookup)
+        self.longest = max((len(policy._rule_key_to_state(key)) for key in lookup), default=0)
+        self.kept: dict[tuple, frozenset] = {}
+
+
+def remembering_applicable_rules(get_possible_keys: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(get_possible_keys)
+    def applicable_rules(self: Any, lookup: dict, states: list) -> frozenset:
+        tables: dict[int, RuleAnswers] = self.__dict__.setdefault(RULE_ANSWERS_ATTRIBUTE, {})
+        answers = tables.get(id(lookup))
+        if answers is None or answers.lookup is not lookup or answers.size != len(lookup):
+            answers = tables[id(lookup)] = RuleAnswers(self, lookup)
+        deciding = states[-answers.longest:] if answers.longest else []
+        try:
+            key = tuple(frozen_state(state) for state in deciding)
+        except TypeError:
+            return get_possible_keys(self, lookup, states)
+        found = answers.kept.get(key)
+        if found is None:
+            if len(answers.kept) >= RULE_ANSWERS_KEPT:
+                answers.kept.clear()
+            found = answers.kept[key] = frozenset(get_possible_keys(self, lookup, deciding))
+        return found  # (frozen: Rasa only reads it, and kept answers must not change)
+
+    return applicable_rules

@@ -4,21 +4,15 @@ and of conversations that rewrite their history (reverts, a rejected form, a res
 session), for every way the policies ask — while carrying on from the call before."""
 from __future__ import annotations
 
-import warnings
 
 import pytest
 
-from devtools.stack import ROOT
-from tests.support.conversations import conversations
+from tests.support.conversations import campus_domain, conversations
 
 
 @pytest.fixture(scope="module")
 def domain():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from rasa.shared.core.domain import Domain
-
-        return Domain.load(str(ROOT / "bot/domain"))
+    return campus_domain()
 
 
 ASKS = [(omit, ignore, rule_only) for omit in (False, True) for ignore in (False, True)

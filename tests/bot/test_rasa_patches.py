@@ -34,6 +34,7 @@ from bot import past_states, rasa_patches, tracker_history
 with warnings.catch_warnings():  # as bot/rasa_patches.py imports it: sanic_cors and pyparsing warn on import
     warnings.simplefilter("ignore")
     import rasa.core.run
+    from rasa.core.policies.rule_policy import RulePolicy  # (imports matplotlib, whose pyparsing warns)
 from bot.rasa_patches import IncompatibleRasa
 
 VALID = [
@@ -140,6 +141,7 @@ def rasa_as_shipped(monkeypatch):
     monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
     monkeypatch.setattr(DialogueStateTracker, "applied_events", DialogueStateTracker.applied_events)
     monkeypatch.setattr(DialogueStateTracker, "copy", DialogueStateTracker.copy)
+    monkeypatch.setattr(RulePolicy, "_get_possible_keys", RulePolicy._get_possible_keys)
     yield
     if event.contains(Engine, "connect", rasa_patches.sqlite_write_ahead):
         event.remove(Engine, "connect", rasa_patches.sqlite_write_ahead)
@@ -218,6 +220,7 @@ def test_apply_replaces_rasas_check_and_queues_turns(rasa_as_shipped):
     assert DaskGraphRunner.run is rasa_patches.running_nodes_in_order
     assert DialogueStateTracker.applied_events is tracker_history.applied_events
     assert DialogueStateTracker.copy is tracker_history.copied_without_replay
+    assert RulePolicy._get_possible_keys.__wrapped__ is not None
 
 
 async def test_what_loading_the_model_left_is_frozen_out_of_the_collector(rasa_as_shipped, monkeypatch):

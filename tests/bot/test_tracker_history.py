@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from tests.support.conversations import conversations
+from tests.support.conversations import campus_domain, conversations
 
 with warnings.catch_warnings():  # Rasa's imports warn about their own dependencies
     warnings.simplefilter("ignore")
@@ -17,7 +17,6 @@ with warnings.catch_warnings():  # Rasa's imports warn about their own dependenc
     from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import tracker_history
-from devtools.stack import ROOT
 
 # Rasa's own, as shipped (rasa_patches.apply, if a test ran it, replaces the class's).
 RASAS_APPLIED_EVENTS = DialogueStateTracker.__dict__["applied_events"]
@@ -26,9 +25,7 @@ RASAS_COPY = DialogueStateTracker.__dict__["copy"]
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return Domain.load(str(ROOT / "bot/domain"))
+    return campus_domain()
 
 
 def trackers_after_every_event(domain: Domain):

@@ -4,8 +4,19 @@ session). Rasa is imported inside the functions: only the Rasa-side suites call 
 from __future__ import annotations
 
 import json
+import warnings
+from typing import Any
 
 from devtools.stack import ROOT
+
+def campus_domain() -> Any:
+    """The assistant's domain (bot/domain), loaded the way Rasa loads it."""
+    with warnings.catch_warnings():  # Rasa's imports warn about their own dependencies
+        warnings.simplefilter("ignore")
+        from rasa.shared.core.domain import Domain
+
+        return Domain.load(str(ROOT / "bot/domain"))
+
 
 RECORDED = json.loads((ROOT / "tests/actions/data/trackers.json").read_text(encoding="utf-8"))
 
