@@ -118,7 +118,8 @@ test: $(BACKEND_READY) $(RASA_READY) $(MODEL) test-architecture
 	  wait $$side; status=$$?; \
 	  for part in backend web; do echo "==> The $$part tests (var/log/test-$$part.log):"; \
 	    grep -E '^(FAILED|ERROR|SKIPPED)|^=+ .*(passed|failed|error)' var/log/test-$$part.log | tail -n 40; done; \
-	  if [ $$status -ne 0 ]; then echo "The backend's, production path's or browsers' tests failed: see var/log/test-backend.log and var/log/test-web.log"; fi; \
+	  if [ $$status -ne 0 ]; then tail -n 150 var/log/test-backend.log var/log/test-web.log; \
+	    echo "The backend's, production path's or browsers' tests failed: see var/log/test-backend.log and var/log/test-web.log"; fi; \
 	  [ $$bot -eq 0 ] && [ $$status -eq 0 ]
 
 # The import rules of ARCHITECTURE.md (.importlinter) and tests sharing code only via tests/support.
