@@ -148,7 +148,8 @@ test-deploy: $(BACKEND_READY) $(RASA_READY)
 # The assistant's gates: data validation, NLU on the held-out split, test stories, and
 # whole conversations through Rasa + actions + backend.
 test-bot: $(RASA_READY) $(BACKEND_READY) $(MODEL)
-	@# Rasa's warnings about our data show; its dependencies' deprecations and INFO lines do not (devtools/rasa_quiet.py).
+	@# Rasa's warnings about our data show, but for those it gives about what the assistant does on purpose
+	@# (counted; devtools/rasa_quiet.py says why for each); its dependencies' deprecations and INFO lines do not.
 	$(VENV_RASA)/bin/python -m devtools.rasa_quiet data validate --config config.yml --domain bot/domain --data data --fail-on-warnings --quiet
 	$(VENV_RASA)/bin/python -m pytest tests/actions tests/bot tests/wecom tests/scaleout
 
