@@ -14,7 +14,6 @@ BACKEND_READY  := $(VENV_BACKEND)/.installed
 RASA_PYTHON    ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
                     $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 VENV_RASA      := .venv/rasa
-RASA           := $(VENV_RASA)/bin/rasa
 RASA_READY     := $(VENV_RASA)/.installed
 MODEL          := models/campus.tar.gz
 BOT_INPUTS     := config.yml $(wildcard bot/domain/*.yml) $(shell find data -type f 2>/dev/null)
@@ -54,8 +53,11 @@ $(RASA_READY): requirements/rasa.txt requirements/rasa-dev.txt
 # The model carries the time training started, so inputs edited meanwhile retrain next time.
 $(MODEL): $(RASA_READY) $(BOT_INPUTS)
 	@echo "==> Training the assistant (2-3 minutes on 2 cores; less when Rasa can reuse unchanged parts)"
-	@mkdir -p models && touch models/.training-started
-	$(RASA) train --config config.yml --domain bot/domain --data data --out models --fixed-model-name campus
+	@mkdir -p models var/log && touch models/.training-started
+	@# Each component's time, warnings about our data and the result show; the rest goes to var/log/train.log.
+	@$(VENV_RASA)/bin/python -m devtools.train_console var/log/train.log -- \
+	  $(VENV_RASA)/bin/python -m devtools.rasa_quiet train --config config.yml --domain bot/domain --data data \
+	  --out models --fixed-model-name campus
 	@touch -r models/.training-started $@
 
 train: $(MODEL)
