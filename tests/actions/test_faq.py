@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import warnings
-from pathlib import Path
 from typing import Any, Optional
 
 import pytest
@@ -17,6 +16,8 @@ from actions.faq import (
     CAVEAT, MISUNDERSTOOD_AGAIN, SORRY, THANKS, UNSURE_BELOW, ActionAnswerFaq, ActionDefaultFallback,
     ActionFaqFeedback, ActionOutOfScope, fallbacks_in_a_row,
 )
+from devtools.stack import ROOT
+from tests.support.conversations import campus_domain
 
 HELPFUL = ['/faq_feedback{"faq_helpful": "yes"}', '/faq_feedback{"faq_helpful": "no"}']
 PERSON_UNSURE = '/request_human{"handoff_reason": "unsure"}'
@@ -212,18 +213,14 @@ def test_fallbacks_in_a_row_count_reverted_ones_and_stop_at_an_understood_messag
 OUT_OF_SCOPE = parse("今天天气怎么样", "out_of_scope")
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 @functools.lru_cache(maxsize=1)
 def domain_and_generator() -> tuple[Any, Any]:
     """The assistant's domain (bot/domain) and Rasa's templated NLG over its responses."""
-    with warnings.catch_warnings():  # Rasa and its YAML validation warn about their own dependencies
+    domain = campus_domain()
+    with warnings.catch_warnings():  # Rasa's imports warn about their own dependencies
         warnings.simplefilter("ignore")
         from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-        from rasa.shared.core.domain import Domain
 
-        domain = Domain.load(str(ROOT / "bot" / "domain"))
     return domain, TemplatedNaturalLanguageGenerator(domain.responses)
 
 

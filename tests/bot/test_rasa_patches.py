@@ -36,6 +36,7 @@ with warnings.catch_warnings():  # as bot/rasa_patches.py imports it: sanic_cors
     import rasa.core.run
     from rasa.core.policies.rule_policy import RulePolicy  # (imports matplotlib, whose pyparsing warns)
 from bot.rasa_patches import IncompatibleRasa
+from tests.support.conversations import RECORDED, campus_domain
 
 VALID = [
     {"events": [{"event": "slot", "name": "task_ids", "value": [1, 2]}],
@@ -337,20 +338,11 @@ async def test_action_calls_reuse_one_connection_and_stopping_closes_it(rasa_as_
 
 # ------------------------------------------------------------------ the guard
 def test_an_action_call_carries_past_messages_without_their_rankings():
-    import json
-
-    from rasa.shared.core.domain import Domain
-
-    from devtools.stack import ROOT
-
-    recorded = json.loads((ROOT / "tests/actions/data/trackers.json").read_text(encoding="utf-8"))
-    with warnings.catch_warnings():  # pykwalify's own deprecated import
-        warnings.simplefilter("ignore")
-        domain = Domain.load(str(ROOT / "bot/domain"))
+    domain = campus_domain()
     action = RemoteAction("action_list_tasks", None)
     call = rasa_patches.sending_what_actions_read(RemoteAction._action_call_format)
     compared = 0
-    for name, state in recorded.items():
+    for name, state in RECORDED.items():
         events = [Event.from_parameters(e) for e in state["events"]]
         tracker = DialogueStateTracker.from_events(name, events, slots=domain.slots)
         rasas, ours = RemoteAction._action_call_format(action, tracker, domain), call(action, tracker, domain)

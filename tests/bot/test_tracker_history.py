@@ -16,7 +16,7 @@ with warnings.catch_warnings():  # Rasa's imports warn about their own dependenc
     from rasa.shared.core.events import ActionExecuted, ActiveLoop, LoopInterrupted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import tracker_history
+from bot import past_states, tracker_history
 
 # Rasa's own, as shipped (rasa_patches.apply, if a test ran it, replaces the class's).
 RASAS_APPLIED_EVENTS = DialogueStateTracker.__dict__["applied_events"]
@@ -41,7 +41,7 @@ def trackers_after_every_event(domain: Domain):
 def state_of(tracker: DialogueStateTracker) -> dict:
     """Everything a tracker holds, slots by what each holds."""
     kept = {key: value for key, value in vars(tracker).items() if key not in ("slots", "events")}
-    kept.pop("_campus_past_states", None)  # bot/past_states.py's memo, not the tracker's state
+    kept.pop(past_states.MEMO_ATTRIBUTE, None)  # bot/past_states.py's memo, not the tracker's state
     return {**kept, "events": list(tracker.events),
             "slots": {name: (type(slot), vars(slot)) for name, slot in tracker.slots.items()}}
 
