@@ -3,6 +3,7 @@ states, are Rasa's own answer after every event of real and history-rewriting co
 both rule tables of the trained model (models/campus.tar.gz)."""
 from __future__ import annotations
 
+import functools
 import json
 import tarfile
 import warnings
@@ -27,16 +28,22 @@ from bot import rasa_patches
 RASAS = RulePolicy.__dict__["_get_possible_keys"]  # as shipped, whatever a test's apply did since
 
 
-def trained(name: str) -> dict:
-    """A JSON file of the trained model's RulePolicy."""
+@functools.lru_cache(maxsize=1)
+def trained() -> dict[str, dict]:
+    """The trained model's RulePolicy files (rule_policy.json, rule_only_data.json), read in one pass
+    over the archive (each look-up of a member decompresses it from the start)."""
+    found = {}
     with tarfile.open(MODEL) as model:
-        member = next(m for m in model.getmembers() if "RulePolicy" in m.name and m.name.endswith("/" + name))
-        return json.load(model.extractfile(member))
+        for member in model:
+            name = member.name.rpartition("/")[2]
+            if "RulePolicy" in member.name and name in ("rule_policy.json", "rule_only_data.json"):
+                found[name] = json.load(model.extractfile(member))
+    return found
 
 
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory) -> RulePolicy:
-    lookup = trained("rule_policy.json")["lookup"]
+    lookup = trained()["rule_policy.json"]["lookup"]
     return RulePolicy(RulePolicy.get_default_config(), LocalModelStorage(tmp_path_factory.mktemp("storage")),
                       Resource("rules"), ExecutionContext(GraphSchema({}), "test"), lookup=lookup)
 
@@ -48,7 +55,7 @@ def domain() -> Domain:
 
 def states_after_every_event(domain: Domain):
     """The states RulePolicy predicts from (rule-only turns ignored), after each event."""
-    rule_only = trained("rule_only_data.json")
+    rule_only = trained()["rule_only_data.json"]
     for name, events in conversations():
         tracker = DialogueStateTracker.from_events(f"web:{name}", [], slots=domain.slots)
         for event in events:
