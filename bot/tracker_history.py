@@ -86,7 +86,7 @@ def copied_without_replay(self: Any) -> Any:
     """``DialogueStateTracker.copy``: a new tracker (``init_copy``, as Rasa's) with the same
     events and a copy of the state their replay gives — the slots' values, the active loop, the
     latest action, message and bot utterance, the follow-up action, whether it is paused."""
-    if self._max_event_history is not None or type(self.slots) is not dict:  # (AnySlotDict: no domain)
+    if self._max_event_history is not None:
         return self.travel_back_in_time(float("inf"))
     copied = self.init_copy()
     copied.events.extend(self.events)
