@@ -66,3 +66,12 @@ def test_a_training_that_succeeds_shows_no_log_lines(tmp_path, capsys):
     log = tmp_path / "train.log"
     assert run(log, [sys.executable, "-c", "print('2026-12-02 INFO something'); print('Your Rasa model is trained.')"]) == 0
     assert capsys.readouterr().out.splitlines() == [f"    (Rasa's full output: {log})", "Your Rasa model is trained."]
+
+
+def test_a_command_line_without_the_command_is_refused_with_its_usage(tmp_path, capsys):
+    from devtools.train_console import main
+
+    assert main([str(tmp_path / "train.log")]) == 2
+    assert main([str(tmp_path / "train.log"), "rasa", "train"]) == 2  # the `--` before the command is missing
+    assert "usage: python -m devtools.train_console LOG -- COMMAND" in capsys.readouterr().err
+    assert not (tmp_path / "train.log").exists()
